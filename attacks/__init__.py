@@ -1,0 +1,1 @@
+"""Adversarial probes: the reference-model pool, membership and attribute inference, memorisation."""

@@ -1,0 +1,89 @@
+"""Performance probe: how well the model does on its training rows and on rows it never saw.
+
+Accuracy, ROC AUC, log loss and Brier score on members and on non-members, each with a
+percentile bootstrap interval (audits.bootstrap). The generalisation gap, AUC on members minus AUC
+on non-members, is judged on its interval against ``performance.generalisation_gap``: a model that
+does much better on its training rows has memorised them, and overfitting alone suffices for
+membership inference (Yeom, Giacomelli, Fredrikson and Jha 2018, "Privacy Risk in Machine
+Learning: Analyzing the Connection to Overfitting", IEEE CSF).
+
+The gap's interval comes from independent bootstraps of the two parts (they are independent
+samples), differenced replicate by replicate.
+"""
+
+from __future__ import annotations
+
+from audits.bootstrap import SCORE_METRICS, percentile_interval, score_metrics
+from audits.config import AuditConfig
+from audits.parallel import child_seeds
+from audits.results import Finding, Metric, ProbeResult, Severity, Table, judge
+from audits.subject import PARTS, AuditSubject
+
+__all__ = ["run_performance"]
+
+_PART_LABEL = {"members": "training rows (members)", "nonmembers": "holdout rows (non-members)"}
+
+
+def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None) -> ProbeResult:
+    """Run the performance probe. See the module docstring for the method."""
+    seeds = dict(zip(PARTS, child_seeds(subject.seed, len(PARTS))))
+    points, reps, metrics = {}, {}, []
+    method = f"percentile bootstrap, {config.n_bootstrap} replicates"
+    for i, part in enumerate(PARTS):
+        if progress:
+            progress(f"scoring {_PART_LABEL[part]}", i / (len(PARTS) + 1))
+        points[part], reps[part] = score_metrics(
+            subject.y(part), subject.scores(part), subject.decisions(part),
+            n_boot=config.n_bootstrap, random_state=seeds[part])
+        for name, (_, label, ref) in SCORE_METRICS.items():
+            metrics.append(Metric(
+                name=f"{name}.{part}", value=points[part][name],
+                ci=percentile_interval(reps[part][name], config.confidence), method=method,
+                label=f"{label}, {_PART_LABEL[part]}", reference=ref,
+                n=len(subject.frame(part))))
+
+    gap_reps = reps["members"]["auc"] - reps["nonmembers"]["auc"]
+    gap = Metric(name="auc_gap", value=points["members"]["auc"] - points["nonmembers"]["auc"],
+                 ci=percentile_interval(gap_reps, config.confidence),
+                 method=f"difference of independent {method}s",
+                 label="Generalisation gap: AUC on training rows minus AUC on holdout rows",
+                 reference="Yeom et al. 2018")
+    metrics.append(gap)
+    threshold = config.threshold("performance.generalisation_gap")
+    severity = judge(gap.ci, threshold)
+    finding = Finding(
+        id="performance.generalisation_gap.auc", severity=severity, area="performance",
+        title="Generalisation gap", metric=gap, threshold=threshold,
+        statement=_gap_statement(gap, threshold.attention, severity),
+        action=("Regularise the model (shallower trees, larger leaves, stronger penalty) or train "
+                "on more data, then re-audit; check the privacy probes for membership leakage."
+                if severity is not Severity.PASS else "None needed."))
+
+    rows = [(name, *(_fmt(points[p][name], reps[p][name], config.confidence) for p in PARTS))
+            for name in SCORE_METRICS]
+    table = Table(name="performance", columns=("metric", "members", "nonmembers"),
+                  rows=tuple(rows), title="Model performance on training and holdout rows",
+                  note=f"Point value [{config.confidence:.0%} interval]; {method}.")
+    if progress:
+        progress("done", 1.0)
+    return ProbeResult(probe="performance", area="performance", metrics=tuple(metrics),
+                       tables=(table,), findings=(finding,),
+                       params={"n_bootstrap": config.n_bootstrap,
+                               "confidence": config.confidence})
+
+
+def _fmt(point, reps, confidence) -> str:
+    lo, hi = percentile_interval(reps, confidence)
+    return f"{point:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def _gap_statement(gap: Metric, bound: float, severity: Severity) -> str:
+    lo, hi = gap.ci
+    text = (f"The model ranks customers with AUC {gap.value:+.3f} better on the rows it was "
+            f"trained on than on rows it never saw (interval {lo:+.3f} to {hi:+.3f}; "
+            f"bound {bound:.2f}).")
+    if severity is Severity.ATTENTION:
+        return text + (" The whole interval lies above the bound: the model has learned its "
+                       "training customers, not only the pattern, which also makes it easier to "
+                       "tell who was in the training data.")
+    return text + " The gap is within the bound: the model generalises to new customers."

@@ -1,0 +1,1 @@
+"""The runner (run_audit), the report, its renderers and the ledger."""

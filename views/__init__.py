@@ -1,0 +1,1 @@
+"""Streamlit pages. Only app.py and this package import streamlit."""
