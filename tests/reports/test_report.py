@@ -1,0 +1,95 @@
+"""The report: JSON round trip, deterministic id, the recommendation rule, the gate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import review_board
+from audits.results import Finding, Severity
+from reports.report import AuditReport, recommended_decision
+
+
+def f(sev):
+    return Finding(id=f"p.c.{sev}", severity=sev, title="t", statement="s")
+
+
+@pytest.mark.parametrize("sevs, decision", [
+    (["pass", "attention", "fail"], "reject"),
+    (["pass", "attention", "not_assessed"], "approve_with_conditions"),
+    (["pass", "not_assessed"], "approve"),
+    ([], "approve"),
+])
+def test_recommended_decision(sevs, decision):
+    assert recommended_decision([f(s) for s in sevs]) == decision
+
+
+def test_report_round_trips_exactly(sample_report):
+    report = sample_report("lead_scoring", light=True)
+    text = report.to_json()
+    again = AuditReport.from_json(text)
+    assert again == report
+    assert again.to_json() == text
+    assert again.verify()
+
+
+def test_report_id_changes_when_content_is_edited(sample_report):
+    d = json.loads(sample_report("lead_scoring", light=True).to_json())
+    d["findings"][0]["severity"] = "pass" if d["findings"][0]["severity"] != "pass" else "fail"
+    assert not AuditReport.from_dict(d).verify()
+
+
+def test_report_holds_what_the_issue_lists(sample_report):
+    d = json.loads(sample_report("lead_scoring", light=True).to_json())
+    assert d["schema_version"] and d["tool_version"]
+    subject = d["subject"]
+    assert {"model", "members", "nonmembers"} <= set(subject["files"])
+    assert all(len(v["sha256"]) == 64 for v in subject["files"].values())
+    assert subject["rows"]["members"] > 0 and subject["target"] == "converted"
+    assert subject["seed"] == 0 and "sensitive_fields" in subject
+    assert d["config"]["thresholds"]["performance.generalisation_gap"]["source"]
+    assert set(d["summary"]["counts"]) == {"pass", "attention", "fail", "not_assessed"}
+    assert d["summary"]["recommended_decision"] in {"approve", "approve_with_conditions", "reject"}
+    assert "performance" in d["probes"]
+
+
+def test_schema_version_is_checked(sample_report):
+    d = json.loads(sample_report("lead_scoring", light=True).to_json())
+    d["schema_version"] = "0.1"
+    with pytest.raises(ValueError, match="schema version"):
+        AuditReport.from_dict(d)
+
+
+def test_same_seed_same_report_apart_from_time(tmp_path):
+    texts = []
+    for i in range(2):
+        out = tmp_path / str(i)
+        assert review_board.main(["audit", "--sample", "lead_scoring", "--light", "--quiet",
+                                  "--probes", "performance", "--out", str(out)]) == 0
+        d = json.loads((out / "report.json").read_text())
+        d.pop("created_at")
+        texts.append(json.dumps(d, sort_keys=True))
+    assert texts[0] == texts[1]
+    out = tmp_path / "other-seed"
+    review_board.main(["audit", "--sample", "lead_scoring", "--light", "--quiet", "--probes",
+                       "performance", "--seed", "7", "--out", str(out)])
+    other = json.loads((out / "report.json").read_text())
+    assert other["report_id"] != json.loads(texts[0])["report_id"]
+
+
+def test_probe_that_raises_is_not_assessed_and_reaches_the_gate(sample_subject, monkeypatch):
+    from audits.config import AuditConfig
+    from reports import build
+
+    def broken(subject, config, *, progress=None):
+        raise RuntimeError("boom")
+    monkeypatch.setitem(build.PROBES, "performance", (broken, "performance"))
+    report = build.run_audit(sample_subject("lead_scoring"), AuditConfig.light(),
+                             probes=["performance"])
+    assert report.summary["probes_not_run"] == ["performance"]
+    assert report.findings[0].severity is Severity.NOT_ASSESSED
+    assert "boom" in report.findings[0].statement
+    assert review_board.gate_reached(report, "fail", allow_not_assessed=False)
+    assert not review_board.gate_reached(report, "fail", allow_not_assessed=True)
+    assert not review_board.gate_reached(report, "never", allow_not_assessed=False)
