@@ -53,6 +53,15 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
        source="After Carlini et al. 2022 (judge attacks at low false-positive rates); "
               "critical from 10%",
        description="True-positive rate of the strongest attack at 0.1% false-positive rate"),
+    _T("privacy.attribute_inference", "above", attention=0.0, kind="HEUR",
+       source="THRESHOLDS.md: attention when the attack is significantly above the no-model "
+              "baseline or members significantly above non-members, fail when both; method "
+              "Jayaraman & Evans 2022, SACRO-ML attribute attack",
+       description="AUC advantage of the attack over the no-model baseline on members, and "
+                   "attack AUC on members minus non-members"),
+    _T("privacy.personal_input", "above", fail=0.5, kind="REG",
+       source="GDPR Art. 5(1)(c) data minimisation; the severity is HEUR (THRESHOLDS.md)",
+       description="A personal column (name, email, phone, id) used as a model input (1 = yes)"),
     _T("explainability.stability", "below", attention=0.7, kind="HEUR",
        source="Product choice; no published threshold found",
        description="LIME top-k Jaccard overlap over seeds, and rank agreement with SHAP"),

@@ -6,12 +6,14 @@ signature ``run(subject, config, *, progress=None) -> ProbeResult``. Order is th
 
 from __future__ import annotations
 
-# from audits.fairness import run_fairness  # TEMP
+from attacks.attribute_inference import run_attribute_inference
+from audits.data_exposure import run_data_exposure
 from audits.performance import run_performance
 
 __all__ = ["PROBES"]
 
 PROBES = {
+    "data_exposure": (run_data_exposure, "data"),
     "performance": (run_performance, "performance"),
-    # "fairness": (run_fairness, "fairness"),  # TEMP
+    "attribute_inference": (run_attribute_inference, "privacy"),
 }
