@@ -62,6 +62,25 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
     _T("privacy.personal_input", "above", fail=0.5, kind="REG",
        source="GDPR Art. 5(1)(c) data minimisation; the severity is HEUR (THRESHOLDS.md)",
        description="A personal column (name, email, phone, id) used as a model input (1 = yes)"),
+    _T("explainability.minimisation_cost", "below", attention=0.005, kind="HEUR",
+       source="GDPR Art. 5(1)(c) data minimisation; the 0.005 AUC bound is a product choice",
+       description="Holdout AUC lost when the input is removed and the model retrained; a "
+                   "cost not measurably above 0, or below the bound, means the input can go"),
+    _T("explainability.sensitive_driver_rank", "below", attention=10, kind="HEUR",
+       source="THRESHOLDS.md: a sensitive input (Einstein guidance) or a proxy (Einstein "
+              "Discovery's proxy alert) among the top-10 drivers; escalated to fail by the "
+              "runner when a fairness check on its field fails",
+       description="Rank of the input among the model's drivers by mean absolute SHAP value"),
+    _T("privacy.memorisation_share", "above", attention=0.01, kind="HEUR",
+       source="Product choice after Feldman & Zhang 2020 (a record is highly memorised "
+              "when mem > 0.5)",
+       description="Share of records that the training recipe gets right mostly only when "
+                   "trained on them"),
+    _T("fairness.sensitive_input", "above", attention=0.5, kind="TOOL",
+       source="Einstein Discovery guidance on sensitive fields; GDPR Art. 9 and 22(4) when "
+              "decisions are solely automated",
+       description="A sensitive field used directly as a model input (1 = yes): a justification "
+                   "is required"),
     _T("explainability.stability", "below", attention=0.7, kind="HEUR",
        source="Product choice; no published threshold found",
        description="LIME top-k Jaccard overlap over seeds, and rank agreement with SHAP"),

@@ -152,9 +152,9 @@ def judge(ci: Sequence[float | None] | None, threshold: Threshold) -> Severity:
     - ``direction="outside"``: a band ``(lo_bound, hi_bound)``; fail when the interval lies wholly
       outside the band, attention when it crosses one of its edges, pass when wholly inside.
 
-    A missing interval (or one with a missing end) is ``not_assessed``.
+    A missing interval (or one with a missing or NaN end) is ``not_assessed``.
     """
-    if ci is None or ci[0] is None or ci[1] is None:
+    if ci is None or any(v is None or math.isnan(float(v)) for v in ci):
         return Severity.NOT_ASSESSED
     lo, hi = float(ci[0]), float(ci[1])
     if threshold.direction == "outside":

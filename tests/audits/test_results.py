@@ -33,6 +33,7 @@ BAND = Threshold("b", "outside", band=(0.8, 1.25))
     ((0.50, 0.70), BAND, Severity.FAIL),
     (None, RATIO, Severity.NOT_ASSESSED),
     ((None, 0.5), RATIO, Severity.NOT_ASSESSED),
+    ((float("nan"), 0.5), RATIO, Severity.NOT_ASSESSED),
 ])
 def test_judge(ci, threshold, expected):
     assert judge(ci, threshold) is expected

@@ -1,0 +1,259 @@
+"""The counts-based bootstrap engine: fairlearn's MetricFrame as the oracle, closed forms, the
+simultaneous band's family-wise coverage, and the score bootstrap (AUC, calibration)."""
+
+from __future__ import annotations
+
+import warnings
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, precision_score, roc_auc_score
+
+from audits.fairness_scores import (expected_calibration_error, group_auc,
+                                    group_score_bootstrap)
+from audits.group_metrics import (bootstrap_cells, cell_metrics, confusion_counts, derive_seed,
+                                  group_codes, intersect_codes, parity_summary,
+                                  percentile_interval, safe_ratio, simultaneous_band)
+
+
+def _data(n=2000, seed=0, probs=(0.5, 0.3, 0.2)):
+    rng = np.random.default_rng(seed)
+    g = rng.choice(["a", "b", "c"][:len(probs)], n, p=probs)
+    y = rng.integers(0, 2, n)
+    shift = {"a": 0.0, "b": 0.1, "c": -0.1}
+    p = 0.25 + 0.35 * y + np.vectorize(shift.get)(g)
+    d = (rng.random(n) < p).astype(int)
+    return y, d, g
+
+
+# -- groups ----------------------------------------------------------------------------------
+
+def test_numeric_field_is_banded_with_documented_labels():
+    codes, levels = group_codes(pd.Series([17, 18, 24, 25, 64, 65, 90, np.nan, 30, 40, 50, 60]))
+    assert levels == ["<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "missing"]
+    labels = [levels[c] for c in codes]
+    assert labels[:8] == ["<18", "18-24", "18-24", "25-34", "55-64", "65+", "65+", "missing"]
+
+
+def test_numeric_field_with_few_values_is_categorical_and_non_integer_bands():
+    codes, levels = group_codes(pd.Series([0, 1, 1, 0, 2.0]))
+    assert levels == ["0", "1", "2"] and list(codes) == [0, 1, 1, 0, 2]
+    _, levels = group_codes(np.linspace(0, 1, 50), age_bands=(0.25, 0.5))
+    assert levels == ["<0.25", "[0.25, 0.5)", "0.5+"]
+
+
+def test_categorical_groups_sorted_missing_last_and_intersections():
+    ca, la = group_codes(pd.Series(["b", None, "a", "b"], dtype="str"))
+    assert la == ["a", "b", "missing"] and list(ca) == [1, 2, 0, 1]
+    cb, lb = group_codes(pd.Series(["x", "y", "x", "x"]))
+    codes, levels = intersect_codes(ca, la, cb, lb)
+    assert levels == ["a & x", "b & x", "missing & y"]
+    assert [levels[c] for c in codes] == ["b & x", "missing & y", "a & x", "b & x"]
+
+
+def test_derived_seeds_are_stable_and_distinct():
+    assert derive_seed(0, "fair", "g") == derive_seed(0, "fair", "g")
+    assert len({derive_seed(0, "fair", f) for f in "abcdef"} | {derive_seed(1, "fair", "a")}) == 7
+
+
+# -- cells and rates -------------------------------------------------------------------------
+
+def test_confusion_counts_match_sklearn_per_group():
+    y, d, g = _data(500)
+    codes, levels = group_codes(g)
+    counts = confusion_counts(y, d, codes, n_groups=len(levels))
+    for i, name in enumerate(levels):
+        tn, fp, fn, tp = confusion_matrix(y[g == name], d[g == name], labels=[0, 1]).ravel()
+        assert list(counts[i]) == [tp, fp, fn, tn]
+
+
+def test_unfavourable_positive_selection_rate_counts_negative_decisions():
+    counts = np.array([[3, 2, 4, 1]])  # tp fp fn tn
+    assert cell_metrics(counts, favourable_positive=False)["selection_rate"][0] == 0.5
+    assert cell_metrics(counts)["selection_rate"][0] == 0.5
+    counts = np.array([[3, 3, 4, 0]])
+    assert cell_metrics(counts, favourable_positive=False)["selection_rate"][0] == 0.4
+
+
+def test_safe_ratio_conventions():
+    assert list(safe_ratio([0.0, 1.0, 2.0], [0.0, 0.0, 4.0])) == [1.0, np.inf, 0.5]
+
+
+def test_bootstrap_cells_are_row_resamples():
+    """A multinomial over the cells has the distribution of a row resample: same mean, same
+    spread of the selection rate as resampling rows (Efron 1979)."""
+    y, d, g = _data(1500, seed=4)
+    codes, levels = group_codes(g)
+    counts = confusion_counts(y, d, codes, n_groups=3)
+    reps = bootstrap_cells(counts, n_boot=3000, random_state=1)
+    assert reps.shape == (3000, 3, 4) and (reps.sum(axis=(1, 2)) == 1500).all()
+    rng = np.random.default_rng(2)
+    rows = rng.integers(0, 1500, size=(3000, 1500))
+    by_rows = np.stack([confusion_counts(y[r], d[r], codes[r], n_groups=3) for r in rows[:600]])
+    sr_cells = cell_metrics(reps)["selection_rate"]
+    sr_rows = cell_metrics(by_rows)["selection_rate"]
+    assert np.allclose(sr_cells.mean(0), cell_metrics(counts)["selection_rate"], atol=0.004)
+    assert np.allclose(sr_cells.std(0), sr_rows.std(0), rtol=0.12)
+
+
+# -- fairlearn's MetricFrame: the oracle -----------------------------------------------------
+
+def test_point_values_equal_fairlearn_metricframe():
+    from fairlearn.metrics import (MetricFrame, demographic_parity_difference,
+                                   demographic_parity_ratio, equalized_odds_difference,
+                                   false_negative_rate, false_positive_rate, selection_rate,
+                                   true_positive_rate)
+    y, d, g = _data(3000, seed=1)
+    codes, levels = group_codes(g)
+    ours = cell_metrics(confusion_counts(y, d, codes, n_groups=3))
+    mf = MetricFrame(metrics={"selection_rate": selection_rate, "tpr": true_positive_rate,
+                              "fpr": false_positive_rate, "fnr": false_negative_rate,
+                              "precision": precision_score},
+                     y_true=y, y_pred=d, sensitive_features=g)
+    by = mf.by_group.loc[levels]
+    for m in ("selection_rate", "tpr", "fpr", "fnr", "precision"):
+        np.testing.assert_allclose(ours[m], by[m].to_numpy(), rtol=0, atol=1e-12)
+    agg = parity_summary(ours)
+    assert np.isclose(agg["demographic_parity_difference"],
+                      demographic_parity_difference(y, d, sensitive_features=g))
+    assert np.isclose(agg["demographic_parity_ratio"],
+                      demographic_parity_ratio(y, d, sensitive_features=g))
+    assert np.isclose(agg["equalized_odds_difference"],
+                      equalized_odds_difference(y, d, sensitive_features=g))
+
+
+def test_intervals_agree_with_fairlearn_bootstrap():
+    """fairlearn resamples rows (100 replicates here, ~25 ms per metric each); we draw 4,000
+    multinomial count vectors. Each bootstrap quantile q of B replicates has a Monte Carlo
+    standard error of about sqrt(q(1 - q) / B) / phi(z_q) bootstrap SDs; the quantiles must
+    agree within four combined standard errors."""
+    from fairlearn.metrics import MetricFrame, selection_rate, true_positive_rate
+    from scipy.stats import norm
+
+    y, d, g = _data(2000, seed=2)
+    codes, levels = group_codes(g)
+    qs = np.array([0.025, 0.16, 0.5, 0.84, 0.975])
+    b_fl, b_ours = 100, 4000
+    mf = MetricFrame(metrics={"selection_rate": selection_rate, "tpr": true_positive_rate},
+                     y_true=y, y_pred=d, sensitive_features=g, n_boot=b_fl,
+                     ci_quantiles=list(qs), random_state=7)
+    mc_se = np.sqrt(qs * (1 - qs) * (1 / b_fl + 1 / b_ours)) / norm.pdf(norm.ppf(qs))
+    counts = confusion_counts(y, d, codes, n_groups=3)
+    reps = cell_metrics(bootstrap_cells(counts, n_boot=b_ours, random_state=3))
+    for m in ("selection_rate", "tpr"):
+        ours = np.quantile(reps[m], qs, axis=0)
+        theirs = np.array([mf.by_group_ci[i][m].loc[levels].to_numpy() for i in range(qs.size)])
+        gap_in_sd = np.abs(ours - theirs) / reps[m].std(axis=0)
+        assert (gap_in_sd < 4 * mc_se[:, None]).all(), gap_in_sd
+    lo, hi = percentile_interval(reps["selection_rate"], confidence=0.95)
+    np.testing.assert_allclose([lo, hi], np.quantile(reps["selection_rate"], [0.025, 0.975],
+                                                     axis=0))
+    dp = parity_summary(reps)["demographic_parity_difference"]
+    ours = np.quantile(dp, qs)
+    theirs = np.array([c["selection_rate"] for c in mf.difference_ci()])
+    np.testing.assert_array_less(np.abs(ours - theirs) / dp.std(), 4 * mc_se)
+
+
+# -- the simultaneous band -------------------------------------------------------------------
+
+def test_simultaneous_band_covers_all_columns_jointly():
+    rng = np.random.default_rng(0)
+    reps = rng.standard_normal((2000, 12)) @ np.diag(np.linspace(0.5, 3, 12))
+    lo, hi = simultaneous_band(reps, confidence=0.95)
+    joint = ((reps >= lo) & (reps <= hi)).all(axis=1).mean()
+    assert 0.95 <= joint <= 0.96
+    plo, phi = percentile_interval(reps, confidence=0.95)
+    assert ((reps >= plo) & (reps <= phi)).all(axis=1).mean() < 0.7  # 0.95^12 = 0.54
+    assert (lo <= plo).all() and (hi >= phi).all()
+
+
+def test_simultaneous_band_of_one_column_is_the_percentile_interval():
+    reps = np.random.default_rng(1).standard_normal((1000, 1))
+    lo, hi = simultaneous_band(reps, confidence=0.95)
+    plo, phi = percentile_interval(reps, confidence=0.95)
+    srt = np.sort(reps[:, 0])  # at most 50 of 1,000 outside: 25 on each side
+    assert lo[0] == srt[25] and hi[0] == srt[-26]
+    assert srt[24] <= plo[0] <= lo[0] and hi[0] <= phi[0] <= srt[-25]
+
+
+def test_simultaneous_band_is_invariant_to_monotone_transforms_and_handles_nan():
+    reps = np.random.default_rng(2).lognormal(size=(500, 4))
+    lo, hi = simultaneous_band(reps, confidence=0.9)
+    llo, lhi = simultaneous_band(np.log(reps), confidence=0.9)
+    assert np.allclose(np.log(lo), llo) and np.allclose(np.log(hi), lhi)
+    reps[:200, 0] = np.nan  # 40% undefined: no band can be given
+    lo, hi = simultaneous_band(reps, confidence=0.9)
+    assert np.isnan(lo).all() and np.isnan(hi).all()
+
+
+def test_simultaneous_bands_keep_familywise_error_on_null_data():
+    """Eight groups with equal selection rates: in 200 data sets the simultaneous bands of the 7
+    ratios to a fixed reference exclude the true ratio 1 in at most 5% (+ Monte Carlo
+    tolerance), while plain 95% intervals do so far more often."""
+    rng = np.random.default_rng(11)
+    miss_band = miss_plain = 0
+    runs = 200
+    for _ in range(runs):
+        g = rng.integers(0, 8, 4000)
+        d = (rng.random(4000) < 0.4).astype(int)
+        counts = confusion_counts(d, d, g, n_groups=8)
+        sr = cell_metrics(bootstrap_cells(counts, n_boot=400, random_state=rng))["selection_rate"]
+        ratios = safe_ratio(sr[:, 1:], sr[:, :1])
+        lo, hi = simultaneous_band(ratios, confidence=0.95)
+        miss_band += bool(((lo > 1) | (hi < 1)).any())
+        plo, phi = percentile_interval(ratios, confidence=0.95)
+        miss_plain += bool(((plo > 1) | (phi < 1)).any())
+    assert miss_band / runs <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / runs)
+    assert miss_plain / runs > 0.12
+
+
+# -- scores: AUC and calibration -------------------------------------------------------------
+
+def test_group_auc_equals_sklearn_with_ties_and_ece_closed_form():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 300)
+    s = rng.integers(0, 7, 300) / 6
+    assert np.isclose(group_auc(y, s), roc_auc_score(y, s))
+    assert np.isnan(group_auc(np.ones(5), rng.random(5)))
+    # two bins: [0.1, 0.2) holds scores 0.15, 0.15 with labels 0, 1; [0.9, 1] holds 0.95 with 1
+    ece = expected_calibration_error([0, 1, 1], [0.15, 0.15, 0.95])
+    assert np.isclose(ece, (2 * abs(0.5 - 0.15) + abs(1 - 0.95)) / 3)
+
+
+def test_score_bootstrap_points_exact_and_spread_like_row_resampling():
+    rng = np.random.default_rng(5)
+    n = 3000
+    g = rng.integers(0, 2, n)
+    y = rng.integers(0, 2, n)
+    s = np.clip(0.3 * y + 0.35 + 0.25 * rng.standard_normal(n), 0, 1)
+    out = group_score_bootstrap(y, s, g, n_groups=2, n_boot=1500, random_state=0)
+    pt, reps = out["auc"]
+    ept, ereps = out["calibration_error"]
+    for k in (0, 1):
+        rows = g == k
+        assert np.isclose(pt[k], roc_auc_score(y[rows], s[rows]))
+        assert np.isclose(ept[k], expected_calibration_error(y[rows], s[rows]))
+        idx = np.flatnonzero(rows)
+        boot = [group_auc(y[r], s[r]) for r in (rng.choice(idx, idx.size) for _ in range(300))]
+        assert abs(reps[:, k].mean() - pt[k]) < 0.004
+        assert np.isclose(reps[:, k].std(), np.std(boot), rtol=0.15)
+    assert (ereps >= 0).all()
+
+
+def test_score_bootstrap_skips_unrequested_groups():
+    rng = np.random.default_rng(6)
+    out = group_score_bootstrap(rng.integers(0, 2, 200), rng.random(200),
+                                rng.integers(0, 3, 200), n_groups=3, n_boot=50,
+                                random_state=0, groups=[0, 2])
+    assert np.isnan(out["auc"][1][:, 1]).all() and not np.isnan(out["auc"][1][:, 0]).any()
+    assert not np.isnan(out["auc"][0]).any()
+
+
+def test_precision_point_ignores_zero_division_warning():
+    counts = np.array([[0, 0, 5, 5], [2, 2, 1, 1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = cell_metrics(counts)
+    assert np.isnan(m["precision"][0]) and m["precision"][1] == 0.5
+    assert partial(precision_score, zero_division=0)([1, 0], [0, 0]) == 0  # fairlearn's default
