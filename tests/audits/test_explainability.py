@@ -1,0 +1,238 @@
+"""The explainability probe: global SHAP, LIME against SHAP for single customers, sensitive
+drivers, data minimisation; planted truth on the samples, privacy of what the result carries.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audits.config import AuditConfig
+from audits.errors import InputError
+from audits.explainability import _local_finding, _local_metrics, run_explainability
+from audits.lime_local import (Codec, LimeResult, agreement, jaccard, lime_weights, stability,
+                               top_features)
+from audits.minimisation import candidates, proxy_map
+from audits.results import ProbeResult, Severity
+from tests.audits.test_minimisation import make_subject
+
+# -- LIME measures -------------------------------------------------------------------------------
+
+
+def test_jaccard_and_top_features():
+    assert top_features([0.1, -3, 2, 0], 2) == frozenset({1, 2})
+    assert jaccard(frozenset({1, 2}), frozenset({2, 3})) == pytest.approx(1 / 3)
+    assert jaccard(frozenset(), frozenset()) == 1.0
+
+
+def test_stability_is_one_for_identical_runs_and_drops_when_runs_differ():
+    w = np.array([[5, 4, 3, 2, 1, 0, 0], [5, 4, 3, 2, 1, 0, 0]], dtype=float)
+    assert stability(w, 5) == 1.0
+    swapped = np.array([[5, 4, 3, 2, 1, 0, 0], [5, 4, 3, 2, 0, 1, 0], [0, 0, 3, 2, 1, 5, 4]],
+                       dtype=float)
+    # top-5 sets {0..4}, {0,1,2,3,5}, {2..6}: pairs 4/6, 3/7, 3/7
+    assert stability(swapped, 5) == pytest.approx((4 / 6 + 3 / 7 + 3 / 7) / 3)
+    assert agreement(w, np.array([0, 0, 1, 2, 3, 4, 5.0]), 5) == pytest.approx(3 / 7)
+
+
+def test_codec_round_trips_text_bool_and_numbers():
+    frame = pd.DataFrame({"plan": ["a", "b", "c"], "flag": [True, False, True],
+                          "x": [1.5, 2.0, -3.0]})
+    codec = Codec(frame)
+    assert codec.categorical_indices == [0, 1]
+    back = codec.decode(codec.encode(frame))
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    assert back["flag"].dtype == bool
+
+
+def test_lime_is_seeded_and_leaves_numpy_global_state_alone():
+    subject = make_subject()
+    row = subject.X("nonmembers").iloc[[0]]
+    train = subject.X("members").iloc[:300]
+    np.random.seed(99)
+    before = np.random.get_state()[1].copy()
+    a = lime_weights(subject.model, row, train, positive_label=1, seeds=[1, 2], num_samples=300)
+    b = lime_weights(subject.model, row, train, positive_label=1, seeds=[1, 2], num_samples=300)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[0], a[1])  # different seeds, different samples
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_an_unstable_explanation_is_an_attention_finding_not_to_be_shown():
+    config = AuditConfig()
+    res = LimeResult(weights=np.zeros((10, 6)), features=tuple("abcdef"), top_k=5,
+                     stability=0.45, topk_overlap=0.8, rank_agreement=0.9, seeds=tuple(range(10)))
+    threshold = config.threshold("explainability.stability")
+    m_s, m_a, _, sev = _local_metrics("p-123", res, threshold, 10, 5, 1000)
+    finding = _local_finding("p-123", "lowest score", res, m_s, m_a, sev, threshold)
+    assert finding.id == "explainability.local_stability.p-123"
+    assert finding.severity is Severity.ATTENTION and finding.metric.name == "lime_stability.p-123"
+    assert "not show" in finding.action
+    disagreeing = LimeResult(weights=res.weights, features=res.features, top_k=5, stability=0.95,
+                             topk_overlap=0.4, rank_agreement=0.3, seeds=res.seeds)
+    _, m_a, _, sev = _local_metrics("p-9", disagreeing, threshold, 10, 5, 1000)
+    assert sev is Severity.ATTENTION and m_a.name == "lime_shap_agreement.p-9"
+
+
+# -- the probe on a small synthetic subject (a personal column is a model input) -----------------
+
+@pytest.fixture(scope="module")
+def small():
+    subject = make_subject()
+    stages = []
+    result = run_explainability(subject, AuditConfig.light(), n_explain=400,
+                                progress=lambda s, f: stages.append(f))
+    return subject, result, stages
+
+
+def test_probe_shape_progress_and_json_round_trip(small):
+    subject, result, stages = small
+    assert (result.probe, result.area, result.status) == ("explainability", "explainability", "ok")
+    assert stages[-1] == 1.0 and stages == sorted(stages)
+    d = result.to_dict()
+    assert ProbeResult.from_dict(json.loads(json.dumps(d))).to_dict() == d
+    assert result.params["explainer"] == "linear" and result.params["scale"] == "margin"
+    assert result.metric("shap.additivity_error").value < 1e-9
+    importance = result.table("importance").to_frame()
+    assert list(importance["feature"])[0] in {"signal", "region"}
+    for f in subject.feature_columns:
+        m = result.metric(f"mean_abs_shap.{f}")
+        assert m.ci[0] <= m.value <= m.ci[1] and "log-odds" in m.method
+
+
+def test_personal_values_and_raw_ids_never_appear(small):
+    subject, result, _ = small
+    local = result.table("local_explanations").to_frame()
+    assert set(local.loc[local.feature == "customer_number", "value"]) == {"[redacted]"}
+    assert "customer_number" not in set(result.table("dependence").to_frame()["feature"])
+    text = json.dumps(result.to_dict())
+    for value in subject.nonmembers["customer_number"].astype(str):
+        assert f'"{value}"' not in text
+    pseudonyms = set(subject.record_ids("nonmembers"))
+    assert set(local["record"]) <= pseudonyms
+
+
+def test_records_default_to_three_extremes_and_can_be_chosen(small):
+    subject, result, _ = small
+    summary = result.table("local_summary").to_frame()
+    assert list(summary["reason"]) == ["highest score", "lowest score", "score nearest 0.5"]
+    scores = subject.scores("nonmembers")
+    assert summary["score"].iloc[0] == pytest.approx(scores.max())
+    assert summary["score"].iloc[1] == pytest.approx(scores.min())
+    assert sum(f.id.startswith("explainability.local_stability.") for f in result.findings) == 3
+    with pytest.raises(InputError, match="pseudonymised"):
+        run_explainability(subject, AuditConfig.light(), records=["not-a-customer"],
+                           minimise=False, n_explain=50)
+
+
+def test_groups_are_reported_and_sensitive_inputs_flagged(small):
+    subject, result, _ = small
+    groups = result.table("importance_by_group").to_frame()
+    assert set(groups["field"]) == {"region", "noise_flag"}
+    assert set(groups.loc[groups.field == "region", "group"]) == {"East", "North", "South"}
+    inputs = {d["feature"]: d for d in result.params["sensitive_inputs"]}
+    assert set(inputs) == {"region", "noise_flag"}
+    for f in inputs:
+        finding = next(x for x in result.findings
+                       if x.id == f"explainability.sensitive_driver.{f}")
+        assert finding.metric.name == f"rank.{f}" and finding.metric.value == inputs[f]["rank"]
+        expected = Severity.ATTENTION if inputs[f]["rank"] <= 10 else Severity.PASS
+        assert finding.severity is expected
+    assert result.params["sensitive_drivers"] == [d for d in result.params["sensitive_inputs"]
+                                                  if d["rank"] <= 10]
+
+
+def test_a_null_model_has_no_drivers_through_the_agnostic_path():
+    from sklearn.dummy import DummyClassifier
+
+    subject = make_subject(DummyClassifier(strategy="prior"))
+    result = run_explainability(subject, AuditConfig.light(), n_agnostic=20, lime_samples=200,
+                                minimise=False)
+    assert result.params["explainer"] == "permutation"
+    assert all(result.metric(f"mean_abs_shap.{f}").value == 0 for f in subject.feature_columns)
+    drivers = [f for f in result.findings if ".sensitive_driver." in f.id]
+    assert drivers and all(f.severity is Severity.PASS for f in drivers)
+    assert result.params["sensitive_drivers"] == []
+
+
+def test_seeded_reruns_match(small):
+    subject, result, _ = small
+    again = run_explainability(subject, AuditConfig.light(), n_explain=400)
+    assert again.to_dict() == result.to_dict()
+
+
+# -- planted truth on the samples -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def planted(sample_subject):
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            # a fully grown forest costs ~0.1 s per row of TreeSHAP: explain 100 rows in tests
+            n = 100 if name == "purchase_propensity" else 1000
+            subject = sample_subject(name)
+            cache[name] = (subject, run_explainability(subject, AuditConfig(n_jobs=2),
+                                                       n_explain=n))
+        return cache[name]
+    return get
+
+
+@pytest.mark.slow
+def test_churn_postcode_region_is_a_top_driver_flagged_as_a_proxy(planted):
+    subject, result = planted("churn")
+    assert result.params["scale"] == "margin" and result.params["explainer"] == "tree"
+    rank = {r[1]: r[0] for r in result.table("importance").rows}
+    assert rank["postcode_region"] <= 5
+    driver = next(d for d in result.params["sensitive_drivers"]
+                  if d["feature"] == "postcode_region")
+    assert driver["fields"] == ["ethnicity"]
+    finding = next(f for f in result.findings
+                   if f.id == "explainability.sensitive_driver.postcode_region")
+    assert finding.severity is Severity.ATTENTION and "ethnicity" in finding.statement
+    assert finding.metric.name == "rank.postcode_region"
+
+
+@pytest.mark.slow
+def test_purchase_propensity_reports_and_flags_expecting_parent(planted):
+    subject, result = planted("purchase_propensity")
+    assert result.params["scale"] == "probability"
+    m = result.metric("mean_abs_shap.expecting_parent")
+    assert m.value > 0 and m.ci[0] <= m.value <= m.ci[1]
+    flags = {r[1]: r[-1] for r in result.table("importance").rows}
+    assert "sensitive" in flags["expecting_parent"]
+    finding = next(f for f in result.findings
+                   if f.id == "explainability.sensitive_driver.expecting_parent")
+    assert finding.metric.name == "rank.expecting_parent"
+    assert any(d["feature"] == "expecting_parent" for d in result.params["sensitive_inputs"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["churn", "purchase_propensity"])
+def test_minimisation_measures_every_personal_sensitive_or_proxy_input(planted, name):
+    subject, result = planted(name)
+    proxies, _ = proxy_map(subject, AuditConfig(n_jobs=2))
+    expected = set(candidates(subject, proxies))
+    assert expected  # churn: postcode_region (proxy); purchase: expecting_parent (sensitive)
+    for f in expected:
+        m = result.metric(f"minimisation.{f}")
+        assert m.value is not None and m.ci[0] is not None and m.ci[0] <= m.value <= m.ci[1]
+        finding = next(x for x in result.findings if x.id == f"explainability.minimisation.{f}")
+        assert finding.severity in (Severity.PASS, Severity.ATTENTION)
+        assert "AUC" in finding.statement
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["churn", "purchase_propensity"])
+def test_samples_never_show_raw_identifiers(planted, name):
+    subject, result = planted(name)
+    text = json.dumps(result.to_dict())
+    chosen = result.table("local_summary").to_frame()["record"]
+    ids = dict(zip(subject.record_ids("nonmembers"), subject.nonmembers[subject.id_column]))
+    for pid in chosen:
+        assert str(ids[pid]) not in text
+    dependence = set(result.table("dependence").to_frame()["feature"])
+    assert not dependence & set(subject.personal_columns)
