@@ -1,0 +1,366 @@
+"""The reference-model pool shared by membership inference, memorisation and per-record risk.
+
+Method: the shadow ("reference") models of Shokri et al. 2017, trained as in LiRA (Carlini,
+Chien, Nasr, Song, Terzis and Tramer 2022, "Membership Inference Attacks From First Principles",
+IEEE S&P, Sec. VI): K models trained by re-running the audited model's recipe on random halves of
+a pool of records, with the "keep" matrix drawn so that every record is IN for exactly K/2 models
+and OUT for the other K/2 (rank a random K x n matrix down each column; METHODS.md). Independent
+halves would leave some records with no OUT model at small K (1 in 256 at K = 8).
+
+The three steps:
+
+1. Records (:func:`membership_records`, no retraining). The audit's rows are split once, fixed
+   by the audit's seed (derived seed "pool/splits"):
+
+   - non-members: the RMIA *population* (a random 25%, at most 5,000 rows; never a target and
+     never trained on by any reference model), then the other non-members, split in half into a
+     *selection* part and a *reporting* part;
+   - members: split in half into a *selection* part and a *reporting* part.
+
+   Targets are the members and the non-members outside the population. Thresholds (TPR at a
+   fixed FPR) and the choice of the strongest attack are made on the selection parts; every
+   reported number comes from the reporting parts. When members plus target non-members exceed
+   ``MAX_TARGETS`` rows, both are subsampled in proportion (the rest take no part).
+2. Pool (:func:`build_pool`). The reference models are trained on halves of the *targets*
+   (members and target non-members), so every target record, member or not, has K/2 IN and K/2
+   OUT reference models; population records are OUT for all. Each model is the audited model's
+   recipe (``sklearn.base.clone``: same estimator and hyper-parameters, unfitted), with every
+   parameter named ``random_state`` / ``seed`` re-seeded (one integer seed per model, derived
+   from the audit's seed) and any ``n_jobs`` other than None or 1 set to 1 (models are trained
+   in parallel instead, with native thread pools limited to one thread, so sequential equals
+   parallel). A reference model trains on about half the targets, which is more rows than the
+   audited model when there are more non-members than members (e.g. 6,500 against 4,000): the
+   attacks compare per-record statistics, which this shifts for all records alike.
+3. Cache. The pool keeps, for every record, each reference model's probability of the record's
+   true label and the keep matrix (not the models). It is computed once per audit
+   (``subject.memo``) and cached on disk under ``home_dir()/cache/pools`` keyed by the model's
+   SHA-256, a hash of the data, K, the seed and the protocol version (memo key
+   ``reference_pool/k=K``, so a light and a default profile never share a pool).
+
+A model that cannot be cloned and refitted raises :class:`PoolUnavailable` with the reason; the
+probes then report the attacks that need the pool as not assessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from audits.config import AuditConfig
+from audits.group_metrics import derive_seed
+from audits.parallel import child_seeds, parallel_map
+from audits.subject import AuditSubject
+
+__all__ = ["PoolUnavailable", "MembershipRecords", "ReferencePool", "membership_records",
+           "build_pool", "get_pool", "effective_k", "refit_recipe", "label_probability",
+           "SELECTION", "REPORTING", "POPULATION"]
+
+POOL_VERSION = 1
+SELECTION, REPORTING, POPULATION = 0, 1, 2
+POPULATION_SHARE = 0.25
+POPULATION_MAX = 5_000
+MAX_TARGETS = 60_000
+
+
+class PoolUnavailable(RuntimeError):
+    """The reference pool cannot be built (the model cannot be cloned or refitted)."""
+
+
+@dataclass(frozen=True, eq=False)
+class MembershipRecords:
+    """The records the attacks use, in pool order: targets (members, then non-members), then the
+    RMIA population. No retraining is needed to build this.
+
+    Attributes
+    ----------
+    is_member : (n,) bool, the record is a training row of the audited model.
+    row : (n,) int, the record's row in ``subject.frame("members" | "nonmembers")``.
+    role : (n,) int8, SELECTION, REPORTING or POPULATION.
+    y : (n,) int8, 1 where the true label is the positive label.
+    target_p : (n,) float, the audited model's probability of the record's true label.
+    target_correct : (n,) bool, the audited model's decision equals the true label.
+    """
+
+    is_member: np.ndarray
+    row: np.ndarray
+    role: np.ndarray
+    y: np.ndarray
+    target_p: np.ndarray
+    target_correct: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    @property
+    def targets(self) -> np.ndarray:
+        """Boolean mask of the target records (selection and reporting parts)."""
+        return self.role != POPULATION
+
+    def ids(self, subject: AuditSubject) -> np.ndarray:
+        """Pseudonymised id of every record (never the raw id)."""
+        out = np.empty(self.row.size, dtype=object)
+        for part, mask in (("members", self.is_member), ("nonmembers", ~self.is_member)):
+            ids = np.asarray(subject.record_ids(part), dtype=object)
+            out[mask] = ids[self.row[mask]]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class ReferencePool:
+    """K reference models' view of the records: ``ref_p[k, i]`` is model k's probability of
+    record i's true label, ``keep[k, i]`` whether model k trained on record i."""
+
+    records: MembershipRecords
+    ref_p: np.ndarray
+    keep: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        return int(self.ref_p.shape[0])
+
+
+def effective_k(config: AuditConfig) -> int:
+    """K used by the pool: the configured number, made even and at least 4 (the recipe mode needs
+    IN and OUT models among the K - 1 others)."""
+    k = int(config.n_reference_models)
+    return max(4, k + k % 2)
+
+
+# -- step 1: records -------------------------------------------------------------------------
+
+def _split_indices(n_members: int, n_nonmembers: int, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    nm = rng.permutation(n_nonmembers)
+    n_pop = int(min(POPULATION_MAX, max(1, round(POPULATION_SHARE * n_nonmembers))))
+    pop, nm_targets = nm[:n_pop], nm[n_pop:]
+    m = rng.permutation(n_members)
+    total = m.size + nm_targets.size
+    if total > MAX_TARGETS:
+        share = MAX_TARGETS / total
+        m, nm_targets = m[:int(m.size * share)], nm_targets[:int(nm_targets.size * share)]
+    half_m, half_n = m.size // 2, nm_targets.size // 2
+    return {"member_selection": np.sort(m[:half_m]), "member_reporting": np.sort(m[half_m:]),
+            "nonmember_selection": np.sort(nm_targets[:half_n]),
+            "nonmember_reporting": np.sort(nm_targets[half_n:]), "population": np.sort(pop)}
+
+
+def label_probability(proba: np.ndarray, classes, labels) -> np.ndarray:
+    """Probability of each row's own label, from ``predict_proba`` output and ``classes_``."""
+    index = {c: i for i, c in enumerate(list(classes))}
+    try:
+        col = np.array([index[v] for v in labels], dtype=np.intp)
+    except KeyError as e:
+        raise PoolUnavailable(f"a reference model never saw the label {e.args[0]!r} in its half "
+                              "of the data") from e
+    return np.asarray(proba, dtype=float)[np.arange(len(col)), col]
+
+
+def membership_records(subject: AuditSubject) -> MembershipRecords:
+    """The audit's records in pool order with the audited model's signals (memoised)."""
+    return subject.memo("membership_records", lambda: _records(subject))
+
+
+def _records(subject: AuditSubject) -> MembershipRecords:
+    n_m, n_n = len(subject.frame("members")), len(subject.frame("nonmembers"))
+    idx = _split_indices(n_m, n_n, derive_seed(subject.seed, "pool", "splits"))
+    parts = [("members", idx["member_selection"], SELECTION, True),
+             ("members", idx["member_reporting"], REPORTING, True),
+             ("nonmembers", idx["nonmember_selection"], SELECTION, False),
+             ("nonmembers", idx["nonmember_reporting"], REPORTING, False),
+             ("nonmembers", idx["population"], POPULATION, False)]
+    cols = {k: [] for k in ("is_member", "row", "role", "y", "target_p", "target_correct")}
+    for part, rows, role, member in parts:
+        y = subject.y(part)[rows]
+        p_pos = subject.scores(part)[rows]
+        cols["is_member"].append(np.full(rows.size, member))
+        cols["row"].append(rows)
+        cols["role"].append(np.full(rows.size, role, dtype=np.int8))
+        cols["y"].append(y)
+        cols["target_p"].append(np.where(y == 1, p_pos, 1.0 - p_pos))
+        cols["target_correct"].append(subject.decisions(part)[rows] == y)
+    arrays = {k: np.concatenate(v) for k, v in cols.items()}
+    params = {"population_share": POPULATION_SHARE, "population_max": POPULATION_MAX,
+              "selection_share": 0.5, "max_targets": MAX_TARGETS,
+              "sizes": {name: int(v.size) for name, v in idx.items()}}
+    return MembershipRecords(params=params, **arrays)
+
+
+# -- step 2: training ------------------------------------------------------------------------
+
+def _reseed(estimator, seed: int):
+    params = estimator.get_params(deep=True)
+    new = {}
+    for name in params:
+        last = name.rsplit("__", 1)[-1]
+        if last in ("random_state", "seed", "random_seed"):
+            new[name] = int(seed) % (2**31 - 1)
+        elif last in ("n_jobs", "num_threads", "thread_count") and params[name] not in (None, 1):
+            new[name] = 1  # left alone when unset: some estimators warn that it is ignored
+    return estimator.set_params(**new) if new else estimator
+
+
+def refit_recipe(model, X: pd.DataFrame, y, *, random_state: int):
+    """A fresh copy of the audited model's recipe (clone, re-seeded, single-threaded), fitted on
+    ``X, y``. Raises PoolUnavailable when the model cannot be cloned or refitted."""
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    try:
+        est = _reseed(clone(model), random_state)
+    except Exception as e:  # clone raises TypeError / RuntimeError on non-estimators
+        raise PoolUnavailable(f"the model ({type(model).__name__}) cannot be cloned with "
+                              f"sklearn.base.clone ({type(e).__name__}: {e})") from e
+    try:
+        with threadpool_limits(1):
+            return est.fit(X, y)
+    except Exception as e:
+        raise PoolUnavailable(f"refitting the model's recipe on a half of the data failed "
+                              f"({type(e).__name__}: {e})") from e
+
+
+def _fit_and_score(task):
+    model, X, labels, train, seed = task
+    est = refit_recipe(model, X.iloc[np.flatnonzero(train)], labels[train], random_state=seed)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        proba = est.predict_proba(X)
+    return label_probability(proba, est.classes_, labels)
+
+
+def keep_matrix(k: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(k, n) boolean matrix with exactly k/2 True per column: rank a random matrix per column."""
+    ranks = np.argsort(np.argsort(rng.random((k, n)), axis=0), axis=0)
+    return ranks < k // 2
+
+
+def _frames(subject: AuditSubject, records: MembershipRecords):
+    """Inputs and labels of every pool record, in pool order (members first, then
+    non-members, as :func:`_records` lays them out)."""
+    X, labels = [], []
+    for member in (True, False):
+        part = "members" if member else "nonmembers"
+        rows = records.row[records.is_member == member]
+        X.append(subject.X(part).iloc[rows])
+        labels.append(subject.frame(part)[subject.target].to_numpy()[rows])
+    if np.any(np.diff(records.is_member.astype(int)) > 0):
+        raise RuntimeError("pool records must list the members before the non-members")
+    return pd.concat(X, ignore_index=True), np.concatenate(labels)
+
+
+def build_pool(subject: AuditSubject, *, k: int, n_jobs: int | None = None,
+               records: MembershipRecords | None = None) -> ReferencePool:
+    """Train the K reference models and collect their probabilities of the true labels.
+
+    Parameters
+    ----------
+    subject : the audit subject (its model is cloned, never modified).
+    k : number of reference models (even, >= 4).
+    n_jobs : workers of the parallel map (1: sequential; results are identical).
+    records : the records (default :func:`membership_records`).
+    """
+    if k < 4 or k % 2:
+        raise ValueError(f"k is {k}; the pool needs an even number of reference models >= 4.")
+    records = records if records is not None else membership_records(subject)
+    X, labels = _frames(subject, records)
+    targets = records.targets
+    keep = np.zeros((k, records.row.size), dtype=bool)
+    keep[:, targets] = keep_matrix(k, int(targets.sum()),
+                                   np.random.default_rng(derive_seed(subject.seed, "pool", "keep")))
+    seeds = child_seeds(derive_seed(subject.seed, "pool", "models"), k)
+    # clone the recipe in the parent: the fitted model is never shipped to the workers
+    try:
+        from sklearn.base import clone
+
+        recipe = clone(subject.model)
+    except Exception as e:
+        raise PoolUnavailable(f"the model ({type(subject.model).__name__}) cannot be cloned with "
+                              f"sklearn.base.clone ({type(e).__name__}: {e})") from e
+    tasks = [(recipe, X, labels, keep[j], seeds[j]) for j in range(k)]
+    ref_p = np.vstack(parallel_map(_fit_and_score, tasks, n_jobs=n_jobs))
+    params = {"k": k, "model_seeds": seeds, "train_size": [int(s) for s in keep.sum(axis=1)],
+              "version": POOL_VERSION}
+    return ReferencePool(records=records, ref_p=ref_p, keep=keep, params=params)
+
+
+# -- step 3: sharing and the disk cache ------------------------------------------------------
+
+def _data_hash(subject: AuditSubject) -> str:
+    h = hashlib.sha256()
+    cols = [*subject.feature_columns, subject.target]
+    for part in ("members", "nonmembers"):
+        frame = subject.frame(part)[cols]
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        h.update(b"|")
+    h.update(json.dumps(cols).encode())
+    return h.hexdigest()
+
+
+def _model_hash(subject: AuditSubject) -> str:
+    sha = subject.files.get("model", {}).get("sha256") if subject.files else None
+    if sha:
+        return sha
+    import joblib
+
+    return "joblib:" + joblib.hash(subject.model)
+
+
+def cache_key(subject: AuditSubject, k: int) -> str:
+    blob = json.dumps({"version": POOL_VERSION, "model": _model_hash(subject),
+                       "data": _data_hash(subject), "k": k, "seed": int(subject.seed),
+                       "population": [POPULATION_SHARE, POPULATION_MAX, MAX_TARGETS]},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _cache_path(key: str):
+    from audits.loading import home_dir
+
+    return home_dir() / "cache" / "pools" / f"{key[:40]}.npz"
+
+
+def get_pool(subject: AuditSubject, config: AuditConfig, *, use_cache: bool = True,
+             progress=None) -> ReferencePool:
+    """The audit's reference pool: built once per audit (``subject.memo``), read from the disk
+    cache when the same model, data, K and seed were pooled before. Raises PoolUnavailable."""
+    k = effective_k(config)
+    got = subject.memo(f"reference_pool/k={k}",
+                       lambda: _get(subject, config, k, use_cache, progress))
+    if isinstance(got, PoolUnavailable):
+        raise got
+    return got
+
+
+def _get(subject, config, k, use_cache, progress):
+    records = membership_records(subject)
+    path = None
+    if use_cache:
+        key = cache_key(subject, k)
+        path = _cache_path(key)
+        if path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    if np.array_equal(z["row"], records.row) and z["ref_p"].shape[0] == k:
+                        params = json.loads(str(z["params"]))
+                        return ReferencePool(records=records, ref_p=z["ref_p"], keep=z["keep"],
+                                             params={**params, "cache": "hit"})
+            except (OSError, ValueError, KeyError):
+                pass  # a damaged cache file is rebuilt
+    if progress:
+        progress(f"training {k} reference models", 0.05)
+    try:
+        pool = build_pool(subject, k=k, n_jobs=config.n_jobs, records=records)
+    except PoolUnavailable as e:
+        return e
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, ref_p=pool.ref_p, keep=pool.keep, row=records.row,
+                 params=json.dumps(pool.params))
+        os.replace(tmp, path)
+    return ReferencePool(records=records, ref_p=pool.ref_p, keep=pool.keep,
+                         params={**pool.params, "cache": "miss" if use_cache else "off"})

@@ -1,0 +1,116 @@
+"""Planted-truth tests of the privacy probes on the sample models.
+
+purchase_propensity (a fully grown forest on noisy labels, with 10 planted outlier customers)
+uses the default profile (K = 8 reference models), the product's claim; its pool is built once
+per session (``subject.memo``). lead_scoring (the control) and churn use the light profile.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from attacks.privacy_probe import run_membership, run_memorisation
+from attacks.record_risk import record_risk
+from audits.config import AuditConfig
+from audits.results import Severity
+from audits.subject import pseudonymise
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def propensity(sample_subject):
+    subject = sample_subject("purchase_propensity")
+    config = AuditConfig()
+    return subject, config, run_membership(subject, config), run_memorisation(subject, config)
+
+
+def _findings(result):
+    return {f.id: f for f in result.findings}
+
+
+def test_planted_forest_leaks_membership(propensity):
+    _, config, membership, _ = propensity
+    assert config.n_reference_models == 8
+    assert membership.metric("strongest.auc").value >= 0.9
+    assert membership.metric("strongest.tpr_at_fpr_0p1pct").value >= 0.10
+    finding = _findings(membership)["privacy.membership_inference.strongest"]
+    assert finding.severity is Severity.FAIL
+    assert membership.params["risk_level"] in ("high", "critical")
+    assert membership.params["strongest"] in ("lira_online", "lira_offline", "rmia_online",
+                                              "rmia_offline")
+    # the reference attacks beat LOSS at low FPR (METHODS.md: members tie at p = 1)
+    assert membership.metric("strongest.tpr_at_fpr_0p1pct").value > \
+        membership.metric("model.loss.tpr_at_fpr_0p1pct").value
+    assert _findings(membership)["privacy.small_leaves.model"].severity is Severity.ATTENTION
+    eps = membership.metric("epsilon.lower_bound").value
+    assert 0 < eps <= membership.metric("epsilon.ceiling").value
+
+
+def test_planted_outliers_and_memorised_customers_are_exposed(propensity, sample_subject):
+    from sample_models.generate import load_manifest
+
+    subject, config, membership, _ = propensity
+    outliers = next(e for e in load_manifest("purchase_propensity")["planted_effects"]
+                    if e["id"] == "outliers")["customer_ids"]
+    risk = record_risk(subject, config)
+    training = risk[risk["part"] == "training"]
+    planted = training[training["record"].isin(pseudonymise(outliers, subject.secret))]
+    assert len(planted) == len(outliers)  # every outlier is a target record
+    # each planted outlier is called a member at a false-alarm rate under 1% ...
+    assert (planted["false_alarm_share"] <= 0.01).all()
+    assert planted["false_alarm_share"].median() <= 0.001
+    # ... and they sit above the median training customer
+    assert planted["member_percentile"].mean() > 0.5
+    memorised = training[training["memorisation"] > 0.5]
+    others = training[training["memorisation"] <= 0]
+    assert memorised["member_percentile"].mean() > others["member_percentile"].mean() + 0.3
+    assert memorised["false_alarm_share"].median() <= 0.001
+    top = membership.table("exposed_records").to_frame()
+    assert len(top) == 20 and (top["false_alarm_share"] <= 0.001).all()
+    assert set(top["record"]) <= set(training["record"])
+    assert all(r.startswith("p-") for r in top["record"])  # pseudonyms, never raw ids
+    raw = set(subject.frame("members")[subject.id_column].astype(str))
+    assert not raw & set(top["record"])
+
+
+def test_planted_forest_memorises(propensity):
+    _, _, _, memorisation = propensity
+    share = memorisation.metric("memorisation.share_high")
+    assert share.ci[0] > 0.10
+    assert _findings(memorisation)["privacy.memorisation.records"].severity is \
+        Severity.ATTENTION
+    assert memorisation.metric("canary.auc").ci[0] > 0.5
+    assert 0 < memorisation.metric("canary.epsilon_one_run").value <= \
+        memorisation.metric("canary.epsilon_ceiling").value
+
+
+def test_groups_and_recipe_mode_are_reported(propensity):
+    _, _, membership, _ = propensity
+    groups = membership.table("groups").to_frame()
+    assert set(groups["field"]) == {"expecting_parent"}
+    assert (groups["status"] == "assessed").all() and (groups["auc_low"] > 0.9).all()
+    modes = set(membership.table("attacks").to_frame()["mode"])
+    assert modes == {"this model", "this training recipe"}
+    roc = membership.table("roc").to_frame()
+    assert roc.groupby(["mode", "attack"]).size().max() <= 200
+
+
+@pytest.mark.parametrize("name", ["lead_scoring", "churn"])
+def test_regularised_samples_do_not_fail(sample_subject, name):
+    subject = sample_subject(name)
+    config = AuditConfig.light()
+    membership = run_membership(subject, config)
+    memorisation = run_memorisation(subject, config)
+    for result in (membership, memorisation):
+        for finding in result.findings:
+            assert finding.severity is not Severity.FAIL, (finding.id, finding.statement)
+    auc = membership.metric("strongest.auc")
+    if name == "lead_scoring":  # the control: nothing planted
+        assert auc.ci[0] <= 0.5 <= auc.ci[1] or auc.ci[1] < 0.55
+        assert membership.params["risk_level"] in ("not detected", "low")
+    else:
+        assert auc.ci[1] < 0.65
+        assert membership.params["risk_level"] in ("not detected", "low", "medium")
+    assert np.isfinite(memorisation.metric("memorisation.share_high").value)
