@@ -7,6 +7,7 @@ dropped: a release gate must not pass because a check silently did nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import platform
 from importlib import metadata
@@ -99,12 +100,33 @@ def combine(results: dict[str, ProbeResult]) -> tuple[list[Finding], list[str]]:
 
     Rules (each applied only when every probe it needs ran):
 
-    1. (Registered by the explainability issue.) A proxy feature or sensitive field that is a
-       top-10 driver of the model, on a field whose disparate-impact check fails, becomes a fail.
+    1. Proxy driver (THRESHOLDS.md, HEUR): an ``explainability.sensitive_driver.<feature>``
+       finding (a sensitive field, or a proxy of one, among the model's top-10 drivers) becomes
+       ``fail`` when a fairness check on one of its fields (``fairness.disparate_impact.<field>``
+       or ``fairness.error_rate_parity.<field>``) fails: the feature is then a likely channel of
+       the disparity, not only a candidate.
 
     Findings are ordered by severity (fail first), then by id, so the report reads worst first.
     """
-    findings = [f for r in results.values() for f in r.findings]
+    findings = {f.id: f for r in results.values() for f in r.findings}
     notes: list[str] = []
-    findings.sort(key=lambda f: (-f.severity.rank, f.id))
-    return findings, notes
+    expl, fair = results.get("explainability"), results.get("fairness")
+    if expl and fair and expl.status == "ok" and fair.status == "ok":
+        failed = {f.id.split(".", 2)[2] for f in fair.findings if f.severity is Severity.FAIL
+                  and f.id.split(".")[1] in {"disparate_impact", "error_rate_parity"}}
+        for driver in expl.params.get("sensitive_drivers", []):
+            fid = f"explainability.sensitive_driver.{driver['feature']}"
+            hit = sorted(set(driver.get("fields", [])) & failed)
+            if fid in findings and hit and findings[fid].severity is Severity.ATTENTION:
+                old = findings[fid]
+                findings[fid] = dataclasses.replace(
+                    old, severity=Severity.FAIL,
+                    statement=old.statement + f" A fairness check on {', '.join(hit)} fails, and "
+                    f"this input is among the model's top drivers (rank {driver['rank']}): it is "
+                    "a likely channel of that disparity.",
+                    action="Remove or replace this input (see the data-minimisation finding), "
+                           "retrain, and re-run the fairness audit.")
+                notes.append(f"Rule 1 raised {fid} to fail: top-{driver['rank']} driver and a "
+                             f"failing fairness check on {', '.join(hit)}.")
+    ordered = sorted(findings.values(), key=lambda f: (-f.severity.rank, f.id))
+    return ordered, notes
