@@ -1,6 +1,9 @@
 """review-board: audit a trained tabular model from the command line, and gate a release on it.
 
 Exit status: 0 when no finding reaches ``--fail-on``, 1 when some do, 2 for bad input or usage.
+Every audit is recorded in the ledger as a self-check; the board's commands (``submit``,
+``vote``, ``decide``, ``export``, ``ledger list|show|verify``, ...) are in
+:mod:`reports.board_cli`. ``ledger verify`` exits 1 when a row was edited or deleted.
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from reports.board_cli import (BOARD_COMMANDS, add_board_commands, add_db_option, current_user,
+                               run_board_command)
+
 __all__ = ["main"]
 
-FORMATS = ("json",)  # html, pdf and md arrive with the report issue
+FORMATS = ("json", "html", "md", "pdf")
 _GATE = {"fail": 3, "attention": 2, "never": None}
 
 
@@ -53,7 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--light", action="store_true",
                      help="light profile: 200 bootstrap replicates, K = 4 reference models")
     run.add_argument("--out", default="review-board-report", help="output folder")
-    run.add_argument("--format", type=_csv, default=["json"], help="json (html,pdf,md later)")
+    run.add_argument("--format", type=_csv, default=["json"],
+                     help="report formats, comma-separated: json (always written), html, md, pdf")
+    run.add_argument("--context", help="context of use (YAML; template: review-board template "
+                                       "context)")
+    run.add_argument("--inventory", help="feature inventory (YAML or CSV; template: review-board "
+                                         "template inventory --model M)")
+    add_db_option(run)
     run.add_argument("--fail-on", choices=tuple(_GATE), default="fail")
     run.add_argument("--allow-not-assessed", action="store_true",
                      help="do not count probes that could not run against the gate")
@@ -64,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("samples", help="build the sample models")
     s.add_argument("action", choices=("build",))
     s.add_argument("--force", action="store_true", help="rebuild even when present")
+    add_board_commands(sub)
     return p
 
 
@@ -133,22 +146,44 @@ def _audit(args) -> int:
     from audits.config import AuditConfig, load_config
     from audits.errors import InputError
     from reports.build import run_audit
+    from reports.context import attach_context
+    from reports.context_files import load_context, load_inventory
+    from reports.ledger import open_ledger
 
     bad = [f for f in args.format if f not in FORMATS]
     if bad:
-        raise InputError(f"--format {bad} is not available yet; available: {list(FORMATS)}.")
+        raise InputError(f"--format {bad} is not available; available: {list(FORMATS)}.")
     config = load_config(args.config, base=AuditConfig.light() if args.light else None)
+    context = load_context(args.context) if args.context else None
     subject = _subject(args)
+    inventory = load_inventory(args.inventory, subject.feature_columns) if args.inventory \
+        else None
+    ledger = open_ledger(args.db)
     if not args.quiet:
         print(f"Auditing {subject.name}: {len(subject.members)} members, "
               f"{len(subject.nonmembers)} non-members, profile {config.name}", file=sys.stderr)
     report = run_audit(subject, config, probes=args.probes, progress=_progress(args.quiet))
+    report = attach_context(report, context, inventory)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = report.write(out / "report.json")
+    run_id = ledger.record_run(report, by=current_user())
+    _write_formats(ledger, run_id, [f for f in args.format if f != "json"], out)
     print(_table(report))
     print(f"\nreport: {path}  (id {report.report_id[:16]})")
+    print(f"ledger: run {run_id}, a self-check until submitted (review-board submit {run_id}); "
+          f"{ledger.display_url}")
     return 1 if gate_reached(report, args.fail_on, args.allow_not_assessed) else 0
+
+
+def _write_formats(ledger, run_id: int, formats: list[str], out: Path) -> None:
+    """The audit's other formats, named report.<ext> beside report.json, recorded as exports."""
+    if not formats:
+        return
+    from reports.export import export_run
+
+    for p in export_run(ledger, run_id, formats, out, by=current_user(), stem="report"):
+        print(f"wrote {p}", file=sys.stderr)
 
 
 def _samples(args) -> int:
@@ -166,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "audit":
             return _audit(args)
+        if args.command in BOARD_COMMANDS:
+            return run_board_command(args)
         return _samples(args)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -173,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head or less, which closed early
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import pytest
 
 # Never touch the user's own folder (secret key, ledger): one temporary home per test session.
 os.environ["REVIEW_BOARD_HOME"] = tempfile.mkdtemp(prefix="review-board-test-home-")
+os.environ["REVIEW_BOARD_DB"] = f"sqlite:///{os.environ['REVIEW_BOARD_HOME']}/ledger.db"
 
 
 @pytest.fixture(scope="session")
