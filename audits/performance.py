@@ -86,4 +86,7 @@ def _gap_statement(gap: Metric, bound: float, severity: Severity) -> str:
         return text + (" The whole interval lies above the bound: the model has learned its "
                        "training customers, not only the pattern, which also makes it easier to "
                        "tell who was in the training data.")
+    if lo <= bound < hi:
+        return text + (" The interval reaches past the bound but does not lie wholly above it, "
+                       "so a gap beyond the bound is not shown; more holdout rows would narrow it.")
     return text + " The gap is within the bound: the model generalises to new customers."

@@ -53,6 +53,15 @@ def test_dummy_model_has_chance_auc_and_no_gap():
     assert result.metric("auc.members").value == 0.5
     assert result.metric("auc_gap").value == 0.0
     assert result.findings[0].severity is Severity.PASS
+    assert "within the bound" in result.findings[0].statement
+
+
+def test_straddling_gap_passes_but_says_it_is_not_shown():
+    from audits.performance import _gap_statement
+    from audits.results import Metric
+
+    text = _gap_statement(Metric("auc_gap", 0.05, ci=(0.03, 0.08)), 0.05, Severity.PASS)
+    assert "not shown" in text and "within the bound" not in text
 
 
 def test_lightgbm_model_through_the_loader(tmp_path):
