@@ -1,21 +1,97 @@
-"""Session-state keys and the cached calls into the engine, in one place."""
+"""Session-state keys and the cached calls into the engine, in one place.
+
+The contract between the pages (each page reads and writes only these keys):
+
+- ``SOURCE``: what is audited, a JSON-safe dict (``reports.audit_cache``); default: the churn
+  sample. Set by the Load page.
+- ``PROFILE``: ``"default"`` (THRESHOLDS.md) or ``"light"`` (``AuditConfig.light()``).
+- ``INVENTORY``: the feature inventory filled in on the Load page, a dict in the form of
+  ``reports.context_files.normalise_inventory`` (stored with the submission), or absent.
+- ``REPORT``: the current report as its JSON text, with ``AUDIT_KEY`` its cache key. Set by the
+  Run page (or seeded by a test); every result page reads it and computes nothing.
+- ``RUN_ID``: the ledger run id once the report is recorded (Review page), ``REVIEWER`` the name
+  the reviewer signs with.
+
+The engine is reached only through the functions below, each cached so that moving between pages
+never recomputes: the report is parsed once per JSON text, the subject loaded once per source.
+"""
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
-SAMPLE = "sample"          # name of the sample under review
-REPORT = "report_json"     # the current report, as its JSON text
+from audits.config import AuditConfig
+from reports.report import AuditReport
+
+SOURCE = "source"
+PROFILE = "profile"
+INVENTORY = "inventory"
+REPORT = "report_json"
+AUDIT_KEY = "audit_key"
+RUN_ID = "run_id"
+REVIEWER = "reviewer"
+SAMPLE = "sample"          # legacy: the name of a sample under review (tests seed it)
 
 DEFAULT_SAMPLE = "churn"
+
+#: Page files, for st.page_link and AppTest.switch_page.
+PAGES = {"load": "views/load.py", "run": "views/run.py", "findings": "views/findings.py",
+         "fairness": "views/fairness.py", "explainability": "views/explainability.py",
+         "privacy": "views/privacy.py", "review": "views/review.py", "export": "views/export.py"}
+
+
+def source() -> dict:
+    """The source under review (the default sample when nothing was chosen)."""
+    from reports.audit_cache import sample_source
+
+    if SOURCE not in st.session_state:
+        st.session_state[SOURCE] = sample_source(st.session_state.get(SAMPLE, DEFAULT_SAMPLE))
+    return st.session_state[SOURCE]
+
+
+def config() -> AuditConfig:
+    return AuditConfig.light() if st.session_state.get(PROFILE) == "light" else AuditConfig()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def parse_report(text: str) -> AuditReport:
+    """The report of a JSON text, parsed once (reports are frozen: sharing is safe)."""
+    return AuditReport.from_json(text)
+
+
+def report() -> AuditReport | None:
+    text = st.session_state.get(REPORT)
+    return parse_report(text) if text else None
+
+
+def require_report() -> AuditReport:
+    """The current report, or a pointer to the Run page and a stop."""
+    rep = report()
+    if rep is None:
+        st.info("No audit yet. Choose a model on the Load page, then run the audit.")
+        st.page_link(PAGES["run"], label="Go to Run the audit")
+        st.stop()
+    return rep
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _subject(source_json: str):
+    from reports.audit_cache import subject_from_source
+
+    return subject_from_source(json.loads(source_json))
+
+
+def subject():
+    """The loaded subject of the current source (for on-demand drill-downs), loaded once."""
+    return _subject(json.dumps(source(), sort_keys=True))
 
 
 @st.cache_data(show_spinner=False)
 def sample_report(name: str, light: bool = False) -> str:
     """Audit a built-in sample once per (name, profile); returns the report's JSON."""
-    from audits.config import AuditConfig
-    from audits.loading import load_sample
-    from reports.build import run_audit
+    from reports.audit_cache import audit_source, sample_source
 
     config = AuditConfig.light() if light else AuditConfig()
-    return run_audit(load_sample(name), config).to_json()
+    return audit_source(sample_source(name), config)[1]

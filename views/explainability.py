@@ -1,0 +1,5 @@
+"""explainability page (being written)."""
+
+import streamlit as st
+
+st.title("explainability")

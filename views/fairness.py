@@ -1,0 +1,5 @@
+"""fairness page (being written)."""
+
+import streamlit as st
+
+st.title("fairness")

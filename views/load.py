@@ -1,0 +1,5 @@
+"""load page (being written)."""
+
+import streamlit as st
+
+st.title("load")

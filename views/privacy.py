@@ -1,0 +1,5 @@
+"""privacy page (being written)."""
+
+import streamlit as st
+
+st.title("privacy")

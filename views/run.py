@@ -1,0 +1,5 @@
+"""run page (being written)."""
+
+import streamlit as st
+
+st.title("run")
