@@ -1,0 +1,216 @@
+"""Drive the real app in Debian's headless Chromium with Playwright for Python.
+
+The flow a review meeting goes through: load the churn sample, run the audit, open every page,
+record a decision in the ledger and download the PDF. Used by the end-to-end test
+(``tests/e2e/test_browser.py``) and by the benchmark (``bench/bench_app.py``), which reports the
+page-switch times against the 2 s target.
+
+The app is started as ``streamlit run app.py`` on a free localhost port, with its own temporary
+``REVIEW_BOARD_HOME`` and ledger. Chromium is started with the flags that keep it off the network
+(no background networking, component updates, sync or QUIC); every request the page makes is
+recorded so that the test can show none left the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("REVIEW_BOARD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+#: Sidebar link text and a heading each page is known by (its st.title).
+PAGES = [("1. Load", "Load"), ("2. Run the audit", "Run"), ("3. Findings", "Findings"),
+         ("4. Fairness", "Fairness"), ("5. Explainability", "Explainability"),
+         ("6. Privacy", "Privacy"), ("7. Review", "Review"), ("8. Export", "Export")]
+
+
+def browser_missing() -> str | None:
+    """Why the browser test cannot run here, or None."""
+    if not Path(CHROMIUM).exists():
+        return f"Chromium is not installed at {CHROMIUM} (apt install chromium chromium-driver)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(home: Path, *, timeout: float = 90.0):
+    """Start ``streamlit run app.py`` on a free port; yield its URL; stop it afterwards."""
+    port = _free_port()
+    env = os.environ | {"REVIEW_BOARD_HOME": str(home),
+                        "REVIEW_BOARD_DB": f"sqlite:///{home}/ledger.db"}
+    log = open(home / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "localhost", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start: see {home / 'streamlit.log'}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@dataclass
+class FlowResult:
+    screenshots: dict[str, Path] = field(default_factory=dict)
+    switch_seconds: dict[str, float] = field(default_factory=dict)
+    audit_seconds: float = float("nan")
+    pdf: bytes = b""
+    external_requests: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+def _idle(page, timeout_ms: float) -> None:
+    """Wait until the script has finished its run (Streamlit marks its state on .stApp)."""
+    page.wait_for_selector('.stApp[data-test-script-state="notRunning"]', timeout=timeout_ms)
+
+
+def _open(page, link: str, heading: str, timeout_ms: float = 60_000) -> float:
+    """Click a sidebar link; return the seconds until the page's heading shows and the run ends."""
+    start = time.perf_counter()
+    page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=timeout_ms)
+    _idle(page, timeout_ms)
+    return time.perf_counter() - start
+
+
+def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
+             audit_timeout_s: float = 600) -> FlowResult:
+    """Run the whole meeting flow; screenshots go to ``out_dir``."""
+    from playwright.sync_api import sync_playwright
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="review-board-e2e-"))
+    result = FlowResult()
+    try:
+        with running_app(home) as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                          accept_downloads=True)
+            page = context.new_page()
+
+            def on_request(req):
+                host = urlparse(req.url).hostname or ""
+                if urlparse(req.url).scheme in ("http", "https", "ws", "wss") and \
+                        host not in LOCAL_HOSTS:
+                    result.external_requests.append(req.url)
+            page.on("request", on_request)
+            page.on("pageerror", lambda e: result.page_errors.append(str(e)))
+
+            page.goto(url)
+            page.get_by_role("heading", name="Load").first.wait_for(timeout=60_000)
+            _idle(page, 60_000)
+            _flow_load(page, profile_label)
+            result.screenshots["load"] = _shot(page, out_dir, "1-load")
+
+            _open(page, "2. Run the audit", "Run")
+            start = time.perf_counter()
+            page.get_by_role("button", name="Run the audit").click()
+            page.get_by_text("Recommended decision", exact=False).first.wait_for(
+                timeout=audit_timeout_s * 1000)
+            _idle(page, audit_timeout_s * 1000)
+            result.audit_seconds = time.perf_counter() - start
+            result.screenshots["run"] = _shot(page, out_dir, "2-run")
+
+            for link, heading in PAGES[2:]:
+                key = heading.lower()
+                result.switch_seconds[key] = _open(page, link, heading)
+                result.texts[key] = page.locator("section.main, [data-testid='stMain']").first \
+                    .inner_text()
+                result.screenshots[key] = _shot(page, out_dir, link.replace(". ", "-").lower())
+            # a second round: the audit is cached, so this is the meeting's page-switch time
+            for link, heading in PAGES[2:] + PAGES[:2]:
+                key = f"again:{heading.lower()}"
+                result.switch_seconds[key] = _open(page, link, heading)
+
+            _open(page, "7. Review", "Review")
+            _flow_decide(page)
+            result.screenshots["review-decided"] = _shot(page, out_dir, "7-review-decided")
+            _open(page, "8. Export", "Export")
+            with page.expect_download(timeout=120_000) as dl:
+                page.get_by_role("button", name="Download PDF").click()
+            path = out_dir / "report.pdf"
+            dl.value.save_as(path)
+            result.pdf = path.read_bytes()
+            result.screenshots["export-decided"] = _shot(page, out_dir, "8-export-decided")
+            browser.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return result
+
+
+def _shot(page, out_dir: Path, name: str) -> Path:
+    path = out_dir / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _flow_load(page, profile_label: str) -> None:
+    """Keep the churn sample (the default), choose the profile, confirm."""
+    page.get_by_text(profile_label, exact=False).first.click()
+    _idle(page, 60_000)
+    page.get_by_role("button", name="Use this model").click()
+    _idle(page, 60_000)
+
+
+def _flow_decide(page) -> None:
+    """Sign in by name, record the run, submit it and record the board's decision (reject)."""
+    name = page.get_by_label("Your name (as you sign)")
+    name.fill("E2E Chair")
+    name.press("Enter")
+    _idle(page, 60_000)
+    page.get_by_role("button", name="Record this audit in the ledger").click()
+    _idle(page, 60_000)
+    page.get_by_role("button", name="Submit to the board").click()
+    _idle(page, 60_000)
+    _select(page, "Board decision", "Reject")
+    page.get_by_role("button", name="Record the decision").click()
+    _idle(page, 60_000)
+
+
+def _select(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox (a combobox with a listbox)."""
+    page.get_by_label(label).first.click()
+    page.get_by_role("option", name=option).first.click()
+    _idle(page, 60_000)
