@@ -2,16 +2,19 @@
 
 A source is a small JSON-safe dict, the app's record of what the user chose on the Load page:
 
-- ``{"kind": "sample", "name": "churn"}``, a built-in sample; or
+- ``{"kind": "sample", "name": "churn"}``, a built-in sample as its manifest describes it, with
+  optional ``"sensitive"``, ``"personal"``, ``"quasi_identifiers"`` lists that replace the
+  manifest's choice (present only when the user changed it); or
 - ``{"kind": "files", "model": PATH, "train": PATH, "holdout": PATH | None, "split_column": ...,
   "target": ..., "positive_label": ..., "sensitive": [...], "personal": [...],
   "quasi_identifiers": [...], "trusted": [...], "trust_pickle": bool, "name": ...}``, uploaded
   files saved under the tool's folder (``audits.loading.home_dir() / "uploads"``).
 
 The cache key is the SHA-256 of the files' SHA-256 hashes, every option of the source, the audit
-profile's hash and the seed: the same files and choices give the same key, so an audit is computed
-once and a page switch, a browser reload or a restart of the app reads it back from
-``home_dir() / "cache"`` instead of recomputing. Nothing here imports streamlit.
+profile's hash (every parameter and threshold) and the tool's and report schema's versions (the
+subject's seed is the loader's fixed default): the same files and choices give the same key, so an
+audit is computed once and a page switch, a browser reload or a restart of the app reads it back
+from ``home_dir() / "cache"`` instead of recomputing. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
@@ -20,23 +23,63 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from audits.config import AuditConfig
 from audits.errors import InputError
 from audits.loading import file_sha256, home_dir, load_sample, load_subject
 from audits.subject import AuditSubject
-from reports.build import run_audit
-from reports.report import AuditReport
+from reports.build import TOOL_VERSION, run_audit
+from reports.report import SCHEMA_VERSION, AuditReport
 
-__all__ = ["sample_source", "source_files", "audit_key", "cached_report", "store_report",
-           "subject_from_source", "audit_source", "cache_dir"]
+__all__ = ["sample_source", "files_source", "source_files", "audit_key", "cached_report",
+           "store_report", "subject_from_source", "audit_source", "cache_dir", "model_inputs",
+           "describe_source", "ROLE_KEYS"]
 
 _FILE_KEYS = ("model", "train", "holdout")
+#: The column roles a sample source may override (each a list of column names).
+ROLE_KEYS = ("sensitive", "personal", "quasi_identifiers")
 
 
-def sample_source(name: str) -> dict:
-    return {"kind": "sample", "name": name}
+def sample_source(name: str, **roles: Sequence[str] | None) -> dict:
+    """A sample's source; ``roles`` (keys of :data:`ROLE_KEYS`) replace the manifest's lists,
+    a None role keeps the manifest's."""
+    unknown = sorted(set(roles) - set(ROLE_KEYS))
+    if unknown:
+        raise InputError(f"Unknown column role(s) {unknown} for a sample; valid: "
+                         f"{list(ROLE_KEYS)}.")
+    return {"kind": "sample", "name": name} | {k: [str(c) for c in v] for k, v in roles.items()
+                                               if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe scalar (NumPy scalars become Python ones)."""
+    value = value.item() if hasattr(value, "item") else value
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
+def files_source(model: str | Path, train: str | Path, holdout: str | Path | None = None, *,
+                 target: str, positive_label: Any = None, sensitive: Sequence[str] = (),
+                 personal: Sequence[str] = (), quasi_identifiers: Sequence[str] = (),
+                 split_column: str | None = None, trusted: Sequence[str] = (),
+                 trust_pickle: bool = False, id_column: str | None = None,
+                 name: str | None = None) -> dict:
+    """The JSON-safe source of uploaded files (paths as text, trusted types sorted).
+
+    Raises InputError when neither a holdout file nor a split column is given.
+    """
+    if holdout is None and not split_column:
+        raise InputError("No non-members: upload the holdout file (rows the model never saw), or "
+                         "choose the column of the data file that marks training and holdout "
+                         "rows.")
+    return {"kind": "files", "model": str(model), "train": str(train),
+            "holdout": None if holdout is None else str(holdout),
+            "split_column": None if holdout is not None else split_column,
+            "target": str(target), "positive_label": _plain(positive_label),
+            "sensitive": [str(c) for c in sensitive], "personal": [str(c) for c in personal],
+            "quasi_identifiers": [str(c) for c in quasi_identifiers],
+            "trusted": sorted({str(t) for t in trusted}), "trust_pickle": bool(trust_pickle),
+            "id_column": id_column, "name": name or Path(model).stem}
 
 
 def cache_dir() -> Path:
@@ -66,8 +109,9 @@ def audit_key(source: dict, config: AuditConfig) -> str:
         raise InputError(f"The file(s) {missing} are gone; load the model and data again on the "
                          "Load page.")
     options = {k: v for k, v in source.items() if k not in _FILE_KEYS}
+    # the profile hash covers every parameter but n_jobs, which changes no result
     doc = {"files": {k: file_sha256(p) for k, p in sorted(files.items())}, "options": options,
-           "profile_hash": config.profile_hash, "config": config.to_dict()}
+           "profile_hash": config.profile_hash, "tool": TOOL_VERSION, "schema": SCHEMA_VERSION}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -91,7 +135,8 @@ def store_report(key: str, text: str) -> Path:
 def subject_from_source(source: dict) -> AuditSubject:
     """Load and validate the subject a source describes (raises InputError on bad input)."""
     if source.get("kind") == "sample":
-        return load_sample(source["name"])
+        return load_sample(source["name"], **{k: list(source[k]) for k in ROLE_KEYS
+                                              if source.get(k) is not None})
     files = source_files(source)
     return load_subject(
         files["model"], files["train"], files.get("holdout"), target=source.get("target") or "",
@@ -116,3 +161,46 @@ def audit_source(source: dict, config: AuditConfig, *,
         text = report.to_json()
         store_report(key, text)
     return key, text
+
+
+def model_inputs(source: dict) -> list[str]:
+    """The model's input columns, for the feature inventory.
+
+    A sample's come from its manifest; uploaded files' from the model's ``feature_names_in_``
+    when it loads with the trust given, else the data's columns without the target and the split
+    column. Raises InputError when the data file cannot be read.
+    """
+    if source.get("kind") == "sample":
+        from sample_models import generate
+
+        source_files(source)  # builds the sample when missing
+        return list(generate.load_manifest(source["name"])["feature_columns"])
+    from audits.loading import load_table
+    from audits.uploads import model_input_columns
+
+    files = source_files(source)
+    try:
+        names = model_input_columns(files["model"], trusted=source.get("trusted") or (),
+                                    trust_pickle=bool(source.get("trust_pickle")))
+    except InputError:
+        names = None
+    if names:
+        return names
+    columns = list(load_table(files["train"], role="training (members)").columns)
+    drop = {source.get("target"), source.get("split_column")}
+    return [str(c) for c in columns if c not in drop]
+
+
+def describe_source(source: dict) -> str:
+    """One plain line naming what is audited (file names only, never a folder)."""
+    if source.get("kind") == "sample":
+        text = f"the built-in sample '{source.get('name')}'"
+        changed = [k.replace("_", "-") for k in ROLE_KEYS if source.get(k) is not None]
+        return text + (f" (with your own choice of {', '.join(changed)} columns)" if changed
+                       else "")
+    names = {k: Path(source[k]).name for k in _FILE_KEYS if source.get(k)}
+    data = (f"members {names.get('train')}, non-members {names['holdout']}" if "holdout" in names
+            else f"data {names.get('train')} split by the column '{source.get('split_column')}'")
+    sensitive = ", ".join(source.get("sensitive") or []) or "none"
+    return (f"the uploaded model {names.get('model')} ({data}); target '{source.get('target')}' "
+            f"(positive: {source.get('positive_label')!r}); sensitive fields: {sensitive}")

@@ -32,7 +32,24 @@ REPORT = "report_json"
 AUDIT_KEY = "audit_key"
 RUN_ID = "run_id"
 REVIEWER = "reviewer"
+REVIEWER_ROLE = "reviewer_role"  # the reviewer's role on the board (Review page), or absent
+REVIEW_NOTICE = "review_notice"  # the Review page's last confirmation, shown once after a rerun
 SAMPLE = "sample"          # legacy: the name of a sample under review (tests seed it)
+UPLOADS = "uploads"        # Load page: saved upload paths by role (model/train/holdout)
+LOAD_FORM = "load_form"    # Load page: its widgets' last values, restored after a page switch
+
+#: The audit profiles (PROFILE values) and how the pages name them.
+PROFILE_LABELS = {"default": "Full audit (default thresholds)",
+                  "light": "Quick look (light profile: fewer bootstrap replicates, 4 reference "
+                           "models)"}
+#: Plain-language names of the probes (reports.registry.PROBES), for progress and notes.
+PROBE_LABELS = {"data_exposure": "Personal data in the training data",
+                "performance": "How well the model predicts",
+                "fairness": "Fairness across customer groups",
+                "explainability": "What drives the scores",
+                "membership": "Membership inference",
+                "memorisation": "Memorisation of individual customers",
+                "attribute_inference": "Guessing sensitive fields from the model"}
 
 DEFAULT_SAMPLE = "churn"
 
