@@ -1,0 +1,365 @@
+"""The Review page's forms: the reviewer's identity, recording and submitting the audit, a comment
+and a disposition per finding, votes and the board's decision. Each form writes one thing to the
+ledger (the same operations as the ``review-board`` board commands) and shows the ledger's own
+message with ``st.error`` when it refuses; the forms keep what was typed (``clear_on_submit`` is
+off, and a form's keys only change after a successful write, which empties it).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+
+import pandas as pd
+import streamlit as st
+
+from reports import review_session as rs
+from reports.ledger import DISPOSITIONS, RESIDUAL, default_url, open_ledger
+from reports.report import AuditReport
+from reports.texts import ATTESTATION
+from views import state
+
+NAME_LABEL = "Your name (as you sign)"
+INDEPENDENT_LABEL = "I am independent of the model's development team"
+DECLARATION_LABEL = "Declaration of interests (in words)"
+_OPEN = ("submitted", "under_review")
+
+
+# -- engine access, cached ----------------------------------------------------------------------
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _ledger(url: str):
+    return open_ledger(url)
+
+
+def ledger():
+    """The ledger (``REVIEW_BOARD_DB``, else the SQLite file in the home folder), opened once."""
+    return _ledger(default_url())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def stored_report(url: str, run_id: int) -> AuditReport:
+    """A run's stored report (rows are insert-only, so it never changes), parsed once."""
+    return _ledger(url).report(run_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _submission(report_json: str, inventory_json: str | None) -> AuditReport:
+    inventory = json.loads(inventory_json) if inventory_json else None
+    return rs.submission_report(state.parse_report(report_json), inventory)
+
+
+def submission() -> AuditReport:
+    """The current report with the Load page's feature inventory stored in it."""
+    state.require_report()
+    inventory = st.session_state.get(state.INVENTORY)
+    return _submission(st.session_state[state.REPORT],
+                       json.dumps(inventory, sort_keys=True) if inventory else None)
+
+
+# -- writing ------------------------------------------------------------------------------------
+def _write(action, done) -> None:
+    """Run one ledger write; on success remember the confirmation and rerun (so every section
+    reads the new record), on refusal show the ledger's message and keep the form as typed."""
+    try:
+        result = action()
+    except rs.LEDGER_ERRORS as e:
+        st.error(str(e))
+        return
+    st.session_state[state.REVIEW_NOTICE] = done(result) if callable(done) else done
+    st.rerun()
+
+
+def show_notice() -> None:
+    msg = st.session_state.pop(state.REVIEW_NOTICE, None)
+    if msg:
+        st.success(msg)
+
+
+def _signer() -> str | None:
+    """The reviewer's name, or an error asking for it (nothing is recorded without a name)."""
+    name = st.session_state.get(state.REVIEWER)
+    if not name:
+        st.error(f"Enter {NAME_LABEL.lower()} at the top of the page first: the ledger records "
+                 "who wrote each entry.")
+    return name or None
+
+
+def _missing(what: str) -> None:
+    st.error(f"Choose {what} first.")
+
+
+def _role() -> str | None:
+    return st.session_state.get(state.REVIEWER_ROLE) or None
+
+
+def identity() -> None:
+    """Name and role, kept in ``state.REVIEWER`` / ``state.REVIEWER_ROLE`` across pages."""
+    left, right = st.columns(2)
+    name = left.text_input(NAME_LABEL, value=st.session_state.get(state.REVIEWER) or "",
+                           key="review_name", help="Recorded with every comment, disposition, "
+                           "vote and decision, and in your signature. A signature is an "
+                           "attestation (name, role, time, report hash), not a proof of "
+                           "identity.")
+    role = right.text_input("Your role on the board",
+                            value=st.session_state.get(state.REVIEWER_ROLE) or "",
+                            key="review_role", placeholder="e.g. chair, privacy officer")
+    st.session_state[state.REVIEWER] = name.strip() or None
+    st.session_state[state.REVIEWER_ROLE] = role.strip() or None
+
+
+# -- recording and submitting -------------------------------------------------------------------
+def ledger_status(led, report: AuditReport, run: dict | None) -> None:
+    """Where the audit stands in the ledger, with the button for its next step."""
+    if run is None:
+        st.markdown("This audit is **not in the ledger yet**. Recording it stores the report and "
+                    "its hash as a self-check (a draft); the board reviews it once it is "
+                    "submitted.")
+        if st.session_state.get(state.INVENTORY):
+            st.caption("The feature inventory filled in on the Load page is stored with it.")
+        else:
+            st.caption("No feature inventory was filled in on the Load page: the report records "
+                       "the inventory as not supplied.")
+        if st.button("Record this audit in the ledger", type="primary", key="record_run"):
+            by = _signer()
+            if by:
+                def record():
+                    run_id = led.record_run(report, by=by, source="app")
+                    st.session_state[state.RUN_ID] = run_id
+                    return run_id
+                _write(record, lambda r: f"Recorded as run {r}, a self-check until it is "
+                                         "submitted to the board.")
+        return
+    st.markdown(f"**{rs.run_label(run)}** — model {run['model']}, recorded "
+                f"{run['recorded_at']} (UTC) by {run['recorded_by'] or 'not recorded'}; "
+                f"report id `{run['report_id'][:16]}`.")
+    if run["status"] == "draft":
+        st.info("This run is a self-check: the board comments, votes and decides once it is "
+                "submitted. Submitting freezes the report and makes it the model's next "
+                "version.")
+        if st.button("Submit to the board", type="primary", key="submit_run"):
+            by = _signer()
+            if by:
+                def submitted(r):
+                    parent = f", parent run {r['parent_run']}" if r["parent_run"] else ""
+                    return (f"Run {r['run']} submitted as {r['model']} v{r['version']}{parent}; "
+                            "it is frozen.")
+                _write(lambda: led.submit(run["id"], by=by), submitted)
+
+
+# -- findings -----------------------------------------------------------------------------------
+def _fmt_disposition(d: dict) -> str:
+    parts = [f"**{rs.DISPOSITION_LABELS.get(d['disposition'], d['disposition'])}**"]
+    if d.get("owner"):
+        parts.append(f"owner {d['owner']}")
+    if d.get("due"):
+        parts.append(f"due {d['due']}")
+    if d.get("residual"):
+        parts.append(f"residual risk {d['residual']}")
+    text = " · ".join(parts) + f" — recorded by {d.get('by') or '?'}, {d['at']} (UTC)"
+    return text + (f". Note: {d['note']}" if d.get("note") else "")
+
+
+def _comments(comments: list[dict]) -> None:
+    for c in comments:
+        st.markdown(f"**{c['by']}** ({c['at']} UTC): {c['text']}")
+
+
+def comment_form(led, run: dict, finding: str | None, n: int) -> None:
+    """One comment on a finding (or on the run when ``finding`` is None)."""
+    tag = finding or "run"
+    with st.form(f"comment_form_{tag}", clear_on_submit=False, border=False):
+        text = st.text_area("Comment" if finding else "Comment on the audit as a whole",
+                            key=f"comment_{tag}_{n}")
+        go = st.form_submit_button("Add the comment", key=f"comment_btn_{tag}")
+    if go:
+        if not (text or "").strip():
+            st.error("The comment is empty; type it first.")
+            return
+        by = _signer()
+        if by:
+            _write(lambda: led.comment(run["id"], by, text.strip(), finding=finding),
+                   f"Comment recorded on run {run['id']}.")
+
+
+def _due(value: str | None) -> _dt.date | None:
+    try:
+        return _dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def disposition_form(led, run: dict, finding: str, current: dict | None) -> None:
+    """The finding's disposition for the risk register (the latest one recorded counts)."""
+    cur = current or {}
+    opts = list(DISPOSITIONS)
+    res = [None, *RESIDUAL]
+    with st.form(f"dispose_form_{finding}", clear_on_submit=False, border=False):
+        how = st.selectbox("Disposition", opts, format_func=rs.DISPOSITION_LABELS.get,
+                           index=opts.index(cur["disposition"]) if cur.get("disposition") in opts
+                           else 0, key=f"dispose_{finding}")
+        a, b, c = st.columns(3)
+        owner = a.text_input("Owner", value=cur.get("owner") or "", key=f"owner_{finding}")
+        due = b.date_input("Due date", value=_due(cur.get("due")), key=f"due_{finding}")
+        residual = c.selectbox("Residual risk", res, format_func=rs.RESIDUAL_LABELS.get,
+                               index=res.index(cur.get("residual")), key=f"residual_{finding}")
+        note = st.text_area("Note", value=cur.get("note") or "", key=f"dnote_{finding}")
+        go = st.form_submit_button("Record the disposition", key=f"dispose_btn_{finding}")
+    if go:
+        by = _signer()
+        if by:
+            _write(lambda: led.dispose(run["id"], finding, how, by=by,
+                                       owner=owner.strip() or None, due=rs.iso_date(due),
+                                       residual=residual, note=note.strip() or None),
+                   f"{finding}: {how} recorded on run {run['id']}.")
+
+
+def finding_panel(led, run: dict | None, finding, notes: dict) -> None:
+    """A finding's statement, what the board wrote about it, and its two forms."""
+    sev = finding.severity
+    mine = notes.get(finding.id) or {"comments": [], "disposition": None}
+    with st.expander(f"{sev.label}: {finding.title}",
+                     expanded=sev.value in ("fail", "attention") and not mine["disposition"]):
+        st.caption(f"Finding id `{finding.id}` · area {finding.area or 'n/a'}")
+        st.markdown(finding.statement)
+        if finding.action:
+            st.markdown(f"**Recommended action:** {finding.action}")
+        if mine["disposition"]:
+            st.markdown("Disposition: " + _fmt_disposition(mine["disposition"]))
+        _comments(mine["comments"])
+        if run is None or run["status"] == "draft":
+            st.caption("Record and submit the audit to comment on this finding.")
+            return
+        left, right = st.columns(2)
+        with left:
+            comment_form(led, run, finding.id, len(mine["comments"]))
+        with right:
+            disposition_form(led, run, finding.id, mine["disposition"])
+
+
+# -- votes and the decision ---------------------------------------------------------------------
+def votes_table(board: dict) -> None:
+    who = {r["name"]: r for r in board["reviewers"]}
+    if not board["votes"]:
+        st.caption("No votes yet.")
+        return
+    st.dataframe(pd.DataFrame([{
+        "Reviewer": v["reviewer"], "Role": v["role"] or "",
+        "Vote": rs.DECISION_LABELS.get(rs.option_of(v["decision"]), v["decision"]),
+        "Reason": v["note"] or "", "Independent": "yes" if who.get(
+            v["reviewer"], {}).get("independent") else "no",
+        "Declaration": who.get(v["reviewer"], {}).get("declaration") or "",
+        "Recorded (UTC)": v["at"]} for v in board["votes"]]), hide_index=True, key="votes_table")
+
+
+def signatures_table(board: dict) -> None:
+    if board["signatures"]:
+        st.dataframe(pd.DataFrame([{
+            "Name": g["name"], "Role": g["role"] or "", "Vote": g["vote_label"],
+            "Signed (UTC)": g["at"], "Report id": g["report_id"][:16],
+            "Signature digest": g["digest"][:16]} for g in board["signatures"]]),
+            hide_index=True, key="signatures_table")
+    head = board["ledger"]["head"]
+    st.caption(f"Ledger {board['ledger']['url']}: chain head event {head['seq']}, hash "
+               f"`{head['hash']}`. Each signature binds the name, role and time to the report's "
+               "hash; it is an attestation, not a proof of identity.")
+
+
+def _options_index(decision: str | None) -> int | None:
+    opt = rs.option_of(decision)
+    return rs.DECISION_OPTIONS.index(opt) if opt in rs.DECISION_OPTIONS else None
+
+
+def vote_form(led, run: dict, board: dict) -> None:
+    """A reviewer's signed vote; closed once the board has decided."""
+    closed = run["status"] not in _OPEN
+    n = len(board["votes"])
+    with st.form("vote_form", clear_on_submit=False):
+        st.caption(ATTESTATION)
+        vote = st.selectbox("Your vote", rs.DECISION_OPTIONS, index=None,
+                            placeholder="Choose your vote", format_func=rs.DECISION_LABELS.get,
+                            key=f"vote_{n}", disabled=closed)
+        note = st.text_area("Reason (optional for a vote)", key=f"vote_note_{n}",
+                            disabled=closed)
+        independent = st.checkbox(INDEPENDENT_LABEL, key=f"vote_independent_{n}",
+                                  disabled=closed)
+        declaration = st.text_input(DECLARATION_LABEL, key=f"vote_declaration_{n}",
+                                    disabled=closed)
+        go = st.form_submit_button("Sign and record my vote", key="vote_btn", disabled=closed)
+    if closed:
+        st.caption("Votes are closed: the board has decided.")
+    if go:
+        by = _signer() if vote else _missing("your vote")
+        if by:
+            _write(lambda: led.record_vote(run["id"], by, vote, role=_role(),
+                                           note=note.strip() or None, independent=independent,
+                                           declaration=declaration.strip() or None),
+                   f"Vote recorded and signed by {by} on run {run['id']}.")
+
+
+_CONDITION_COLUMNS = {
+    "text": st.column_config.TextColumn("Condition", help="What must be done", width="large"),
+    "owner": st.column_config.TextColumn("Owner", help="Who is responsible"),
+    "due": st.column_config.DateColumn("Due date", format="YYYY-MM-DD"),
+}
+
+
+def recorded_decision(board: dict, recommended: str) -> None:
+    d = board["decision"]
+    label = rs.DECISION_LABELS.get(rs.option_of(d["decision"]), d["decision"])
+    role = f" ({d['role']})" if d["role"] else ""
+    st.success(f"Decision recorded: **{label}**, by {d['by']}{role}, {d['at']} (UTC).")
+    if d["decision"] not in (recommended, "changes_requested"):
+        st.markdown(f"This decision overrules the recommendation "
+                    f"({rs.DECISION_LABELS[rs.option_of(recommended)]}).")
+    if d["note"]:
+        st.markdown(f"**Reason:** {d['note']}")
+    if board["conditions"]:
+        st.markdown("**Conditions of approval**")
+        st.dataframe(pd.DataFrame([{"Condition": c["text"], "Owner": c["owner"] or "",
+                                    "Due date": c["due"] or ""} for c in board["conditions"]]),
+                     hide_index=True, key="conditions_table")
+
+
+def decision_form(led, run: dict, board: dict) -> None:
+    """The board's decision: shown as recorded, with the form disabled, once it is made."""
+    d = board["decision"]
+    done = d is not None
+    k = "decided" if done else "decision"
+    with st.form(f"{k}_form", clear_on_submit=False):
+        choice = st.selectbox("Board decision", rs.DECISION_OPTIONS,
+                              index=_options_index(d["decision"]) if done else None,
+                              placeholder="Choose the board's decision",
+                              format_func=rs.DECISION_LABELS.get, key=f"{k}_choice",
+                              disabled=done)
+        rows = None
+        if not done:
+            st.markdown("Conditions of approval (needed for *Approve with conditions*): one per "
+                        "row, with its owner and due date.")
+            empty = pd.DataFrame({"text": pd.Series(dtype="object"),
+                                  "owner": pd.Series(dtype="object"),
+                                  "due": pd.Series(dtype="datetime64[ns]")})
+            rows = st.data_editor(empty, num_rows="dynamic", hide_index=True,
+                                  column_config=_CONDITION_COLUMNS, key="decision_conditions")
+        note = st.text_area("Reason for the decision (required to overrule the recommendation)",
+                            value=(d["note"] or "") if done else "", key=f"{k}_note",
+                            disabled=done)
+        signer = next((r for r in board["reviewers"] if done and r["name"] == d["by"]), {})
+        independent = st.checkbox(INDEPENDENT_LABEL, value=bool(signer.get("independent")),
+                                  key=f"{k}_independent", disabled=done)
+        declaration = st.text_input(DECLARATION_LABEL, value=signer.get("declaration") or "",
+                                    key=f"{k}_declaration", disabled=done)
+        go = st.form_submit_button("Record the decision", type="primary", key="decide_btn",
+                                   disabled=done)
+    if done:
+        st.caption("A decision is final. To review the model again, audit the new version and "
+                   "record it.")
+    if go and not done:
+        by = _signer() if choice else _missing("the board's decision")
+        if by:
+            conditions = rs.conditions_from_rows(rows.to_dict("records"))
+            _write(lambda: led.decide(run["id"], choice, reviewer=by, role=_role(),
+                                      note=note.strip() or None, conditions=conditions,
+                                      independent=independent,
+                                      declaration=declaration.strip() or None),
+                   lambda r: f"Run {r['run']}: {r['status'].replace('_', ' ')} (recorded by "
+                             f"{by}).")
