@@ -78,8 +78,8 @@ def _stamps(source: dict) -> tuple:
     return tuple(out)
 
 
-def _summary(text: str) -> None:
-    report = state.parse_report(text)
+def _summary() -> None:
+    report = state.report()  # with the Load page's inventory and its findings
     summary = report.summary
     decision = DECISIONS[summary["recommended_decision"]]
     counts = ", ".join(f"{summary['counts'][k]} {w}" for k, w in _SEVERITY_WORDS.items()
@@ -109,7 +109,7 @@ except InputError as e:
 
 if st.session_state.get(state.AUDIT_KEY) == key and st.session_state.get(state.REPORT):
     st.caption("This audit is done; its report is loaded.")
-    _summary(st.session_state[state.REPORT])
+    _summary()
     st.stop()
 
 known = cached_report(key) is not None
@@ -138,4 +138,4 @@ if slot.button("Run the audit", type="primary"):
     st.session_state.pop(state.RUN_ID, None)
     if known:
         st.caption("Already computed: loaded from the stored reports.")
-    _summary(text)
+    _summary()

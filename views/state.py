@@ -78,9 +78,22 @@ def parse_report(text: str) -> AuditReport:
     return AuditReport.from_json(text)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _with_inventory(text: str, inventory_json: str) -> AuditReport:
+    from reports.review_session import submission_report
+
+    rep = parse_report(text)
+    return submission_report(rep, json.loads(inventory_json)) if inventory_json else rep
+
+
 def report() -> AuditReport | None:
+    """The current report with the inventory of the Load page attached (its findings included),
+    so every page shows, exports and records the same report (the same report id)."""
     text = st.session_state.get(REPORT)
-    return parse_report(text) if text else None
+    if not text:
+        return None
+    inventory = st.session_state.get(INVENTORY)
+    return _with_inventory(text, json.dumps(inventory, sort_keys=True) if inventory else "")
 
 
 def require_report() -> AuditReport:
