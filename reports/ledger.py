@@ -146,8 +146,9 @@ class Ledger(LedgerReader):
             if prev is not None and self._status(conn, prev["run_id"]) in _OPEN:
                 raise InputError(f"Version {prev['version']} of {info['model']} (run "
                                  f"{prev['run_id']}) is still under review; decide it first "
-                                 f"(e.g. review-board decide {prev['run_id']} --decision changes)"
-                                 ".")
+                                 "(for instance, the board records 'changes requested' on it; on the "
+                                 f"command line: review-board decide {prev['run_id']} --decision "
+                                 "changes).")
             version = (prev["version"] + 1) if prev else 1
             at = chain.now()
             chain.append(conn, "submissions", {
@@ -168,7 +169,8 @@ class Ledger(LedgerReader):
         status = self._status(conn, run_id)
         if status == "draft":
             raise InputError(f"Run {run_id} is a self-check (draft); submit it to the board "
-                             f"before recording {what}: review-board submit {run_id}")
+                             f"before recording {what} (on the command line: review-board "
+                             f"submit {run_id}).")
         if status == "submitted":
             self._set_status(conn, run_id, "under_review", by)
             status = "under_review"
@@ -231,11 +233,13 @@ class Ledger(LedgerReader):
         run_id = self.resolve(run)
         decision = DECISION_CHOICES.get(decision, decision)
         if decision == "approve_with_conditions" and not conditions:
-            raise InputError("An approval with conditions needs at least one --condition TEXT "
-                             "(with --owner and --due).")
+            raise InputError("An approval with conditions needs at least one condition, with "
+                             "its owner and due date (--condition TEXT --owner --due on the "
+                             "command line).")
         for c in conditions:
             if not (c.get("text") or "").strip():
-                raise InputError("A condition needs its text: --condition TEXT.")
+                raise InputError("A condition needs its text (--condition TEXT on the command "
+                                 "line).")
 
         def work(conn):
             status = self._open_for_review(conn, run_id, reviewer, "a decision")
@@ -245,7 +249,7 @@ class Ledger(LedgerReader):
             recommended = self._report(conn, run_id).summary.get("recommended_decision")
             if decision not in (recommended, "changes_requested") and not note:
                 raise InputError(f"The decision {decision!r} overrules the recommended "
-                                 f"{recommended!r}; give the reason with --note.")
+                                 f"{recommended!r}; give the reason in the note (--note on the command line).")
             self._vote(conn, run_id, reviewer, decision, role, note, independent, declaration)
             did, _ = chain.append(conn, "decisions", {
                 "run_id": run_id, "decision": decision, "by": reviewer, "role": role,

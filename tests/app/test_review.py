@@ -171,7 +171,7 @@ def test_overruling_without_a_note_is_refused_and_the_form_keeps_what_was_typed(
     at.text_input(key="decision_declaration").input("Advised the team in 2025.")
     click(at, "decide_btn")
     assert texts(at.error) == [("The decision 'approve' overrules the recommended 'reject'; "
-                                "give the reason with --note.")]
+                                "give the reason in the note (--note on the command line).")]
     board = led.board_record(run)
     assert board["decision"] is None and board["votes"] == []
     assert at.selectbox(key="decision_choice").value == "approve"

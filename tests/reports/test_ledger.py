@@ -90,7 +90,7 @@ def test_workflow_rules(tmp_path, report):
     other = ledger.record_run(report)
     with pytest.raises(InputError, match="still under review"):
         ledger.submit(other)
-    with pytest.raises(InputError, match="at least one --condition"):
+    with pytest.raises(InputError, match="needs at least one condition"):
         ledger.decide(run, "conditions", reviewer="x")
     overrule = "approve" if report.summary["recommended_decision"] != "approve" else "reject"
     with pytest.raises(InputError, match="--note"):
