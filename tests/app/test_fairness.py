@@ -1,0 +1,202 @@
+"""The Fairness page, driven headless with streamlit.testing (report and source seeded).
+
+Planted truth (sample_models): churn's model gives the retention discount to Black customers at
+about half the rate of the others (four-fifths rule fails, ratio about 0.47), through
+postcode_region, a proxy of ethnicity (Cramér's V about 0.64); lead_scoring is the control
+(nothing fails).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from views import state
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_page(report, name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state[state.REPORT] = report.to_json()
+    at.session_state[state.SOURCE] = {"kind": "sample", "name": name}
+    at.switch_page(state.PAGES["fairness"]).run()  # straight to the page (no custom url paths)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Fairness"]
+    return at
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    """Figures on the page by title."""
+    out = {}
+    for c in at.get("plotly_chart"):
+        spec = json.loads(c.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def group_chart(at: AppTest) -> dict:
+    return next(s for t, s in charts(at).items() if ", by " in t)
+
+
+def table_with(at: AppTest, first_column: str):
+    """The table on the page whose first column is ``first_column``."""
+    return next(d.value for d in at.dataframe if str(d.value.columns[0]) == first_column)
+
+
+def group_rate(report, field: str, group: str, metric: str = "selection_rate") -> float:
+    g = report.probes["fairness"].table("fairness.groups").to_frame()
+    return float(g[(g["field"] == field) & (g["group"] == group)][metric].iloc[0])
+
+
+@pytest.fixture(scope="module")
+def churn(sample_report):
+    return sample_report("churn", light=True)
+
+
+def test_field_picker_lists_fields_and_their_intersection(churn):
+    at = open_page(churn, "churn")
+    picker = at.selectbox(key="fairness_field")
+    assert picker.options == ["ethnicity", "gender", "ethnicity × gender (both together)"]
+    picker.select("ethnicity*gender").run()
+    assert not at.exception
+    ref = at.selectbox(key="fairness_reference_ethnicity*gender")
+    assert len(ref.options) == 8 and "Black & female" in ref.options
+    bars = [t for t in group_chart(at)["data"] if t["type"] == "bar"]
+    assert sum(len(t["x"]) for t in bars) == 8
+
+
+def test_selection_rate_chart_bars_whiskers_and_four_fifths_line(churn):
+    at = open_page(churn, "churn")
+    assert at.selectbox(key="fairness_metric").value == "selection_rate"
+    spec = group_chart(at)
+    bars = [t for t in spec["data"] if t["type"] == "bar"]
+    xs = [x for t in bars for x in t["x"]]
+    assert sorted(xs) == ["Asian", "Black", "Mixed/Other", "White"]  # one bar per group
+    for t in bars:
+        assert t["error_y"]["visible"] and not t["error_y"]["symmetric"]
+        assert all(v is not None and v > 0 for v in t["error_y"]["array"])
+    by_name = {t["name"]: t for t in bars}
+    assert by_name["fails"]["x"] == ["Black"]
+    patterns = {t["name"]: t["marker"]["pattern"]["shape"] for t in bars}
+    assert len(set(patterns.values())) == len(patterns)  # told apart without colour
+    # the four-fifths line of the audit's reference (the most favoured group, Asian)
+    line = [s for s in spec["layout"]["shapes"] if s["y0"] == s["y1"]]
+    assert len(line) == 1
+    assert line[0]["y0"] == pytest.approx(0.8 * group_rate(churn, "ethnicity", "Asian"))
+    texts = [a["text"] for a in spec["layout"]["annotations"]]
+    assert any(t.startswith("four-fifths of Asian") for t in texts)
+    labels = next(t for t in spec["data"] if t["type"] == "scatter")["text"]
+    assert any("n=2,899" in t and "fails" in t for t in labels)
+
+
+def test_black_customers_fail_the_four_fifths_rule(churn):
+    at = open_page(churn, "churn")
+    table = table_with(at, "Group").set_index("Group")
+    ratio = float(table.filter(like="Ratio to Asian").loc["Black"].iloc[0].split()[0])
+    assert ratio == pytest.approx(0.47, abs=0.05)
+    assert table.loc["Black", "Verdict"].startswith("fails")
+    assert table.loc["White", "Verdict"].startswith("ok")
+    assert table.loc["Asian", "Verdict"] == "reference group"
+
+
+def test_changing_the_reference_recomputes_against_it(churn):
+    at = open_page(churn, "churn")
+    at.selectbox(key="fairness_reference_ethnicity").select("White").run()
+    assert not at.exception
+    assert any("Recomputed against 'White'" in i.value for i in at.info)
+    table = table_with(at, "Group").set_index("Group")
+    col = next(c for c in table.columns if c.startswith("Ratio to White"))
+    assert table.loc["White", col] == "1 (reference)"
+    black = table.loc["Black", col]
+    point, low, high = float(black.split()[0]), float(black.split()[1][1:]), \
+        float(black.split()[3][:-1])
+    # the ratio is the two groups' rates (which do not depend on the reference) divided
+    expected = group_rate(churn, "ethnicity", "Black") / group_rate(churn, "ethnicity", "White")
+    assert point == pytest.approx(expected, abs=6e-4)
+    assert low < point < high < 0.8  # the whole interval below four-fifths: fails
+    assert table.loc["Black", "Verdict"].startswith("fails")
+    assert table.loc["Asian", "Verdict"].startswith("ok")
+    spec = group_chart(at)
+    texts = [a["text"] for a in spec["layout"]["annotations"]]
+    assert any(t.startswith("four-fifths of White") for t in texts)
+    line = next(s for s in spec["layout"]["shapes"] if s["y0"] == s["y1"])
+    assert line["y0"] == pytest.approx(0.8 * group_rate(churn, "ethnicity", "White"))
+
+
+def test_error_rate_metric_draws_the_tolerance_band(churn):
+    at = open_page(churn, "churn")
+    at.selectbox(key="fairness_metric").select("fpr").run()
+    spec = group_chart(at)
+    ys = sorted(s["y0"] for s in spec["layout"]["shapes"] if s["y0"] == s["y1"])
+    ref = group_rate(churn, "ethnicity", "Asian", "fpr")
+    assert ys == pytest.approx([0.8 * ref, 1.25 * ref])
+    at.radio(key="fairness_view").set_value("ratios").run()
+    ratio = next(s for t, s in charts(at).items() if "ratio to" in t)
+    assert ratio["layout"]["yaxis"]["type"] == "log"
+    symbols = {t["name"]: t["marker"]["symbol"] for t in ratio["data"]}
+    assert len(set(symbols.values())) == len(symbols) >= 2
+
+
+def test_proxy_table_shows_postcode_region_standing_in_for_ethnicity(churn):
+    at = open_page(churn, "churn")
+    table = table_with(at, "Model input")
+    row = table[(table["Model input"] == "postcode_region")
+                & (table["Sensitive field"] == "ethnicity")].iloc[0]
+    strength = next(c for c in table.columns if c.startswith("How strongly the input predicts"))
+    assert float(row[strength].split()[0]) == pytest.approx(0.64, abs=0.06)
+    assert row["Verdict"].startswith("stands in")
+    others = table[table["Model input"] != "postcode_region"]
+    assert not others["Verdict"].str.startswith("stands in").any()
+
+
+def test_whatif_is_labelled_as_a_scenario(churn):
+    at = open_page(churn, "churn")
+    heads = [s.value for s in at.subheader]
+    assert any(h.startswith("Scenario (not the audited model)") for h in heads)
+    assert any("does not change the audited model" in w.value for w in at.warning)
+    scenario = table_with(at, "Scenario")
+    assert len(scenario) == 3 and scenario["Scenario"].iloc[0] == "The audited model (before)"
+    assert any("accuracy against equal treatment" in t for t in charts(at))
+
+
+def test_lead_scoring_control_shows_nothing_failing(sample_report):
+    report = sample_report("lead_scoring", light=True)
+    at = open_page(report, "lead_scoring")
+    summary = table_with(at, "Customers compared by")
+    assert "Fail" not in set(summary.iloc[:, -2]) | set(summary.iloc[:, -1])
+    fields = at.selectbox(key="fairness_field")
+    for field in ["gender", "age_band", "gender*age_band"]:
+        at.selectbox(key="fairness_field").select(field).run()
+        for metric in ["selection_rate", "fpr", "fnr", "precision"]:
+            at.selectbox(key="fairness_metric").select(metric).run()
+            assert not at.exception
+            verdicts = table_with(at, "Group")["Verdict"]
+            assert not verdicts.str.startswith("fails").any(), (field, metric)
+            assert not any(t.get("name") == "fails" for t in group_chart(at)["data"])
+    assert fields.options[0] == "gender"
+
+
+def test_small_groups_are_marked_in_words_and_pattern():
+    from views.fairness_charts import group_bars, ratio_dots
+
+    rows = [{"group": "A", "n": 500, "value": 0.4, "low": 0.35, "high": 0.45, "ratio": 1.0,
+             "verdict": "reference"},
+            {"group": "B", "n": None, "value": None, "low": None, "high": None, "ratio": None,
+             "verdict": "small"},
+            {"group": "C", "n": 300, "value": 0.2, "low": 0.15, "high": 0.25, "ratio": 0.5,
+             "ratio_low": 0.4, "ratio_high": 0.62, "verdict": "fail"}]
+    spec = group_bars(rows, title="t", y_title="y", percent=True,
+                      lines=[(0.32, "four-fifths of A")]).to_plotly_json()
+    bars = {t["name"]: t for t in spec["data"] if t["type"] == "bar"}
+    assert list(bars["too few customers to judge"]["x"]) == ["B"]
+    assert list(bars["too few customers to judge"]["y"]) == [0.0]
+    assert len({t["marker"]["pattern"]["shape"] for t in bars.values()}) == 3
+    labels = next(t for t in spec["data"] if t["type"] == "scatter")["text"]
+    assert labels[1] == "n<10<br>too few customers to judge"
+    assert labels[2].startswith("20.0%<br>n=300<br>fails")
+    dots = ratio_dots(rows, title="t", reference="A", lines=[(0.8, "four-fifths")])
+    assert sorted(x for t in dots.data for x in t.x) == ["A", "C"]  # no ratio, no marker
