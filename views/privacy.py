@@ -1,5 +1,343 @@
-"""privacy page (being written)."""
+"""Privacy page: what the model, and the data it was built from, give away about customers.
 
+Reads the report alone (``state.require_report``): the membership, memorisation,
+attribute-inference and data-exposure probes' tables and metrics. Every number carries its mode
+("this model", which decides the finding; "this training recipe", the same recipe retrained,
+shown beside it). Record ids are the report's pseudonyms (a keyed hash); an id that does not look
+like one is withheld rather than shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
 import streamlit as st
 
-st.title("privacy")
+from attacks.membership import ATTACK_LABELS
+from attacks.privacy_text import _LEVEL_MEANING as LEVEL_MEANING  # the probe's own words
+from attacks.privacy_text import pct
+from reports.view_areas import ICON
+from reports.view_tables import fmt
+from views import privacy_charts as charts
+from views import state
+from views.plot_style import show
+from views.privacy_charts import short_label
+
+#: The form of a pseudonymised record id (``audits.subject.pseudonymise``: "p-" + 12 hex digits).
+PSEUDONYM = re.compile(r"^p-[0-9a-f]{12}$")
+THIS_MODEL, RECIPE = "this model", "this training recipe"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_NUMBER = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+_MD_SPECIAL = "\\`*_{}[]<>()#+!|$~"
+
+
+def md(text) -> str:
+    """Escape Markdown (and Streamlit's ``$`` maths) so a statement prints as written."""
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
+
+
+def mask(text) -> str:
+    """Evidence text with anything that looks like an email address or a long number withheld
+    (the probe's evidence describes values and never quotes one; this is a second guard)."""
+    return _NUMBER.sub("[number withheld]", _EMAIL.sub("[email withheld]", str(text or "")))
+
+
+def pseudonym(record) -> str:
+    return record if isinstance(record, str) and PSEUDONYM.match(record) else \
+        "(withheld: not a pseudonymised id)"
+
+
+def ci_text(lo, hi, as_pct: bool = False) -> str:
+    if lo is None or hi is None:
+        return "no interval"
+    f = pct if as_pct else fmt
+    return f"{f(lo)} to {f(hi)}"
+
+
+def rows(table) -> list[dict]:
+    return [dict(zip(table.columns, r)) for r in table.rows]
+
+
+def table_of(probe, name):
+    try:
+        return probe.table(name)
+    except KeyError:
+        return None
+
+
+def probe_ok(report, name: str):
+    """The probe's result when it ran, else a note on the page and None."""
+    p = report.probes.get(name)
+    if p is None:
+        st.info(f"The {name.replace('_', ' ')} probe was not run in this audit, so this part is "
+                "not assessed (which is not a pass).")
+        return None
+    if p.status != "ok":
+        st.warning(f"The {name.replace('_', ' ')} probe could not run: "
+                   + " ".join(p.notes or ("no reason recorded",)))
+        return None
+    return p
+
+
+report = state.require_report()
+st.title("Privacy")
+st.caption("Attacks are run as an outsider with the model's scores would run them: they give a "
+           "lower bound on what the model reveals about individual customers. Record ids are "
+           "pseudonymised (a keyed hash); no personal value is shown.")
+
+privacy_findings = sorted((f for f in report.findings if f.area == "privacy"),
+                          key=lambda f: -f.severity.rank)
+if privacy_findings:
+    with st.container(border=True):
+        st.markdown("**Privacy findings** (details on the Findings page)\n\n" + "\n".join(
+            f"- {ICON[f.severity.value]} {f.severity.label}: {md(f.title)}"
+            for f in privacy_findings))
+
+# -- membership inference -----------------------------------------------------------------
+st.header("Can an attacker tell who was in the training data?")
+mem = probe_ok(report, "membership")
+if mem is not None:
+    attacks = rows(mem.table("attacks"))
+    best = next((a for a in attacks if a["mode"] == THIS_MODEL and a["strongest"]), None)
+    recipe = next((a for a in attacks if a["mode"] == RECIPE and a["strongest"]), None)
+    level = mem.params.get("risk_level", "")
+    finding = next((f for f in mem.findings
+                    if f.id.startswith("privacy.membership_inference")), None)
+    st.subheader(f"Membership risk: {level.capitalize() or 'not assessed'}")
+    if finding is not None:
+        st.markdown(f"Finding: {ICON[finding.severity.value]} {finding.severity.label}")
+    st.markdown(LEVEL_MEANING.get(level, ""))
+    if best is not None:
+        alpha = best["low_fpr_used"]
+        at = (f"at {pct(alpha)} false alarms" if alpha == 0.001 else
+              f"at {pct(alpha)} false alarms (the smallest rate these records resolve)")
+        c1, c2, c3 = st.columns(3)
+        c1.metric(f"Strongest attack's AUC ({THIS_MODEL})", fmt(best["auc"]),
+                  help="0.5 means guessing, 1 means certainty. Technical name: area under the "
+                       "ROC curve of the membership-inference attack.")
+        c1.caption(f"{best['label']}; 95% interval {ci_text(best['auc_low'], best['auc_high'])}")
+        c2.metric(f"Found {at} ({THIS_MODEL})", pct(best["tpr_low_fpr"]),
+                  help="True-positive rate at a low false-positive rate (Carlini et al. 2022): "
+                       "the share of training customers the attacker picks out while wrongly "
+                       "accusing only that share of customers the model never saw.")
+        low_ci = ci_text(best["tpr_low_fpr_low"], best["tpr_low_fpr_high"], True)
+        c2.caption(f"Share of the training customers picked out; 95% interval {low_ci}; "
+                   f"at 1% false alarms: {pct(best['tpr_1pct'])} "
+                   f"({ci_text(best['tpr_1pct_low'], best['tpr_1pct_high'], True)})")
+        if recipe is not None:
+            c3.metric(f"Strongest attack's AUC ({RECIPE})", fmt(recipe["auc"]),
+                      help="The same training recipe retrained on other customers and attacked "
+                           "in turn: whether the leak comes from the recipe, not this one fit.")
+            c3.caption(f"{recipe['label']}; 95% interval "
+                       f"{ci_text(recipe['auc_low'], recipe['auc_high'])}; found {at}: "
+                       f"{pct(recipe['tpr_low_fpr'])}")
+        allowed = ("allowed only 1 false alarm per 1,000 customers the model never saw"
+                   if alpha == 0.001 else f"allowed false alarms on {pct(alpha)} of the "
+                   "customers the model never saw")
+        if level == "not detected":
+            meaning = ("An attacker who holds a customer's record and can query the model's "
+                       "scores cannot tell, better than guessing, whether that customer was in "
+                       "the training data.")
+        elif level == "low":
+            meaning = (f"An attacker who holds a customer's record and can query the model's "
+                       f"scores does slightly better than guessing whether that customer was in "
+                       f"the training data, too weakly to single customers out: {allowed}, the "
+                       f"strongest attack picks out {pct(best['tpr_low_fpr'])} of the training "
+                       f"customers ({THIS_MODEL}).")
+        else:
+            meaning = (f"An attacker who holds a customer's record and can query the model's "
+                       f"scores can tell whether that customer was in the training data: "
+                       f"{allowed}, the strongest attack picks out "
+                       f"{pct(best['tpr_low_fpr'])} of the training customers ({THIS_MODEL}).")
+            if best.get("precision_at_member_share") is not None:
+                meaning += (f" If a tenth of all customers were training customers, "
+                            f"{pct(best['precision_at_member_share'])} of its 'member' claims "
+                            "would be right.")
+        st.markdown(f"**What it means:** {meaning}")
+    if finding is not None:
+        with st.expander("The finding in full"):
+            st.markdown(md(finding.statement))
+            st.markdown(f"**Recommended action:** {md(finding.action)}")
+
+    st.subheader("ROC curves of the attacks")
+    m1, m2 = st.columns([2, 1])
+    mode = m1.radio("Which model is attacked", [THIS_MODEL, RECIPE], horizontal=True,
+                    key="privacy_mode",
+                    help="'this model': the audited model (decides the finding). 'this training "
+                         "recipe': each retrained reference model attacked in turn.")
+    log_y = m2.toggle("Log scale for the true-positive rate", value=True, key="privacy_log_y",
+                      help="Log on both axes, as Carlini et al. 2022 recommend, shows the rate "
+                           "at very few false alarms.")
+    show(charts.roc_figure(mem.table("roc"), mem.table("attacks"), mode, log_y=log_y),
+         key="privacy_roc")
+    st.caption("Each attack has its own dash and marker; the dashed black line is guessing. "
+               "Curves high on the left are attacks that find training customers with very few "
+               "false alarms." + (" On a log scale a curve at zero (an attack that finds no "
+                                  "training customer there) is not drawn." if log_y else ""))
+    frame = pd.DataFrame([{
+        "Attack": a["label"], "Mode": a["mode"],
+        "AUC": f"{fmt(a['auc'])} ({ci_text(a['auc_low'], a['auc_high'])})",
+        "Found at 0.1% false alarms": f"{pct(a['tpr_low_fpr'])} "
+        f"({ci_text(a['tpr_low_fpr_low'], a['tpr_low_fpr_high'], True)})",
+        "Found at 1% false alarms": f"{pct(a['tpr_1pct'])} "
+        f"({ci_text(a['tpr_1pct_low'], a['tpr_1pct_high'], True)})",
+        "Advantage (found minus false alarms)": fmt(a["advantage"]),
+        "Strongest": "yes" if a["strongest"] else ""} for a in attacks if a["mode"] == mode])
+    st.dataframe(frame, hide_index=True, width="stretch")
+    st.caption(md(mem.table("attacks").note))
+
+    st.subheader("How much privacy could the training have had?")
+    eps = table_of(mem, "epsilon")
+    e1, e2 = st.columns(2)
+    with e1:
+        if eps is not None and eps.rows:
+            e = rows(eps)[0]
+            st.metric(f"Privacy loss ε, at least ({THIS_MODEL})", fmt(e["epsilon_lower_bound"]),
+                      help="An empirical lower bound on the differential-privacy epsilon "
+                           "(Jagielski et al. 2020): smaller is more private.")
+            st.metric("Ceiling: the most this number of guesses could show",
+                      fmt(e["ceiling"]))
+            name = short_label(ATTACK_LABELS.get(e["attack"], e["attack"]))
+            st.caption(f"Method: {e['method']} on {name} at "
+                       f"{pct(e['fpr_level'])} false alarms; {fmt(e['tp'])} of "
+                       f"{fmt(e['n_members'])} training customers and {fmt(e['fp'])} of "
+                       f"{fmt(e['n_nonmembers'])} holdout customers flagged. {md(eps.note)}")
+            if not e["epsilon_lower_bound"]:
+                st.markdown("No privacy loss could be demonstrated, which is not a proof of "
+                            "privacy.")
+            elif e["ceiling"] and e["epsilon_lower_bound"] >= 0.9 * e["ceiling"]:
+                st.markdown("The bound is close to its ceiling: these records cannot show "
+                            "more, and the true loss may be larger.")
+    with e2:
+        canaries = None
+        memo = report.probes.get("memorisation")
+        if memo is not None and memo.status == "ok":
+            canaries = table_of(memo, "canaries")
+        if canaries is not None and canaries.rows:
+            c = rows(canaries)[0]
+            st.metric("One-run bound from canaries, at least", fmt(c["epsilon_one_run"]),
+                      help="Steinke, Nasr & Jagielski 2023: synthetic customers slipped into "
+                           "a retraining at random, then guessed.")
+            st.metric("Ceiling: the most these guesses could show", fmt(c["epsilon_ceiling"]))
+            st.caption(f"{fmt(c['correct'])} of {fmt(c['guesses'])} guesses right on "
+                       f"{fmt(c['n_canaries'])} synthetic customers ({fmt(c['n_inserted'])} "
+                       f"inserted); AUC {fmt(c['auc'])} "
+                       f"({ci_text(c['auc_low'], c['auc_high'])}).")
+        else:
+            st.caption("The canary experiment did not run in this audit.")
+
+# -- attribute inference ------------------------------------------------------------------
+st.header("Can the model reveal a customer's sensitive field?")
+ai = probe_ok(report, "attribute_inference")
+if ai is not None:
+    points = charts.attribute_points(ai)
+    if points:
+        show(charts.attribute_figure(points), key="privacy_attribute")
+        st.caption("Circles: an attacker with the model; squares: the same attacker without it "
+                   "(an imputation baseline). Filled: training customers; open: customers the "
+                   "model never saw. Only the difference from the baseline is leakage "
+                   "(Jayaraman & Evans 2022).")
+        adv = charts.advantage_rows(ai)
+        st.dataframe(pd.DataFrame([{
+            "Sensitive field": r["field"], "Attack": r["attack"], "Compared on": r["compared"],
+            "AUC gain over the baseline": f"{r['advantage']:+.3f} "
+            f"({ci_text(r['low'], r['high'])})", "In words": r["verdict"]} for r in adv]),
+            hide_index=True, width="stretch")
+        st.caption("Intervals: " + md(adv[0]["method"]) if adv else "")
+    else:
+        st.info("No sensitive field was audited for attribute inference.")
+    for f in sorted(ai.findings, key=lambda f: -f.severity.rank):
+        with st.expander(f"{ICON[f.severity.value]} {f.severity.label} | {f.title}"):
+            st.markdown(md(f.statement))
+
+# -- exposed and memorised customers ------------------------------------------------------
+st.header("Which customers are most exposed?")
+if mem is not None:
+    ex = table_of(mem, "exposed_records")
+    if ex is not None:
+        st.subheader("Most exposed by the strongest attack (this model)")
+        st.dataframe(pd.DataFrame([{
+            "Rank": r["rank"], "Customer (pseudonymised id)": pseudonym(r["record"]),
+            "Attack score": fmt(r["score"]),
+            "Holdout customers scoring as high": pct(r["false_alarm_share"]),
+            "Memorisation": fmt(r["memorisation"])} for r in rows(ex)]),
+            hide_index=True, width="stretch", key="privacy_exposed")
+        st.caption(md(ex.note))
+    groups = table_of(mem, "groups")
+    if groups is not None and groups.rows:
+        show(charts.group_auc_figure(groups), key="privacy_groups")
+        st.caption(md(groups.note))
+memo = probe_ok(report, "memorisation")
+if memo is not None:
+    st.subheader("Most memorised by the training recipe")
+    share = next((m for m in memo.metrics if m.name == "memorisation.share_high"), None)
+    if share is not None:
+        st.metric(share.label, pct(share.value),
+                  help="Feldman & Zhang 2020: the recipe gets these customers right mostly only "
+                       "when they are in its training data.")
+        st.caption(f"95% interval {ci_text(*(share.ci or (None, None)), True)}; "
+                   f"{md(share.method)}")
+    mr = table_of(memo, "memorised_records")
+    if mr is not None:
+        st.dataframe(pd.DataFrame([{
+            "Rank": r["rank"], "Customer (pseudonymised id)": pseudonym(r["record"]),
+            "In this model's training data": "yes" if r["part"] == "training"
+            else "no (holdout)", "Memorisation": fmt(r["memorisation"]),
+            "Soft score": fmt(r["soft"])} for r in rows(mr)]),
+            hide_index=True, width="stretch", key="privacy_memorised")
+        st.caption(md(mr.note))
+
+# -- data exposure ------------------------------------------------------------------------
+st.header("What the data itself exposes")
+dx = probe_ok(report, "data_exposure")
+if dx is not None:
+    pc = table_of(dx, "personal_columns")
+    if pc is not None:
+        st.subheader("Personal columns")
+        st.table(pd.DataFrame([{
+            "Column": r["column"], "Kind": str(r["kind"]).replace("_", " "),
+            "Found by name": fmt(r["by_name"]), "Found by content": fmt(r["by_content"]),
+            "Declared": fmt(r["declared"]), "Model input": fmt(r["model_input"]),
+            "Evidence (describes values, never quotes one)": mask(r["evidence"])}
+            for r in rows(pc)]), hide_index=True)
+        st.caption(md(pc.note))
+    st.subheader("Re-identification")
+    metrics = {m.name: m for m in dx.metrics}
+    r1, r2, r3 = st.columns(3)
+    u = metrics.get("reidentification.unique_share")
+    if u is not None:
+        r1.metric("Training records unique on their quasi-identifiers", pct(u.value),
+                  help=u.method)
+        r1.caption(f"95% interval {ci_text(*(u.ci or (None, None)), True)}")
+    k = metrics.get("reidentification.k_anonymity")
+    if k is not None:
+        r2.metric("k-anonymity (smallest group sharing a combination)", fmt(k.value),
+                  help=k.label)
+    n = metrics.get("reidentification.n_classes")
+    if n is not None:
+        r3.metric("Distinct combinations", fmt(n.value), help=n.label)
+    st.caption(md(" ".join(dx.notes)))
+    eq = table_of(dx, "equivalence_classes")
+    if eq is not None:
+        st.dataframe(pd.DataFrame([{
+            "Records sharing a combination": r["class_size"],
+            "Combinations": fmt(r["classes"]) if r["classes"] is not None else "suppressed",
+            "Records": fmt(r["records"]) if r["records"] is not None else "suppressed",
+            "Share of records": pct(r["share_of_records"])} for r in rows(eq)]),
+            hide_index=True, width="stretch", key="privacy_classes")
+        st.caption(md(eq.note))
+    qd = table_of(dx, "quasi_identifier_drivers")
+    if qd is not None:
+        st.dataframe(pd.DataFrame([{
+            "Quasi-identifier": r["quasi_identifier"], "Distinct values": fmt(r["distinct_values"]),
+            "Unique share without it": pct(r["unique_share_without_it"])} for r in rows(qd)]),
+            hide_index=True, width="stretch", key="privacy_drivers")
+        st.caption(md(qd.note))
+
+with st.expander("How these numbers were computed"):
+    for name in ("membership", "memorisation", "attribute_inference", "data_exposure"):
+        p = report.probes.get(name)
+        if p is not None:
+            for note in p.notes:
+                st.markdown(f"- **{name.replace('_', ' ')}:** {md(note)}")
