@@ -32,10 +32,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
-#: Sidebar link text and a heading each page is known by (its st.title).
-PAGES = [("1. Load", "Load"), ("2. Run the audit", "Run"), ("3. Findings", "Findings"),
-         ("4. Fairness", "Fairness"), ("5. Explainability", "Explainability"),
-         ("6. Privacy", "Privacy"), ("7. Review", "Review"), ("8. Export", "Export")]
+#: Sidebar link text and each page's title (its st.title, the page's only h1).
+PAGES = [("1. Load", "Load a model and its data"), ("2. Run the audit", "Run the audit"),
+         ("3. Findings", "Findings"), ("4. Fairness", "Fairness"),
+         ("5. Explainability", "Explainability"), ("6. Privacy", "Privacy"),
+         ("7. Review", "Review"), ("8. Export", "Export")]
+KEYS = {title: link.split(". ", 1)[1].split()[0].lower() for link, title in PAGES}
 
 
 def browser_missing() -> str | None:
@@ -110,9 +112,18 @@ def _open(page, link: str, heading: str, timeout_ms: float = 60_000) -> float:
     """Click a sidebar link; return the seconds until the page's heading shows and the run ends."""
     start = time.perf_counter()
     page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
-    page.get_by_role("heading", name=heading).first.wait_for(timeout=timeout_ms)
+    page.get_by_role("heading", level=1, name=heading, exact=True).wait_for(timeout=timeout_ms)
     _idle(page, timeout_ms)
+    _charts_drawn(page, timeout_ms)
     return time.perf_counter() - start
+
+
+def _charts_drawn(page, timeout_ms: float) -> None:
+    """Wait until every Plotly chart of the page has drawn its SVG (it renders after mounting),
+    so a page counts as shown only once its charts are."""
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[data-testid=stPlotlyChart]'))"
+        ".every(c => c.querySelector('.main-svg'))", timeout=timeout_ms)
 
 
 def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
@@ -138,79 +149,122 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
             page.on("request", on_request)
             page.on("pageerror", lambda e: result.page_errors.append(str(e)))
 
-            page.goto(url)
-            page.get_by_role("heading", name="Load").first.wait_for(timeout=60_000)
-            _idle(page, 60_000)
-            _flow_load(page, profile_label)
-            result.screenshots["load"] = _shot(page, out_dir, "1-load")
+            try:
+                page.goto(url)
+                page.get_by_role("heading", level=1, name=PAGES[0][1], exact=True).wait_for(
+                    timeout=60_000)
+                _idle(page, 60_000)
+                _flow_load(page, profile_label)
+                result.screenshots["load"] = _shot(page, out_dir, "1-load")
 
-            _open(page, "2. Run the audit", "Run")
-            start = time.perf_counter()
-            page.get_by_role("button", name="Run the audit").click()
-            page.get_by_text("Recommended decision", exact=False).first.wait_for(
-                timeout=audit_timeout_s * 1000)
-            _idle(page, audit_timeout_s * 1000)
-            result.audit_seconds = time.perf_counter() - start
-            result.screenshots["run"] = _shot(page, out_dir, "2-run")
+                _open(page, *PAGES[1])
+                start = time.perf_counter()
+                page.get_by_role("button", name="Run the audit").click()
+                page.get_by_text("Recommended decision", exact=False).first.wait_for(
+                    timeout=audit_timeout_s * 1000)
+                _idle(page, audit_timeout_s * 1000)
+                result.audit_seconds = time.perf_counter() - start
+                result.screenshots["run"] = _shot(page, out_dir, "2-run")
 
-            for link, heading in PAGES[2:]:
-                key = heading.lower()
-                result.switch_seconds[key] = _open(page, link, heading)
-                result.texts[key] = page.locator("section.main, [data-testid='stMain']").first \
-                    .inner_text()
-                result.screenshots[key] = _shot(page, out_dir, link.replace(". ", "-").lower())
-            # a second round: the audit is cached, so this is the meeting's page-switch time
-            for link, heading in PAGES[2:] + PAGES[:2]:
-                key = f"again:{heading.lower()}"
-                result.switch_seconds[key] = _open(page, link, heading)
+                for link, heading in PAGES[2:]:
+                    key = KEYS[heading]
+                    result.switch_seconds[key] = _open(page, link, heading)
+                    # page text, plus the charts' own text (Plotly draws it in SVG)
+                    result.texts[key] = page.get_by_test_id("stMain").inner_text() + "\n" + \
+                        "\n".join(page.locator(".js-plotly-plot text").all_text_contents())
+                    (out_dir / f"{key}.txt").write_text(result.texts[key], encoding="utf-8")
+                    result.screenshots[key] = _shot(page, out_dir, link.replace(". ", "-").lower())
+                # a second round: the audit is cached, so this is the meeting's page-switch time
+                for link, heading in PAGES[2:] + PAGES[:2]:
+                    key = f"again:{KEYS[heading]}"
+                    result.switch_seconds[key] = _open(page, link, heading)
 
-            _open(page, "7. Review", "Review")
-            _flow_decide(page)
-            result.screenshots["review-decided"] = _shot(page, out_dir, "7-review-decided")
-            _open(page, "8. Export", "Export")
-            with page.expect_download(timeout=120_000) as dl:
-                page.get_by_role("button", name="Download PDF").click()
-            path = out_dir / "report.pdf"
-            dl.value.save_as(path)
-            result.pdf = path.read_bytes()
-            result.screenshots["export-decided"] = _shot(page, out_dir, "8-export-decided")
+                _open(page, *PAGES[6])
+                _flow_decide(page)
+                result.screenshots["review-decided"] = _shot(page, out_dir, "7-review-decided")
+                _open(page, *PAGES[7])
+                with page.expect_download(timeout=120_000) as dl:
+                    page.get_by_role("button", name="Download PDF").click()
+                path = out_dir / "report.pdf"
+                dl.value.save_as(path)
+                result.pdf = path.read_bytes()
+                result.screenshots["export-decided"] = _shot(page, out_dir, "8-export-decided")
+            except Exception:
+                _shot(page, out_dir, "failed")  # what the page showed when the flow stopped
+                raise
             browser.close()
     finally:
+        if (home / "streamlit.log").exists():
+            shutil.copy(home / "streamlit.log", out_dir / "streamlit.log")
         shutil.rmtree(home, ignore_errors=True)
     return result
 
 
 def _shot(page, out_dir: Path, name: str) -> Path:
+    """A screenshot of the whole page. Streamlit scrolls inside its main container, not the
+    document, so the viewport is made as tall as the content for the shot, then restored."""
     path = out_dir / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("() => Math.max(...Array.from(document.querySelectorAll("
+                           "'[data-testid=stMain], [data-testid=stMainBlockContainer]'), "
+                           "e => e.scrollHeight), window.innerHeight)")
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 16_000)})
+    page.wait_for_timeout(400)  # charts re-lay out to the new size
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path
 
 
 def _flow_load(page, profile_label: str) -> None:
     """Keep the churn sample (the default), choose the profile, confirm."""
     page.get_by_text(profile_label, exact=False).first.click()
-    _idle(page, 60_000)
+    _settle(page)
     page.get_by_role("button", name="Use this model").click()
-    _idle(page, 60_000)
+    _settle(page)
+
+
+def _settle(page, timeout_ms: float = 60_000) -> None:
+    """After an action: give the rerun time to start, then wait until it has finished (stale
+    elements of the previous run stay in the page until then)."""
+    page.wait_for_timeout(500)
+    _idle(page, timeout_ms)
 
 
 def _flow_decide(page) -> None:
     """Sign in by name, record the run, submit it and record the board's decision (reject)."""
-    name = page.get_by_label("Your name (as you sign)")
+    name = page.get_by_role("textbox", name="Your name (as you sign)", exact=True)
     name.fill("E2E Chair")
     name.press("Enter")
-    _idle(page, 60_000)
+    _settle(page)
     page.get_by_role("button", name="Record this audit in the ledger").click()
-    _idle(page, 60_000)
+    _settle(page)
     page.get_by_role("button", name="Submit to the board").click()
-    _idle(page, 60_000)
+    _settle(page)
+    _until(page, lambda: page.get_by_role("tab", name="Votes and decision").first.click(),
+           page.get_by_role("combobox", name="Board decision").first)
     _select(page, "Board decision", "Reject")
     page.get_by_role("button", name="Record the decision").click()
+    page.get_by_text("Decision recorded", exact=False).first.wait_for(timeout=60_000)
     _idle(page, 60_000)
 
 
 def _select(page, label: str, option: str) -> None:
     """Pick an option of a Streamlit selectbox (a combobox with a listbox)."""
-    page.get_by_label(label).first.click()
-    page.get_by_role("option", name=option).first.click()
-    _idle(page, 60_000)
+    choice = page.get_by_role("option", name=option, exact=True).first
+    _until(page, lambda: page.get_by_role("combobox", name=label).first.click(), choice)
+    choice.click()
+    _settle(page)
+
+
+def _until(page, action, shows, tries: int = 3) -> None:
+    """Do ``action`` until ``shows`` is visible: an element clicked while a rerun replaces it
+    (or a list closed by a rerun landing) is simply done again."""
+    for attempt in range(tries):
+        action()
+        try:
+            shows.wait_for(timeout=5_000)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            _settle(page)

@@ -12,7 +12,6 @@ the test skips and prints why.
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 
@@ -45,11 +44,14 @@ def test_every_page_opens_and_the_meeting_ends_with_a_pdf(flow):
 
 
 def test_pages_show_the_planted_truth(flow):
-    # churn: ethnicity's disparate impact fails through the postcode proxy
-    assert re.search(r"ethnicity", flow.texts["fairness"], re.I)
-    assert re.search(r"postcode_region", flow.texts["fairness"])
-    assert re.search(r"reject", flow.texts["findings"], re.I)
-    assert re.search(r"postcode_region", flow.texts["explainability"])
+    # churn: ethnicity's disparate impact fails through the postcode proxy, so reject
+    assert "Recommended decision: Reject" in flow.texts["findings"]
+    fairness = flow.texts["fairness"]
+    assert "four-fifths of" in fairness and "fails" in fairness  # the chart's line and verdict
+    assert "postcode_region" in fairness  # the proxy chart
+    assert "postcode_region (proxy for ethnicity)" in flow.texts["explainability"]
+    # purchase-style leakage is not planted in churn: the privacy page still shows its ROC
+    assert "false-positive rate" in flow.texts["privacy"].lower()
 
 
 def test_no_request_leaves_the_machine(flow):
