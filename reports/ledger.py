@@ -146,9 +146,9 @@ class Ledger(LedgerReader):
             if prev is not None and self._status(conn, prev["run_id"]) in _OPEN:
                 raise InputError(f"Version {prev['version']} of {info['model']} (run "
                                  f"{prev['run_id']}) is still under review; decide it first "
-                                 "(for instance, the board records 'changes requested' on it; on the "
-                                 f"command line: review-board decide {prev['run_id']} --decision "
-                                 "changes).")
+                                 "(for instance, the board records 'changes requested' on "
+                                 f"it; on the command line: review-board decide "
+                                 f"{prev['run_id']} --decision changes).")
             version = (prev["version"] + 1) if prev else 1
             at = chain.now()
             chain.append(conn, "submissions", {
@@ -249,7 +249,8 @@ class Ledger(LedgerReader):
             recommended = self._report(conn, run_id).summary.get("recommended_decision")
             if decision not in (recommended, "changes_requested") and not note:
                 raise InputError(f"The decision {decision!r} overrules the recommended "
-                                 f"{recommended!r}; give the reason in the note (--note on the command line).")
+                                 f"{recommended!r}; give the reason in the note (--note on "
+                                 "the command line).")
             self._vote(conn, run_id, reviewer, decision, role, note, independent, declaration)
             did, _ = chain.append(conn, "decisions", {
                 "run_id": run_id, "decision": decision, "by": reviewer, "role": role,
