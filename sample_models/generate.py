@@ -13,7 +13,9 @@ exist.
 - ``lead_scoring``: the control. No bias, no leakage: a correct audit raises no fail.
 - ``purchase_propensity``: a fully grown random forest on noisy labels memorises its 4,000
   training customers and uses ``expecting_parent`` as an input (the Target case): membership and
-  attribute inference succeed on members far better than on non-members.
+  attribute inference succeed on members far better than on non-members. Ten planted outliers
+  (one card of each of ten bulk-buying businesses, labelled against the business's other cards)
+  are the most exposed and most memorised customers.
 
 Run ``python -m sample_models.generate [--force] [--seed N] [--out-dir DIR] [name ...]``.
 """
@@ -43,7 +45,7 @@ __all__ = [
 
 SAMPLE_NAMES = ("churn", "lead_scoring", "purchase_propensity")
 DEFAULT_SEED = 20261123
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 FILES = ("model.skops", "members.csv", "nonmembers.csv", "manifest.json")
 ENV_VAR = "REVIEW_BOARD_SAMPLES_DIR"
 
@@ -145,8 +147,11 @@ def train_model(name: str, members: pd.DataFrame, *, seed: int = DEFAULT_SEED):
         numeric_step, estimator = StandardScaler(), LogisticRegression(C=0.1, max_iter=1000)
     elif spec.model == "hist_gradient_boosting":
         numeric_step = "passthrough"
+        # regularised: shallow trees, small steps, large leaves (the true churn logit is additive;
+        # deeper trees, larger steps or 200-row leaves gave a medium membership risk, RMIA AUC
+        # 0.565 [0.555, 0.575], for no gain on the holdout)
         estimator = HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.1, max_depth=3, min_samples_leaf=200,
+            max_iter=200, learning_rate=0.05, max_depth=2, min_samples_leaf=800,
             l2_regularization=1.0, early_stopping=False, random_state=seed % 2**32)
     else:  # a fully grown forest: memorises on purpose
         numeric_step = "passthrough"

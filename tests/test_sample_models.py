@@ -251,6 +251,9 @@ def test_churn_model_generalises(samples):
     assert 0.75 <= holdout <= 0.85
     assert s.auc(s.members) - holdout < 0.03
     assert s.expected()["performance.generalisation_gap.auc"] == "pass"
+    # regularised enough that membership inference finds a low risk at most (checked through the
+    # audit in tests/attacks/test_privacy_samples.py)
+    assert s.expected()["privacy.membership_inference.strongest"] == "pass"
 
 
 def test_lead_scoring_is_a_clean_control(samples):
@@ -297,14 +300,48 @@ def test_purchase_propensity_uses_a_sensitive_input(samples):
     assert attack["attack_auc_members"] > attack["attack_auc_nonmembers"] + 0.2
 
 
-def test_purchase_propensity_outliers_are_unique_members(samples):
+def test_purchase_propensity_outliers_are_unique_members_labelled_against_their_look_alikes(
+        samples):
+    """Each planted outlier is one card of a bulk-buying business: unique among the members, far
+    beyond them, and its business's other cards (non-members, the customers most like it) all
+    carry the opposite label. So the rest of the data implies the opposite of its label, and only
+    memorisation lets the forest reproduce it."""
     s = samples["purchase_propensity"]
-    outliers = s.effect("outliers")["customer_ids"]
+    effect = s.effect("outliers")
+    outliers = effect["customer_ids"]
     assert len(outliers) == len(set(outliers)) == 10
-    rows = s.members[s.members["customer_id"].isin(outliers)]
-    assert len(rows) == 10
+    assert len(set(effect["businesses"])) == 10
+    is_out = s.members["customer_id"].isin(outliers).to_numpy()
+    assert is_out.sum() == 10
     assert not set(outliers) & set(s.nonmembers["customer_id"])
-    assert (rows["spend_electronics"] > s.nonmembers["spend_electronics"].max()).all()
-    # the forest reproduces their random labels: memorised
-    p = s.model.predict_proba(rows[s.features])[np.arange(10), rows["purchased_offer"]]
-    assert p.mean() > 0.7
+    numeric = [c for c in s.features if c != "postcode_region"]
+    scale = pd.concat([s.members, s.nonmembers])[numeric].std().to_numpy()
+    members, nonmembers = (f[numeric].to_numpy(float) for f in (s.members, s.nonmembers))
+    households = members[~is_out].max(axis=0)
+    for i in np.flatnonzero(is_out):
+        x = members[i]
+        others = np.delete(members, i, axis=0)
+        # an extreme region: far beyond every ordinary member on at least two columns ...
+        assert (x > 1.5 * households).sum() >= 2
+        # ... unique among the members, its business's 15 other cards (non-members) nearer to
+        # it than any other member and all with the other label
+        to_members = np.sqrt((((others - x) / scale) ** 2).sum(axis=1))
+        to_nonmembers = np.sqrt((((nonmembers - x) / scale) ** 2).sum(axis=1))
+        look_alikes = np.argsort(to_nonmembers)[:15]
+        assert to_nonmembers[look_alikes].max() < to_members.min()
+        label = s.members[s.target].iloc[i]
+        assert (s.nonmembers[s.target].to_numpy()[look_alikes] != label).all()
+    # the recipe fitted on everyone else predicts the other label; the model reproduces theirs
+    rows = s.members[is_out]
+    rest = g.train_model("purchase_propensity",
+                         pd.concat([s.members[~is_out], s.nonmembers], ignore_index=True))
+    labels = rows[s.target].to_numpy()
+    p_rest = rest.predict_proba(rows[s.features])[np.arange(10), labels]
+    p = s.model.predict_proba(rows[s.features])[np.arange(10), labels]
+    assert (p_rest < 0.1).all()
+    assert (p > 0.5).all() and p.mean() > 0.7
+    measured = effect["measured"]
+    assert measured["mean_p_true_label"] == pytest.approx(p.mean(), abs=1e-4)
+    assert measured["mean_p_true_label_refit_without_them"] == pytest.approx(p_rest.mean(),
+                                                                             abs=1e-4)
+    assert measured["other_business_cards"] == {"members": 0, "nonmembers": 150}

@@ -2,7 +2,8 @@
 
 purchase_propensity (a fully grown forest on noisy labels, with 10 planted outlier customers)
 uses the default profile (K = 8 reference models), the product's claim; its pool is built once
-per session (``subject.memo``). lead_scoring (the control) and churn use the light profile.
+per session (``subject.memo``). lead_scoring (the control) and churn (regularised boosting) are
+checked on both the light and the default profile: at most a low risk on each.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def test_planted_forest_leaks_membership(propensity):
 def test_planted_outliers_and_memorised_customers_are_exposed(propensity, sample_subject):
     from sample_models.generate import load_manifest
 
-    subject, config, membership, _ = propensity
+    subject, config, membership, memorisation = propensity
     outliers = next(e for e in load_manifest("purchase_propensity")["planted_effects"]
                     if e["id"] == "outliers")["customer_ids"]
     risk = record_risk(subject, config)
@@ -63,6 +64,8 @@ def test_planted_outliers_and_memorised_customers_are_exposed(propensity, sample
     assert planted["false_alarm_share"].median() <= 0.001
     # ... and they sit above the median training customer
     assert planted["member_percentile"].mean() > 0.5
+    # the recipe memorises every one of them (Feldman-Zhang memorisation above 0.5)
+    assert (planted["memorisation"] > 0.5).all()
     memorised = training[training["memorisation"] > 0.5]
     others = training[training["memorisation"] <= 0]
     assert memorised["member_percentile"].mean() > others["member_percentile"].mean() + 0.3
@@ -73,6 +76,14 @@ def test_planted_outliers_and_memorised_customers_are_exposed(propensity, sample
     assert all(r.startswith("p-") for r in top["record"])  # pseudonyms, never raw ids
     raw = set(subject.frame("members")[subject.id_column].astype(str))
     assert not raw & set(top["record"])
+    # the planted outliers lead both top-20 tables. The bounds are what the generator gives: on
+    # the default seed and on seeds 1, 2 and 3 all 10 are among the 20 most exposed, and 10, 9, 8
+    # and 9 among the 20 most memorised. An outlier's memorisation score is capped near 0.63 (the
+    # share of the forest's bootstrap samples that hold it) and a few of the 13,000 target
+    # customers, mislabelled ones, reach that by chance.
+    assert top["record"].isin(planted["record"]).sum() >= 9
+    top_memorised = memorisation.table("memorised_records").to_frame()
+    assert top_memorised["record"].isin(planted["record"]).sum() >= 8
 
 
 def test_planted_forest_memorises(propensity):
@@ -97,20 +108,23 @@ def test_groups_and_recipe_mode_are_reported(propensity):
     assert roc.groupby(["mode", "attack"]).size().max() <= 200
 
 
+@pytest.mark.parametrize("light", [True, False], ids=["light", "default"])
 @pytest.mark.parametrize("name", ["lead_scoring", "churn"])
-def test_regularised_samples_do_not_fail(sample_subject, name):
+def test_regularised_samples_are_at_most_a_low_risk(sample_subject, name, light):
+    """Issue criteria: lead_scoring (the control) and churn (regularised boosting) are a low risk
+    or not detected, on the light and on the default profile, and every privacy finding passes
+    (lead_scoring: the AUC interval contains 0.5 or lies below 0.55)."""
     subject = sample_subject(name)
-    config = AuditConfig.light()
+    config = AuditConfig.light() if light else AuditConfig()
     membership = run_membership(subject, config)
     memorisation = run_memorisation(subject, config)
     for result in (membership, memorisation):
         for finding in result.findings:
-            assert finding.severity is not Severity.FAIL, (finding.id, finding.statement)
+            assert finding.severity is Severity.PASS, (finding.id, finding.statement)
+    assert membership.params["risk_level"] in ("not detected", "low")
     auc = membership.metric("strongest.auc")
+    tpr = membership.metric("strongest.tpr_at_fpr_0p1pct")
+    assert auc.ci[0] <= 0.55 and auc.ci[1] < 0.65 and tpr.ci[0] <= 0.005
     if name == "lead_scoring":  # the control: nothing planted
         assert auc.ci[0] <= 0.5 <= auc.ci[1] or auc.ci[1] < 0.55
-        assert membership.params["risk_level"] in ("not detected", "low")
-    else:
-        assert auc.ci[1] < 0.65
-        assert membership.params["risk_level"] in ("not detected", "low", "medium")
     assert np.isfinite(memorisation.metric("memorisation.share_high").value)
