@@ -240,7 +240,7 @@ def _flow_decide(page) -> None:
     _settle(page)
     page.get_by_role("button", name="Submit to the board").click()
     _settle(page)
-    _until(page, lambda: page.get_by_role("tab", name="Votes and decision").first.click(),
+    _until(page, lambda: _click_all(page.get_by_role("tab", name="Votes and decision")),
            page.get_by_role("combobox", name="Board decision").first)
     _select(page, "Board decision", "Reject")
     page.get_by_role("button", name="Record the decision").click()
@@ -256,6 +256,24 @@ def _select(page, label: str, option: str) -> None:
     _settle(page)
 
 
+def _playwright_error():
+    from playwright.sync_api import Error
+
+    return Error
+
+
+def _click_all(locator) -> None:
+    """Click every visible match: while a rerun ends, Streamlit can briefly hold the previous
+    run's copy of an element beside the new one, and only the live one responds."""
+    for i in range(locator.count()):
+        item = locator.nth(i)
+        try:
+            if item.is_visible():
+                item.click(timeout=2_000)
+        except _playwright_error():  # the stale copy went away meanwhile
+            pass
+
+
 def _until(page, action, shows, tries: int = 3) -> None:
     """Do ``action`` until ``shows`` is visible: an element clicked while a rerun replaces it
     (or a list closed by a rerun landing) is simply done again."""
@@ -264,7 +282,7 @@ def _until(page, action, shows, tries: int = 3) -> None:
         try:
             shows.wait_for(timeout=5_000)
             return
-        except Exception:
+        except _playwright_error():
             if attempt == tries - 1:
                 raise
             _settle(page)

@@ -15,6 +15,7 @@ import os
 
 import pytest
 
+from reports.view import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
 from tests.e2e.browser_flow import ROOT, browser_missing, run_flow
 
 SHOTS = ROOT / "build" / "e2e"
@@ -41,6 +42,13 @@ def test_every_page_opens_and_the_meeting_ends_with_a_pdf(flow):
     for path in flow.screenshots.values():
         assert path.stat().st_size > 10_000, f"{path} looks empty"
     assert flow.pdf.startswith(b"%PDF"), "the downloaded PDF is not a PDF"
+    # downloaded after the decision: the board's record, with the decision and no watermark
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(flow.pdf)
+    text = " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "E2E Chair" in text and "Reject" in text
+    assert WATERMARK_SELF_CHECK not in text and WATERMARK_REVIEW not in text
 
 
 def test_pages_show_the_planted_truth(flow):
