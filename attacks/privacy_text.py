@@ -6,10 +6,10 @@ from attacks.membership import ATTACK_LABELS, MODES
 from attacks.mia_metrics import FPRS, MEMBER_SHARE
 from audits.results import Severity
 
-__all__ = ["pct", "boot_kind", "strongest_statement", "membership_action", "leaves_statement",
-           "membership_notes", "memorisation_statement"]
+__all__ = ["LEVEL_MEANING", "pct", "boot_kind", "strongest_statement", "membership_action",
+           "leaves_statement", "membership_notes", "memorisation_statement"]
 
-_LEVEL_MEANING = {
+LEVEL_MEANING = {
     "critical": "Critical: an attacker can confirm, with very few false alarms, that many "
                 "individual customers were in the training data.",
     "high": "High: the model reveals who was in its training data well beyond guessing "
@@ -59,7 +59,7 @@ def strongest_statement(best, level, low, eps, *, recipe, reason, confidence,
         parts.append(f"If {MEMBER_SHARE:.0%} of all customers were training customers, "
                      f"{pct(best.precision)} of its 'member' claims at that setting would be "
                      "right.")
-    parts.append(f"Risk level: {_LEVEL_MEANING[level]}")
+    parts.append(f"Risk level: {LEVEL_MEANING[level]}")
     if severity is Severity.ATTENTION and level in ("not detected", "low"):
         parts.append("The interval still reaches the failing bound, so a high risk cannot be "
                      "ruled out with these records.")

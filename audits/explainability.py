@@ -42,7 +42,7 @@ from audits.parallel import child_seeds
 from audits.results import Finding, Metric, ProbeResult, Severity, Table, judge
 from audits.subject import AuditSubject
 
-__all__ = ["run_explainability"]
+__all__ = ["run_explainability", "sample_rows", "importance_ranks"]
 
 _REF = "Lundberg & Lee 2017; Lundberg et al. 2020 (TreeSHAP)"
 _LIME_REF = ("Ribeiro et al. 2016 (LIME); Alvarez-Melis & Jaakkola 2018 (instability); "
@@ -79,7 +79,7 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     features = list(subject.feature_columns)
     personal = set(subject.personal_columns)
     frame, X = subject.frame("nonmembers"), subject.X("nonmembers")
-    background = _sample_rows(len(subject.members), 2000, s_rows)
+    background = sample_rows(len(subject.members), 2000, s_rows)
     Xb = subject.X("members").iloc[background].reset_index(drop=True)
     proxies, proxy_note = proxy_map(subject, config)
     notes = [proxy_note] if proxy_note else []
@@ -94,7 +94,7 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
             n = n_explain if kind == "linear" else n_agnostic
         else:
             n = int(min(n_explain, max(200, TREE_UNITS_BUDGET // cost)))
-        idx = _sample_rows(len(X), n, s_rows)
+        idx = sample_rows(len(X), n, s_rows)
         exp = explain(subject.model, X.iloc[idx], positive_label=subject.positive_label,
                       background=Xb, random_state=s_rows, n_jobs=config.n_jobs)
     except Exception as e:  # a model no explainer can handle: say so, never crash the audit
@@ -163,8 +163,8 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
         pid = pseud[i]
         lw = res.mean_weights if res else np.full(len(features), np.nan)
         lsd = res.weights.std(axis=0) if res else np.full(len(features), np.nan)
-        lrank = _ranks(lw)
-        srank = _ranks(local.values[r])
+        lrank = importance_ranks(lw)
+        srank = importance_ranks(local.values[r])
         for j, f in enumerate(features):
             v = Xr.iloc[r, j]
             value = "[redacted]" if f in personal else (
@@ -261,7 +261,9 @@ def _not_assessed(reason: str, notes: list[str]) -> ProbeResult:
                        findings=(finding,), notes=tuple(notes) + (reason,))
 
 
-def _sample_rows(n_total: int, n: int, seed: int) -> np.ndarray:
+def sample_rows(n_total: int, n: int, seed: int) -> np.ndarray:
+    """``n`` of ``n_total`` row indices drawn without replacement by ``seed``, sorted (all rows
+    when there are no more than ``n``)."""
     if n_total <= n:
         return np.arange(n_total)
     return np.sort(np.random.default_rng(seed).choice(n_total, n, replace=False))
@@ -274,7 +276,8 @@ def _why(f: str, subject: AuditSubject, proxies: dict) -> str:
     return "; ".join(tags)
 
 
-def _ranks(v: np.ndarray) -> np.ndarray:
+def importance_ranks(v: np.ndarray) -> np.ndarray:
+    """Rank 1 = the largest absolute value; ties keep their order, NaN counts as 0."""
     order = np.argsort(-np.abs(np.nan_to_num(v)), kind="stable")
     out = np.empty(len(v), dtype=int)
     out[order] = np.arange(1, len(v) + 1)
@@ -283,7 +286,7 @@ def _ranks(v: np.ndarray) -> np.ndarray:
 
 def _dependence(exp, Xs: pd.DataFrame, order, personal: set, seed: int) -> Table:
     Xs = Xs.reset_index(drop=True)
-    pick = _sample_rows(len(Xs), N_DEPENDENCE_POINTS, seed)
+    pick = sample_rows(len(Xs), N_DEPENDENCE_POINTS, seed)
     top = [j for j in order if exp.features[j] not in personal][:N_DEPENDENCE]
     rows = []
     for j in top:

@@ -53,9 +53,11 @@ from audits.proxies import proxy_screen
 from audits.results import Finding, Metric, ProbeResult, Severity, Table
 from audits.subject import PARTS, AuditSubject
 
-__all__ = ["run_fairness"]
+__all__ = ["run_fairness", "field_groupings", "group_table", "disparity_table"]
 
-def _groupings(subject: AuditSubject, config: AuditConfig, part: str) -> list[tuple]:
+def field_groupings(subject: AuditSubject, config: AuditConfig, part: str) -> list[tuple]:
+    """The fields audited (each sensitive field, numeric ones banded, and their pairs) with
+    each row's group code on ``part``; shared with :mod:`audits.fairness_reference`."""
     frame = subject.frame(part)
     single = [(f, *group_codes(frame[f], age_bands=config.age_bands))
               for f in subject.sensitive_fields]
@@ -75,7 +77,8 @@ def _method(config: AuditConfig, kind: str, k: int | None = None) -> str:
     return f"counts bootstrap, {config.n_bootstrap} replicates; {conf} percentile interval"
 
 
-def _group_table(audits: list[FieldAudit], config: AuditConfig) -> tuple[pd.DataFrame, bool]:
+def group_table(audits: list[FieldAudit], config: AuditConfig) -> tuple[pd.DataFrame, bool]:
+    """The per-group metrics table of the fields audited, and whether small counts were hidden."""
     rows = []
     for fa in audits:
         for i, g in enumerate(fa.levels):
@@ -95,7 +98,8 @@ def _group_table(audits: list[FieldAudit], config: AuditConfig) -> tuple[pd.Data
     return suppress(frame, ["n", "n_positive_label", "n_favourable"], config.suppress_below)
 
 
-def _disparity_table(audits: list[FieldAudit]) -> pd.DataFrame:
+def disparity_table(audits: list[FieldAudit]) -> pd.DataFrame:
+    """The disparities of each group against its field's reference, with simultaneous bands."""
     parts = []
     for fa in audits:
         d = fa.disparities.copy()
@@ -175,7 +179,7 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *, part: str = "non
     if not subject.sensitive_fields:
         return _not_assessed(config, part)
     step("groups", 0.0)
-    groupings = _groupings(subject, config, part)
+    groupings = field_groupings(subject, config, part)
     reference_groups = dict(reference_groups or {})
     unknown = set(reference_groups) - {g[0] for g in groupings}
     if unknown:
@@ -215,7 +219,7 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *, part: str = "non
                                    note=f"Favourable decision: {_action(subject)}. Judged on "
                                         "intervals; thresholds are screening heuristics, not "
                                         "legal verdicts (NIST AI RMF: they need human judgement)."))
-    groups, suppressed = _group_table(audits, config)
+    groups, suppressed = group_table(audits, config)
     sup_note = (f" Counts under {config.suppress_below} are suppressed (left empty): small cells "
                 "identify people." if suppressed else "")
     tables.append(Table.from_frame(
@@ -224,7 +228,7 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *, part: str = "non
               f"({config.n_bootstrap} replicates). Groups under {config.min_group_size} rows are "
               "too small to judge and shown with their size only." + sup_note)))
     tables.append(Table.from_frame(
-        "fairness.disparities", _disparity_table(audits), title="Disparities against the "
+        "fairness.disparities", disparity_table(audits), title="Disparities against the "
         "reference group", note=("Difference = group - reference, ratio = group / reference; "
                                  "intervals are simultaneous max-statistic bootstrap bands over "
                                  "each family of comparisons (Westfall & Young 1993).")))

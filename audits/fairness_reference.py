@@ -6,7 +6,7 @@ audit configured another. A board often wants to read the same comparisons again
 (the largest, say). :func:`reference_tables` re-runs the probe's own computation for one field
 with the chosen reference; nothing statistical is reimplemented here:
 
-- the same groups (:func:`audits.fairness._groupings`: sensitive fields, numeric ones banded,
+- the same groups (:func:`audits.fairness.field_groupings`: sensitive fields, numeric ones banded,
   intersections of two fields);
 - the same per-group counts bootstrap with the same seed (``derive_seed(seed, "fair", field)``),
   so the replicates are exactly the audit's and only the reference changes
@@ -15,7 +15,7 @@ with the chosen reference; nothing statistical is reimplemented here:
   1993, on the rank scale, Mandel & Betensky 2008) and the same judgement on intervals
   (:func:`audits.results.judge`, four-fifths rule for selection rates, Aequitas' band for error
   rates);
-- the same tables (:func:`audits.fairness._group_table`, ``_disparity_table``), with small counts
+- the same tables (:func:`audits.fairness.group_table`, ``disparity_table``), with small counts
   suppressed.
 
 With the audit's own reference it reproduces the report's ``fairness.groups`` and
@@ -34,7 +34,7 @@ import pandas as pd
 
 from audits.config import AuditConfig
 from audits.errors import InputError
-from audits.fairness import _disparity_table, _group_table, _groupings
+from audits.fairness import disparity_table, group_table, field_groupings
 from audits.fairness_field import DISPARITY_METRICS, audit_field
 from audits.group_metrics import derive_seed
 from audits.results import Table
@@ -74,7 +74,7 @@ def reference_tables(subject: AuditSubject, config: AuditConfig, field: str, *, 
     if part not in PARTS:
         raise InputError(f"part is {part!r}; it must be one of {list(PARTS)}.")
     groupings = {name: (codes, levels) for name, codes, levels in
-                 _groupings(subject, config, part)}
+                 field_groupings(subject, config, part)}
     if field not in groupings:
         raise InputError(f"{field!r} is not a field the fairness probe audits; valid: "
                          f"{list(groupings)}.")
@@ -87,12 +87,12 @@ def reference_tables(subject: AuditSubject, config: AuditConfig, field: str, *, 
         sr_threshold=config.threshold("fairness.selection_rate_ratio"),
         error_threshold=config.threshold("fairness.error_rate_ratio"),
         reference=reference, random_state=derive_seed(subject.seed, "fair", field))
-    groups, _ = _group_table([fa], config)
+    groups, _ = group_table([fa], config)
     note = (f"Recomputed against '{reference}' with the audit's own method and bootstrap "
             f"replicates ({config.n_bootstrap}, same seed); the audit's findings are unchanged.")
     return (Table.from_frame("fairness.groups", groups, title=f"Group metrics ({part})",
                              note=note),
-            Table.from_frame("fairness.disparities", _disparity_table([fa]),
+            Table.from_frame("fairness.disparities", disparity_table([fa]),
                              title=f"Disparities against '{reference}'", note=note))
 
 

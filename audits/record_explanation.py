@@ -28,7 +28,7 @@ import pandas as pd
 
 from audits.config import AuditConfig
 from audits.errors import InputError
-from audits.explainability import _ranks, _sample_rows
+from audits.explainability import importance_ranks, sample_rows
 from audits.parallel import child_seeds
 from audits.results import Severity, Table, judge
 from audits.subject import PARTS, AuditSubject
@@ -62,7 +62,7 @@ def example_records(subject: AuditSubject, part: str = "nonmembers", *, n: int =
     if part not in PARTS:
         raise InputError(f"part is {part!r}; it must be one of {list(PARTS)}.")
     ids = subject.record_ids(part)
-    idx = _sample_rows(len(ids), n, random_state)
+    idx = sample_rows(len(ids), n, random_state)
     return [ids[i] for i in idx]
 
 
@@ -104,7 +104,7 @@ def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
     s_rows, _, _, s_lime, _ = child_seeds(subject.seed, 5)
     features = list(subject.feature_columns)
     personal = set(subject.personal_columns)
-    background = _sample_rows(len(subject.members), N_BACKGROUND, s_rows)
+    background = sample_rows(len(subject.members), N_BACKGROUND, s_rows)
     Xb = subject.X("members").iloc[background].reset_index(drop=True)
     Xr = subject.X(part).iloc[[i]].reset_index(drop=True)
     exp = explain(subject.model, Xr, positive_label=subject.positive_label, background=Xb,
@@ -114,7 +114,7 @@ def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
                         positive_label=subject.positive_label, seeds=seeds,
                         num_samples=lime_samples, top_k=top_k)[0]
     lw, lsd = res.mean_weights, res.weights.std(axis=0)
-    srank, lrank = _ranks(exp.values[0]), _ranks(lw)
+    srank, lrank = importance_ranks(exp.values[0]), importance_ranks(lw)
     pid, reason = str(record).strip(), "requested"
     rows = [(pid, reason, f, _value_text(Xr.iloc[0, j], f in personal), float(exp.values[0, j]),
              int(srank[j]), float(lw[j]), float(lsd[j]), int(lrank[j]))

@@ -17,7 +17,7 @@ from reports.texts import (ATTESTATION, GLOSSARY, LIMITATIONS, METHOD_NOTES, SEV
 from reports.view_areas import area_view, finding_view, threshold_text
 from reports.view_tables import MAX_ROWS, fmt
 
-__all__ = ["build_view", "SECTIONS", "DECISION_LABELS", "WATERMARK_SELF_CHECK"]
+__all__ = ["build_view", "summary_view", "watermark", "SECTIONS", "DECISION_LABELS", "WATERMARK_SELF_CHECK"]
 
 SECTIONS = (("cover", "0. Cover and traceability"), ("summary", "1. Executive summary"),
             ("context", "2. Context"), ("data", "3. Data"), ("performance", "4. Performance"),
@@ -34,6 +34,16 @@ ICON = {"pass": "✓", "attention": "!", "fail": "✗", "not_assessed": "–"}
 def _sev(value: str) -> dict:
     s = Severity(value)
     return {"key": s.value, "label": s.label, "icon": ICON[s.value]}
+
+
+def watermark(board: dict | None) -> str | None:
+    """The watermark a rendered report carries: none once the board has decided; "under review"
+    while the run is submitted or under review; otherwise "self-check" (not a board decision)."""
+    board = board or {}
+    if board.get("decision"):
+        return None
+    status = (board.get("run") or {}).get("status", "draft")
+    return WATERMARK_REVIEW if status in ("submitted", "under_review") else WATERMARK_SELF_CHECK
 
 
 def build_view(report: AuditReport, board: dict | None = None, *,
@@ -53,23 +63,17 @@ def build_view(report: AuditReport, board: dict | None = None, *,
         One entry per section of :data:`SECTIONS`, plus ``title``, ``watermark`` and ``toc``.
     """
     board = board or {}
-    decision = board.get("decision")
-    status = (board.get("run") or {}).get("status", "draft")
-    watermark = None
-    if not decision:
-        watermark = WATERMARK_REVIEW if status in ("submitted", "under_review") else \
-            WATERMARK_SELF_CHECK
     suppress = int(report.config.get("suppress_below", 10))
     findings = [finding_view(f, board.get("dispositions", {})) for f in report.findings]
     return {
         "title": f"Model review: {report.subject.get('name', 'model')}",
         "subject_name": report.subject.get("name", "model"),
         "report_id": report.report_id,
-        "watermark": watermark,
+        "watermark": watermark(board),
         "toc": [{"key": k, "title": t} for k, t in SECTIONS],
         "headings": dict(SECTIONS),
         "cover": _cover(report, board),
-        "summary": _summary(report, board),
+        "summary": summary_view(report, board),
         "context": _context(report),
         "data": _data(report, findings, suppress),
         "areas": [area_view(report, area, findings, suppress, max_rows=max_rows)
@@ -106,7 +110,8 @@ def _cover(report: AuditReport, board: dict) -> dict:
     }
 
 
-def _summary(report: AuditReport, board: dict) -> dict:
+def summary_view(report: AuditReport, board: dict) -> dict:
+    """The executive summary: the scorecard by area, the recommendation and the board's state."""
     sc = report.summary.get("scorecard", {})
     rows = []
     for area in AREAS:

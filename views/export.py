@@ -27,7 +27,7 @@ from reports.ledger import open_ledger
 from reports.ledger_schema import sha256_text
 from reports.report import AuditReport
 from reports.review_session import LEDGER_ERRORS, find_run
-from reports.view import DECISION_LABELS, WATERMARK_REVIEW, WATERMARK_SELF_CHECK
+from reports.view import DECISION_LABELS, WATERMARK_REVIEW, WATERMARK_SELF_CHECK, watermark
 from views import state
 
 #: format -> (button label, file extension, MIME type); labels are stable (tests find them).
@@ -53,14 +53,6 @@ def board_key(board: dict | None) -> str:
 def file_name(report: AuditReport, ext: str) -> str:
     model = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(report.subject.get("name", "model"))) or "model"
     return f"{model}-{report.report_id[:12]}.{ext}"
-
-
-def watermark(board: dict | None) -> str | None:
-    """The watermark the exports carry (the rule of ``reports.view.build_view``)."""
-    if board and board.get("decision"):
-        return None
-    status = ((board or {}).get("run") or {}).get("status", "draft")
-    return WATERMARK_REVIEW if status in ("submitted", "under_review") else WATERMARK_SELF_CHECK
 
 
 def status_words(board: dict | None) -> str:

@@ -1,7 +1,7 @@
 """Findings page: the scorecard, the recommended decision, and every finding worst first.
 
 Shown right after the run, so it only reads the report (``state.require_report``) and reuses the
-report renderers' plain-data view (``reports.view._summary``, ``reports.view_areas.finding_view``)
+report renderers' plain-data view (``reports.view.summary_view``, ``reports.view_areas.finding_view``)
 for its words: the same scorecard, statements, thresholds and actions as the PDF.
 """
 
@@ -12,7 +12,7 @@ import streamlit as st
 from audits.results import Severity
 from reports.report import AREAS, DECISIONS
 from reports.texts import SEVERITY_MEANING, THRESHOLD_CAVEAT
-from reports.view import _summary
+from reports.view import summary_view
 from reports.view_areas import finding_view
 from views import state
 
@@ -54,7 +54,7 @@ def decision_reason(counts: dict) -> str:
 
 report = state.require_report()
 summary = report.summary
-view = _summary(report, {})
+view = summary_view(report, {})
 
 st.title("Findings")
 st.caption(f"Model: {report.subject.get('name', 'model')} · report {report.report_id[:12]} · "

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from attacks.membership import ATTACK_LABELS
-from attacks.privacy_text import _LEVEL_MEANING as LEVEL_MEANING  # the probe's own words
+from attacks.privacy_text import LEVEL_MEANING  # the probe's own words
 from attacks.privacy_text import pct
 from reports.view_areas import ICON
 from reports.view_tables import fmt
