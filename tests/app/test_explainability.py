@@ -6,34 +6,23 @@ purchase_propensity takes the sensitive field expecting_parent as an input.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from views import state
+from tests.app import pages
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_page(report, name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state[state.REPORT] = report.to_json()
-    at.session_state[state.SOURCE] = {"kind": "sample", "name": name}
-    at.switch_page(state.PAGES["explainability"]).run()
-    assert not at.exception
-    assert [t.value for t in at.title] == ["Explainability"]
-    return at
+    return pages.open_page(report, name, "explainability", "Explainability")
 
 
 def charts(at: AppTest) -> dict[str, dict]:
-    out = {}
-    for c in at.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
-        out[spec["layout"]["title"]["text"]] = spec
-    return out
+    return pages.charts(at)
 
 
 def bars(spec: dict) -> list[dict]:

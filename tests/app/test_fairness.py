@@ -8,34 +8,22 @@ postcode_region, a proxy of ethnicity (Cramér's V about 0.64); lead_scoring is 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from views import state
+from tests.app import pages
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_page(report, name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state[state.REPORT] = report.to_json()
-    at.session_state[state.SOURCE] = {"kind": "sample", "name": name}
-    at.switch_page(state.PAGES["fairness"]).run()  # straight to the page (no custom url paths)
-    assert not at.exception
-    assert [t.value for t in at.title] == ["Fairness"]
-    return at
+    return pages.open_page(report, name, "fairness", "Fairness")
 
 
 def charts(at: AppTest) -> dict[str, dict]:
-    """Figures on the page by title."""
-    out = {}
-    for c in at.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
-        out[spec["layout"]["title"]["text"]] = spec
-    return out
+    return pages.charts(at)
 
 
 def group_chart(at: AppTest) -> dict:

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from reports.report import AREAS, recommended_decision
+from tests.app import pages
 from views import state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,13 +22,7 @@ RANK = {"✗ Fail": 3, "! Needs attention": 2, "– Not assessed": 1, "✓ Pass"
 
 
 def open_page(report, name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state[state.REPORT] = report.to_json()
-    at.session_state[state.SOURCE] = {"kind": "sample", "name": name}
-    at.switch_page(state.PAGES["findings"]).run()
-    assert not at.exception
-    assert [t.value for t in at.title] == ["Findings"]
-    return at
+    return pages.open_page(report, name, "findings", "Findings")
 
 
 def severity_of(label: str) -> int:

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from reports.report import AuditReport
 from reports.view_tables import fmt
-from views import state
+from tests.app import pages
 from views.privacy_charts import GUESSING, MAX_POINTS, downsample_log
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,21 +25,11 @@ PSEUDONYM = re.compile(r"^p-[0-9a-f]{12}$")  # audits.subject.pseudonymise
 
 
 def open_page(report, name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state[state.REPORT] = report.to_json()
-    at.session_state[state.SOURCE] = {"kind": "sample", "name": name}
-    at.switch_page(state.PAGES["privacy"]).run()
-    assert not at.exception
-    assert [t.value for t in at.title] == ["Privacy"]
-    return at
+    return pages.open_page(report, name, "privacy", "Privacy")
 
 
 def charts(at: AppTest) -> dict[str, dict]:
-    out = {}
-    for c in at.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
-        out[spec["layout"]["title"]["text"]] = spec
-    return out
+    return pages.charts(at)
 
 
 def roc_chart(at: AppTest) -> dict:
