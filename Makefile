@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-$(SAMPLES): $(STAMP) sample_models/generate.py sample_models/_people.py sample_models/_datasets.py
+$(SAMPLES): $(STAMP) $(wildcard sample_models/*.py)
 	$(VENV)/bin/review-board samples build
 	touch $(SAMPLES)
 
