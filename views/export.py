@@ -50,7 +50,12 @@ def board_key(board: dict | None) -> str:
     return json.dumps(board, sort_keys=True, default=str) if board else ""
 
 
-def file_name(report: AuditReport, ext: str) -> str:
+def file_name(report: AuditReport, ext: str, board: dict | None = None) -> str:
+    """The ledger's name for a run's exports (as ``review-board export`` names them:
+    ``<model>-v<version>-run<id>``); outside the ledger, the model and the report id's prefix."""
+    stem = ((board or {}).get("run") or {}).get("file_stem")
+    if stem:
+        return f"{stem}.{ext}"
     model = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(report.subject.get("name", "model"))) or "model"
     return f"{model}-{report.report_id[:12]}.{ext}"
 
@@ -124,7 +129,7 @@ st.caption("HTML and PDF are rendered from the report JSON alone, with no extern
 by = st.session_state.get(state.REVIEWER)
 cols = st.columns(len(FORMATS))
 for col, (fmt, (label, ext, mime)) in zip(cols, FORMATS.items()):
-    name = file_name(report, ext)
+    name = file_name(report, ext, board)
     key = board_key(board)
     if fmt in DEFERRED:
         data = partial(rendered, report.report_id, fmt, key, report, board)  # on click

@@ -1,8 +1,9 @@
 """Findings page: the scorecard, the recommended decision, and every finding worst first.
 
 Shown right after the run, so it only reads the report (``state.require_report``) and reuses the
-report renderers' plain-data view (``reports.view.summary_view``, ``reports.view_areas.finding_view``)
-for its words: the same scorecard, statements, thresholds and actions as the PDF.
+report renderers' plain-data view (``reports.view.summary_view``,
+``reports.view_areas.finding_view``) for its words: the same scorecard, statements, thresholds and
+actions as the PDF.
 """
 
 from __future__ import annotations

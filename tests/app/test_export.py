@@ -70,6 +70,16 @@ def test_the_engine_gives_a_pdf_and_a_json_that_round_trips(lead):
     assert again.report_id == lead.report_id and again.verify()
 
 
+def test_exports_of_a_ledger_run_take_the_ledgers_file_names(lead, ledger):
+    run = ledger.record_run(lead)
+    ledger.submit(run)
+    at = open_page(lead, run)
+    stem = ledger.board_record(run)["run"]["file_stem"]
+    assert stem == f"lead_scoring-v1-run{run}"
+    assert [c.value for c in at.caption if c.value.startswith(stem)] == \
+        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json")]
+
+
 def test_outside_the_ledger_it_is_a_self_check(lead):
     text = status(open_page(lead))
     assert text.startswith("**Self-check.**") and WATERMARK_SELF_CHECK in text
@@ -106,7 +116,7 @@ def test_a_download_of_a_ledger_run_is_recorded(lead, ledger):
     exports = ledger.show(run)["exports"]
     assert len(exports) == 1
     e = exports[0]
-    name = f"lead_scoring-{lead.report_id[:12]}.json"
+    name = f"lead_scoring-run{run}-selfcheck.json"  # the ledger's name for a draft's exports
     assert e["format"] == "json" and e["by"] == "B. Member"
     assert e["files"] == {name: hashlib.sha256(lead.to_json().encode("utf-8")).hexdigest()}
     assert (e["chain_seq"], e["chain_head"]) == head
