@@ -203,9 +203,14 @@ def attribute_figure(points: list[dict]) -> go.Figure:
                   annotation_position="top")
     finish(fig, title="Guessing a sensitive field, with and without the model",
            x="AUC of the guess (0.5 = guessing, 1 = always right)", y="",
-           height=max(260, 150 + 110 * len(rows)))
-    fig.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1,
-                              "yanchor": "top", "title": {"text": "Who guesses, about whom"}})
+           height=max(320, 230 + 110 * len(rows)))
+    # legend below the plot, and the whole AUC scale from below guessing to 1: points near the
+    # top of the scale (a field the other inputs already give away) stay clear of the legend
+    fig.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.25,
+                              "yanchor": "top", "title": {"text": "Who guesses, about whom"}},
+                      margin={"b": 140})
+    lows = [p["lo"] if p["lo"] is not None else p["auc"] for p in points]
+    fig.update_xaxes(range=[min([0.4, *(v - 0.02 for v in lows)]), 1.0])
     fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=rows,
                      range=[-0.6, len(rows) - 0.4], autorange="reversed")
     return fig
