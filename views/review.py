@@ -20,13 +20,12 @@ st.title("Review")
 st.caption("The board's record of this audit: comments and dispositions per finding, signed "
            "votes and the decision, kept in the ledger, where every entry is chained by hash so "
            "that it cannot be edited quietly.")
-state.require_report()
+report = state.require_report()  # with the Load page's inventory stored in it
 forms.show_notice()
 forms.identity()
 
 try:
     led = forms.ledger()
-    report = forms.submission()
     run = rs.find_run(led, report, prefer=st.session_state.get(state.RUN_ID))
 except rs.LEDGER_ERRORS as e:
     st.error(str(e))

@@ -8,7 +8,6 @@ off, and a form's keys only change after a successful write, which empties it).
 from __future__ import annotations
 
 import datetime as _dt
-import json
 
 import pandas as pd
 import streamlit as st
@@ -40,20 +39,6 @@ def ledger():
 def stored_report(url: str, run_id: int) -> AuditReport:
     """A run's stored report (rows are insert-only, so it never changes), parsed once."""
     return _ledger(url).report(run_id)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _submission(report_json: str, inventory_json: str | None) -> AuditReport:
-    inventory = json.loads(inventory_json) if inventory_json else None
-    return rs.submission_report(state.parse_report(report_json), inventory)
-
-
-def submission() -> AuditReport:
-    """The current report with the Load page's feature inventory stored in it."""
-    state.require_report()
-    inventory = st.session_state.get(state.INVENTORY)
-    return _submission(st.session_state[state.REPORT],
-                       json.dumps(inventory, sort_keys=True) if inventory else None)
 
 
 # -- writing ------------------------------------------------------------------------------------

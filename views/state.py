@@ -34,7 +34,6 @@ RUN_ID = "run_id"
 REVIEWER = "reviewer"
 REVIEWER_ROLE = "reviewer_role"  # the reviewer's role on the board (Review page), or absent
 REVIEW_NOTICE = "review_notice"  # the Review page's last confirmation, shown once after a rerun
-SAMPLE = "sample"          # legacy: the name of a sample under review (tests seed it)
 UPLOADS = "uploads"        # Load page: saved upload paths by role (model/train/holdout)
 LOAD_FORM = "load_form"    # Load page: its widgets' last values, restored after a page switch
 
@@ -64,7 +63,7 @@ def source() -> dict:
     from reports.audit_cache import sample_source
 
     if SOURCE not in st.session_state:
-        st.session_state[SOURCE] = sample_source(st.session_state.get(SAMPLE, DEFAULT_SAMPLE))
+        st.session_state[SOURCE] = sample_source(DEFAULT_SAMPLE)
     return st.session_state[SOURCE]
 
 
@@ -116,12 +115,3 @@ def _subject(source_json: str):
 def subject():
     """The loaded subject of the current source (for on-demand drill-downs), loaded once."""
     return _subject(json.dumps(source(), sort_keys=True))
-
-
-@st.cache_data(show_spinner=False)
-def sample_report(name: str, light: bool = False) -> str:
-    """Audit a built-in sample once per (name, profile); returns the report's JSON."""
-    from reports.audit_cache import audit_source, sample_source
-
-    config = AuditConfig.light() if light else AuditConfig()
-    return audit_source(sample_source(name), config)[1]

@@ -47,7 +47,7 @@ def test_findings_page_shows_scorecard_and_findings(sample_report):
     """The first test of the app (moved from tests/test_app.py), its assertions kept."""
     report = sample_report("purchase_propensity", light=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[state.SAMPLE] = "purchase_propensity"
+    at.session_state[state.SOURCE] = {"kind": "sample", "name": "purchase_propensity"}
     at.session_state[state.REPORT] = report.to_json()
     at.switch_page(state.PAGES["findings"]).run()
     assert not at.exception
