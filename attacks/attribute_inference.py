@@ -40,11 +40,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from audits.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
-from audits.config import AuditConfig
-from audits.group_metrics import derive_seed, group_codes
-from audits.results import Finding, Metric, ProbeResult, Severity, Table, Threshold
-from audits.subject import PARTS, AuditSubject
+from audits.core.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
+from audits.core.config import AuditConfig
+from audits.core.groups import group_codes
+from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, Threshold
+from audits.core.seeds import derive_seed
+from audits.core.subject import PARTS, AuditSubject
 
 __all__ = ["run_attribute_inference", "attack_signals", "attack_statistics"]
 
@@ -280,7 +281,8 @@ def _field_summary(subject: AuditSubject, field: str, signals: dict, stats: dict
             for m in ("auc", "balanced_accuracy"):
                 point, reps = stats[a][part][m]
                 metrics.append(Metric(
-                    f"{field}.{a}.{m}.{part}", point, percentile_interval(reps, config.confidence),
+                    f"{field}.{a}.{m}.{part}", point, 
+                    percentile_interval(reps, confidence=config.confidence),
                     method=boot, label=f"{ATTACK_LABEL[a]}: {m.replace('_', ' ')} on {part}",
                     reference=REFERENCES, n=n[part]))
     for a in attacks:
@@ -290,13 +292,14 @@ def _field_summary(subject: AuditSubject, field: str, signals: dict, stats: dict
                stats[a]["members"]["auc"][1] - stats[a]["nonmembers"]["auc"][1])
         for p in PARTS:
             metrics.append(Metric(
-                f"{field}.{a}.advantage.{p}", adv[p][0], percentile_interval(adv[p][1], adj),
+                f"{field}.{a}.advantage.{p}", adv[p][0],
+                percentile_interval(adv[p][1], confidence=adj),
                 method=f"paired {boot}; {adj:.2%} interval (Bonferroni over "
                        f"{2 * len(attacks)} comparisons)",
                 label=f"{ATTACK_LABEL[a]}: AUC minus the no-model baseline's, on {p}",
                 reference=REFERENCES, n=n[p]))
         metrics.append(Metric(
-            f"{field}.{a}.member_gap", gap[0], percentile_interval(gap[1], adj),
+            f"{field}.{a}.member_gap", gap[0], percentile_interval(gap[1], confidence=adj),
             method=f"difference of independent {boot}s; {adj:.2%} interval (Bonferroni over "
                    f"{2 * len(attacks)} comparisons)",
             label=f"{ATTACK_LABEL[a]}: AUC on members minus on non-members",

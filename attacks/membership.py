@@ -189,7 +189,7 @@ def rmia_scores(target_p, ref_p, ref_in, pop_target_p, pop_ref_p, *, online: boo
 def tune_rmia_a(ref_p, keep, records_mask, pop_ref_p, *, clip: float = CLIP) -> float:
     """Offline RMIA's a: the grid value with the best AUC when reference model 0 is a
     pseudo-target and the others its (OUT-only) references, on the records in ``records_mask``."""
-    from audits.bootstrap import weighted_auc
+    from audits.core.bootstrap import weighted_auc
 
     others = np.arange(1, ref_p.shape[0])
     tp, labels = ref_p[0, records_mask], keep[0, records_mask]

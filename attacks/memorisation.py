@@ -41,9 +41,9 @@ from attacks.epsilon import one_run_ceiling, one_run_epsilon
 from attacks.membership import CLIP, logit_confidence
 from attacks.mia_metrics import stratified_weights
 from attacks.pool import ReferencePool, label_probability, refit_recipe
-from audits.bootstrap import percentile_interval, weighted_auc
-from audits.group_metrics import derive_seed
-from audits.subject import AuditSubject
+from audits.core.bootstrap import percentile_interval, weighted_auc
+from audits.core.seeds import derive_seed
+from audits.core.subject import AuditSubject
 
 __all__ = ["memorisation_scores", "CanaryResult", "make_canaries", "canary_experiment",
            "canary_summary", "HIGH_MEMORISATION", "N_CANARIES"]
@@ -155,7 +155,8 @@ def canary_summary(result: CanaryResult, *, n_boot: int, confidence: float,
     v = int(ins[order[:k]].sum() + (~ins[order[m - k:]]).sum())
     return {"n_canaries": m, "n_inserted": int(ins.sum()),
             "mean_exposure": float(exposure.mean()), "max_exposure": float(np.log2(n_cand)),
-            "exposures": exposure, "auc": auc, "auc_ci": percentile_interval(reps, confidence),
+            "exposures": exposure, "auc": auc,
+            "auc_ci": percentile_interval(reps, confidence=confidence),
             "p_value": p_value, "guesses": 2 * k, "correct": v,
             "epsilon": one_run_epsilon(m, 2 * k, v, confidence=confidence),
             "epsilon_ceiling": one_run_ceiling(m, 2 * k, confidence=confidence)}

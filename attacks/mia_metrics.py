@@ -35,7 +35,7 @@ import numpy as np
 from scipy import stats
 
 from attacks.pool import REPORTING, SELECTION
-from audits.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
+from audits.core.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
 
 __all__ = ["AttackSummary", "clopper_pearson", "record_auc", "threshold_at_fpr", "summarise_attack",
            "selection_strength", "choose_strongest", "roc_points", "group_auc_rows",
@@ -225,9 +225,10 @@ def summarise_attack(ms, attack: str, *, n_boot: int, confidence: float, random_
     low = tpr[fprs[0]]
     precision, precision_ci = _precision(low, member_share)
     return AttackSummary(
-        attack=attack, mode=ms.mode, auc=auc, auc_ci=percentile_interval(auc_reps, confidence),
+        attack=attack, mode=ms.mode, auc=auc,
+        auc_ci=percentile_interval(auc_reps, confidence=confidence),
         p_value=p_value, tpr=tpr, advantage=advantage,
-        advantage_ci=percentile_interval(adv_reps, confidence), precision=precision,
+        advantage_ci=percentile_interval(adv_reps, confidence=confidence), precision=precision,
         precision_ci=precision_ci, n_members=n_pos, n_nonmembers=n_neg,
         roc=roc_points(rep_s, rep_y))
 
@@ -261,7 +262,7 @@ def group_auc_rows(scores, labels, codes, levels, *, min_group_size: int, n_boot
         reps = np.concatenate([weighted_auc(y, s, w)
                                for w in stratified_weights(y.astype(int), n_boot, rng)])
         auc = float(weighted_auc(y, s, np.ones((1, s.size)))[0])
-        lo, hi = percentile_interval(reps, confidence)
+        lo, hi = percentile_interval(reps, confidence=confidence)
         rows.append((name, n_m, n_n, auc, lo, hi, "assessed"))
     return rows
 

@@ -51,10 +51,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from audits.config import AuditConfig
-from audits.group_metrics import derive_seed
-from audits.parallel import child_seeds, parallel_map
-from audits.subject import AuditSubject
+from audits.core.config import AuditConfig
+from audits.core.parallel import parallel_map
+from audits.core.seeds import derive_seed, seed_family
+from audits.core.subject import AuditSubject
 
 __all__ = ["PoolUnavailable", "MembershipRecords", "ReferencePool", "membership_records",
            "build_pool", "get_pool", "effective_k", "refit_recipe", "label_probability",
@@ -271,7 +271,7 @@ def build_pool(subject: AuditSubject, *, k: int, n_jobs: int | None = None,
     keep = np.zeros((k, records.row.size), dtype=bool)
     keep[:, targets] = keep_matrix(k, int(targets.sum()),
                                    np.random.default_rng(derive_seed(subject.seed, "pool", "keep")))
-    seeds = child_seeds(derive_seed(subject.seed, "pool", "models"), k)
+    seeds = seed_family(derive_seed(subject.seed, "pool", "models"), k)
     # clone the recipe in the parent: the fitted model is never shipped to the workers
     try:
         from sklearn.base import clone
@@ -318,7 +318,7 @@ def cache_key(subject: AuditSubject, k: int) -> str:
 
 
 def _cache_path(key: str):
-    from audits.loading import home_dir
+    from audits.core.paths import home_dir
 
     return home_dir() / "cache" / "pools" / f"{key[:40]}.npz"
 

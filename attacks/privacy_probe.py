@@ -20,17 +20,29 @@ import numpy as np
 from attacks import privacy_text as text
 from attacks.epsilon import attack_epsilon
 from attacks.membership import ATTACK_LABELS, ATTACK_REFERENCES, MODES
-from attacks.memorisation import (HIGH_MEMORISATION, canary_experiment, canary_summary,
-                                  memorisation_scores)
-from attacks.mia_metrics import (FPRS, MEMBER_SHARE, choose_strongest, clopper_pearson,
-                                 group_auc_rows, risk_level, summarise_attack)
+from attacks.memorisation import (
+    HIGH_MEMORISATION,
+    canary_experiment,
+    canary_summary,
+    memorisation_scores,
+)
+from attacks.mia_metrics import (
+    FPRS,
+    MEMBER_SHARE,
+    choose_strongest,
+    clopper_pearson,
+    group_auc_rows,
+    risk_level,
+    summarise_attack,
+)
 from attacks.model_checks import small_leaves, stores_training_rows
 from attacks.pool import REPORTING, PoolUnavailable, effective_k
 from attacks.record_risk import record_risk, shared_scores
-from audits.config import AuditConfig
-from audits.group_metrics import derive_seed, group_codes
-from audits.results import Finding, Metric, ProbeResult, Severity, Table, judge
-from audits.subject import AuditSubject
+from audits.core.config import AuditConfig
+from audits.core.groups import group_codes
+from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
+from audits.core.seeds import derive_seed
+from audits.core.subject import AuditSubject
 
 __all__ = ["run_membership", "run_memorisation"]
 
@@ -110,7 +122,7 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None)
         params={"n_reference_models": effective_k(config) if pool is not None else 0,
                 "n_bootstrap": config.n_bootstrap, "confidence": config.confidence,
                 "member_share": MEMBER_SHARE, "fprs": list(FPRS), "strongest": strongest,
-                "risk_level": level, "strongest_recipe": recipe_best,
+                "risk_level": level, "risk_meaning": text.LEVEL_MEANING.get(level, ""), "strongest_recipe": recipe_best,
                 "split_sizes": records.params["sizes"],
                 **{f"{mode}_{k}": v for mode, ms in modes.items() for k, v in ms.params.items()},
                 **({"pool": {k: v for k, v in pool.params.items() if k != "cache"}}

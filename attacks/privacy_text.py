@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from attacks.membership import ATTACK_LABELS, MODES
 from attacks.mia_metrics import FPRS, MEMBER_SHARE
-from audits.results import Severity
+from audits.core.numbers import pct
+from audits.core.results import Severity
 
 __all__ = ["LEVEL_MEANING", "pct", "boot_kind", "strongest_statement", "membership_action",
            "leaves_statement", "membership_notes", "memorisation_statement"]
@@ -18,15 +19,6 @@ LEVEL_MEANING = {
     "low": "Low: a leak is detectable statistically but too weak to identify customers.",
     "not detected": "Not detected: the attacks do no better than guessing.",
 }
-
-
-def pct(x) -> str:
-    if x is None:
-        return "n/a"
-    x = float(x)
-    if x == 0:
-        return "0%"
-    return f"{100 * x:.2g}%" if x < 0.01 else f"{100 * x:.1f}%".replace(".0%", "%")
 
 
 def boot_kind(mode: str) -> str:

@@ -20,10 +20,16 @@ import pandas as pd
 from attacks.membership import ATTACKS, attack_scores
 from attacks.memorisation import memorisation_scores
 from attacks.mia_metrics import choose_strongest
-from attacks.pool import (MembershipRecords, PoolUnavailable, ReferencePool, effective_k,
-                          get_pool, membership_records)
-from audits.config import AuditConfig
-from audits.subject import AuditSubject
+from attacks.pool import (
+    MembershipRecords,
+    PoolUnavailable,
+    ReferencePool,
+    effective_k,
+    get_pool,
+    membership_records,
+)
+from audits.core.config import AuditConfig
+from audits.core.subject import AuditSubject
 
 __all__ = ["SharedScores", "shared_scores", "record_risk"]
 

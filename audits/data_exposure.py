@@ -3,7 +3,8 @@
 Three checks on the data the model was built from:
 
 - Personal columns (direct identifiers: names, emails, phones, ids, card numbers, IP addresses),
-  found by name and by content (:mod:`audits.pii`, memoised per audit) and merged with the columns
+  found by name and by content (:mod:`audits.core.pii`, memoised per audit) and merged with the
+  columns
   the user declared personal. The evidence describes the values and never quotes one.
 - A personal column used as a model input is a ``fail`` (``privacy.personal_input.<column>``):
   an identifier carries no legitimate signal, lets the model memorise individuals and breaks data
@@ -27,24 +28,19 @@ printed (empty cells); the k level and the share are printed, as they name nobod
 
 from __future__ import annotations
 
-import re
 from statistics import NormalDist
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from audits.config import AuditConfig
-from audits.pii import personal_columns
-from audits.results import Finding, Metric, ProbeResult, Severity, Table, judge
-from audits.subject import AuditSubject
+from audits.core.config import AuditConfig
+from audits.core.pii import default_quasi_identifiers, personal_columns
+from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
+from audits.core.subject import AuditSubject
 
-__all__ = ["run_data_exposure", "reidentification_risk", "default_quasi_identifiers",
-           "wilson_interval"]
+__all__ = ["run_data_exposure", "reidentification_risk", "wilson_interval"]
 
-_QI_PATTERNS = (r"^age(_?(band|group|range|years|bracket))?$", r"^(gender|sex)$",
-                r"(^|_)(post_?code|zip(_?code)?|postal_?code)",
-                r"^(dob|date_?of_?birth|birth_?(date|year)|year_?of_?birth)$")
 _SIZE_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, None))
 
 
@@ -59,17 +55,6 @@ def wilson_interval(k: int, n: int, confidence: float) -> tuple[float, float]:
     lo = 0.0 if k == 0 else max(0.0, centre - half)
     hi = 1.0 if k == n else min(1.0, centre + half)
     return (float(lo), float(hi))
-
-
-def default_quasi_identifiers(columns: Sequence[str], *, exclude: Sequence[str] = ()
-                              ) -> tuple[str, ...]:
-    """Columns among ``columns`` that look like age, gender, postcode or date of birth."""
-    out = []
-    for c in columns:
-        norm = re.sub(r"[^a-z0-9]+", "_", str(c).lower()).strip("_")
-        if c not in exclude and any(re.search(p, norm) for p in _QI_PATTERNS):
-            out.append(c)
-    return tuple(out)
 
 
 def reidentification_risk(frame: pd.DataFrame, quasi_identifiers: Sequence[str]) -> dict:

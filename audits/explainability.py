@@ -33,14 +33,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from audits.bootstrap import bootstrap_weights, percentile_interval
-from audits.config import AuditConfig
-from audits.errors import InputError
-from audits.group_metrics import group_codes
+from audits.core.bootstrap import bootstrap_weights, percentile_interval
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.groups import group_codes
+from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
+from audits.core.seeds import derive_seed, seed_family
+from audits.core.subject import AuditSubject
 from audits.minimisation import assess_minimisation, proxy_map
-from audits.parallel import child_seeds
-from audits.results import Finding, Metric, ProbeResult, Severity, Table, judge
-from audits.subject import AuditSubject
 
 __all__ = ["run_explainability", "sample_rows", "importance_ranks"]
 
@@ -75,7 +75,8 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     def step(stage, fraction):
         return progress(stage, fraction) if progress else None
 
-    s_rows, s_boot, s_dep, s_lime, s_min = child_seeds(subject.seed, 5)
+    s_rows, s_boot, s_dep, s_lime, s_min = (derive_seed(subject.seed, "explainability", k) for k in
+                                            ("rows", "boot", "dependence", "lime", "minimise"))
     features = list(subject.feature_columns)
     personal = set(subject.personal_columns)
     frame, X = subject.frame("nonmembers"), subject.X("nonmembers")
@@ -113,7 +114,8 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     method = (f"{exp.method}; mean |SHAP| over {n} non-member rows (seeded sample); percentile "
               f"bootstrap over rows, {config.n_bootstrap} replicates")
     metrics, findings = [], []
-    ci = [percentile_interval(reps[:, j], config.confidence) for j in range(len(features))]
+    ci = [percentile_interval(reps[:, j], confidence=config.confidence)
+          for j in range(len(features))]
     for j in order:
         metrics.append(Metric(name=f"mean_abs_shap.{features[j]}", value=imp[j], ci=ci[j],
                               method=method, reference=_REF, n=n,
@@ -148,7 +150,7 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     local = explain(subject.model, Xr, positive_label=subject.positive_label, background=Xb,
                     random_state=s_rows, force_agnostic=exp.explainer == "permutation")
     lime_train = Xb.iloc[:min(len(Xb), 2000)]
-    seeds = child_seeds(s_lime, n_lime_seeds)
+    seeds = seed_family(s_lime, n_lime_seeds)
     try:
         lime = explain_local(subject.model, Xr, lime_train, local.values,
                              positive_label=subject.positive_label, seeds=seeds,
@@ -223,7 +225,7 @@ def _sensitive_drivers(features, order, rank, rank_reps, imp, subject, proxies, 
             continue
         r = int(rank[j])
         top = r <= threshold.attention and imp[j] > 0  # an input with no influence drives nothing
-        lo, hi = percentile_interval(rank_reps[:, j].astype(float), config.confidence)
+        lo, hi = percentile_interval(rank_reps[:, j].astype(float), confidence=config.confidence)
         entry = {"feature": f, "fields": fields, "rank": r}
         inputs.append(entry)
         if top:

@@ -14,7 +14,7 @@ definitions). Every rate and disparity has a bootstrap interval (Efron 1979) wit
 the 4 x groups confusion cells is a row resample), AUC and calibration by a within-group binned
 resample of the scores. (3) Summary: tables and findings.
 
-Checks, judged on intervals with :func:`audits.results.judge`, never on points:
+Checks, judged on intervals with :func:`audits.core.results.judge`, never on points:
 
 - ``fairness.disparate_impact.<field>``: each assessed group's selection-rate ratio to the
   reference against the four-fifths rule (29 CFR 1607.4(D); a screening heuristic, not a legal
@@ -43,15 +43,15 @@ from typing import Callable
 
 import pandas as pd
 
-from audits.config import AuditConfig
-from audits.errors import InputError
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.groups import group_codes, intersect_codes
+from audits.core.results import Finding, Metric, ProbeResult, Severity, Table
+from audits.core.seeds import derive_seed as _seed
+from audits.core.subject import PARTS, AuditSubject
 from audits.fairness_field import RATE_METRICS, FieldAudit, audit_field
-from audits.fairness_report import (field_findings, proxy_findings, sensitive_input_finding,
-                                    suppress)
-from audits.group_metrics import derive_seed as _seed, group_codes, intersect_codes
+from audits.fairness_report import field_findings, proxy_findings, sensitive_input_finding, suppress
 from audits.proxies import proxy_screen
-from audits.results import Finding, Metric, ProbeResult, Severity, Table
-from audits.subject import PARTS, AuditSubject
 
 __all__ = ["run_fairness", "field_groupings", "group_table", "disparity_table"]
 

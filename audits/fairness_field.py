@@ -30,12 +30,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from audits.errors import InputError
+from audits.core.bootstrap import percentile_interval, simultaneous_band
+from audits.core.errors import InputError
+from audits.core.results import Severity, Threshold, judge
 from audits.fairness_scores import group_score_bootstrap
-from audits.group_metrics import (CELL_METRICS, bootstrap_cells, cell_metrics, confusion_counts,
-                                  denominators, parity_summary, percentile_interval, safe_ratio,
-                                  simultaneous_band)
-from audits.results import Severity, Threshold, judge
+from audits.group_metrics import (
+    CELL_METRICS,
+    bootstrap_cells,
+    cell_metrics,
+    confusion_counts,
+    denominators,
+    parity_summary,
+    safe_ratio,
+)
 
 __all__ = ["FieldAudit", "audit_field", "worst", "RATE_METRICS", "DISPARITY_METRICS",
            "ERROR_METRICS"]

@@ -13,7 +13,7 @@ with the chosen reference; nothing statistical is reimplemented here:
   (:func:`audits.fairness_field.audit_field`);
 - the same simultaneous max-statistic bands over each family of comparisons (Westfall & Young
   1993, on the rank scale, Mandel & Betensky 2008) and the same judgement on intervals
-  (:func:`audits.results.judge`, four-fifths rule for selection rates, Aequitas' band for error
+  (:func:`audits.core.results.judge`, four-fifths rule for selection rates, Aequitas' band for error
   rates);
 - the same tables (:func:`audits.fairness.group_table`, ``disparity_table``), with small counts
   suppressed.
@@ -32,13 +32,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audits.config import AuditConfig
-from audits.errors import InputError
-from audits.fairness import disparity_table, group_table, field_groupings
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.results import Table
+from audits.core.seeds import derive_seed
+from audits.core.subject import PARTS, AuditSubject
+from audits.fairness import disparity_table, field_groupings, group_table
 from audits.fairness_field import DISPARITY_METRICS, audit_field
-from audits.group_metrics import derive_seed
-from audits.results import Table
-from audits.subject import PARTS, AuditSubject
 
 __all__ = ["VIEW_COLUMNS", "metric_view", "reference_tables"]
 
@@ -54,8 +54,8 @@ def reference_tables(subject: AuditSubject, config: AuditConfig, field: str, *, 
     Parameters
     ----------
     subject : the audited subject (the same files as the report's; see
-        :func:`audits.report_match.ensure_same_subject`).
-    config : the audit's configuration (:func:`audits.report_match.config_from_report`), for
+        :func:`reports.drilldown.ensure_same_subject`).
+    config : the audit's configuration (:func:`reports.drilldown.config_from_report`), for
         the same replicates,
         confidence, minimum group size, thresholds and suppression.
     field : a sensitive field, or an intersection ``"a*b"`` as the report names it.

@@ -1,7 +1,7 @@
 """Findings and small-cell suppression of the fairness probe: plain language for a board.
 
 Every statement names the group, the number, its interval and what the threshold says; the
-severity comes from the interval (:func:`audits.results.judge`), never from the point value.
+severity comes from the interval (:func:`audits.core.results.judge`), never from the point value.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from audits.config import AuditConfig
+from audits.core.config import AuditConfig
+from audits.core.results import Finding, Metric, Severity
+from audits.core.subject import AuditSubject
 from audits.fairness_field import FieldAudit, worst
-from audits.results import Finding, Metric, Severity
-from audits.subject import AuditSubject
 
 __all__ = ["field_findings", "proxy_findings", "sensitive_input_finding", "suppress"]
 

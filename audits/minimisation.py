@@ -30,9 +30,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from audits.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
-from audits.parallel import parallel_map
-from audits.results import Finding, Metric, Severity, Table
+from audits.core.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
+from audits.core.parallel import parallel_map
+from audits.core.results import Finding, Metric, Severity, Table
 
 __all__ = ["proxy_map", "candidates", "selected_columns",
            "drop_column_clone",
@@ -232,7 +232,7 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
             rows.append((f, why, "retraining failed", auc0, None, None, None, None, "unknown"))
             continue
         a1 = float(weighted_auc(y, r["scores"], ones)[0])
-        lo, hi = percentile_interval(np.concatenate(diffs[f]), config.confidence)
+        lo, hi = percentile_interval(np.concatenate(diffs[f]), confidence=config.confidence)
         change, cost = a1 - auc0, auc0 - a1
         removable = hi >= 0 or cost < threshold.attention
         m = Metric(name=f"minimisation.{f}", value=change, ci=(lo, hi), n=n,

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from audits.results import Table
-from audits.subject import AuditSubject
+from audits.core.results import Table
+from audits.core.subject import AuditSubject
 
 __all__ = ["mitigation_whatif", "WHATIF_TITLE"]
 

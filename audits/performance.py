@@ -1,10 +1,10 @@
 """Performance probe: how well the model does on its training rows and on rows it never saw.
 
 Accuracy, ROC AUC, log loss and Brier score on members and on non-members, each with a
-percentile bootstrap interval (audits.bootstrap). The generalisation gap, AUC on members minus AUC
-on non-members, is judged on its interval against ``performance.generalisation_gap``: a model that
-does much better on its training rows has memorised them, and overfitting alone suffices for
-membership inference (Yeom, Giacomelli, Fredrikson and Jha 2018, "Privacy Risk in Machine
+percentile bootstrap interval (audits.core.bootstrap). The generalisation gap, AUC on members
+minus AUC on non-members, is judged on its interval against ``performance.generalisation_gap``: a
+model that does much better on its training rows has memorised them, and overfitting alone
+suffices for membership inference (Yeom, Giacomelli, Fredrikson and Jha 2018, "Privacy Risk in Machine
 Learning: Analyzing the Connection to Overfitting", IEEE CSF).
 
 The gap's interval comes from independent bootstraps of the two parts (they are independent
@@ -13,11 +13,11 @@ samples), differenced replicate by replicate.
 
 from __future__ import annotations
 
-from audits.bootstrap import SCORE_METRICS, percentile_interval, score_metrics
-from audits.config import AuditConfig
-from audits.parallel import child_seeds
-from audits.results import Finding, Metric, ProbeResult, Severity, Table, judge
-from audits.subject import PARTS, AuditSubject
+from audits.core.bootstrap import SCORE_METRICS, percentile_interval, score_metrics
+from audits.core.config import AuditConfig
+from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
+from audits.core.seeds import derive_seed
+from audits.core.subject import PARTS, AuditSubject
 
 __all__ = ["run_performance"]
 
@@ -26,7 +26,7 @@ _PART_LABEL = {"members": "training rows (members)", "nonmembers": "holdout rows
 
 def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None) -> ProbeResult:
     """Run the performance probe. See the module docstring for the method."""
-    seeds = dict(zip(PARTS, child_seeds(subject.seed, len(PARTS))))
+    seeds = {part: derive_seed(subject.seed, "performance", part) for part in PARTS}
     points, reps, metrics = {}, {}, []
     method = f"percentile bootstrap, {config.n_bootstrap} replicates"
     for i, part in enumerate(PARTS):
@@ -38,13 +38,14 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
         for name, (_, label, ref) in SCORE_METRICS.items():
             metrics.append(Metric(
                 name=f"{name}.{part}", value=points[part][name],
-                ci=percentile_interval(reps[part][name], config.confidence), method=method,
+                ci=percentile_interval(reps[part][name], confidence=config.confidence),
+                method=method,
                 label=f"{label}, {_PART_LABEL[part]}", reference=ref,
                 n=len(subject.frame(part))))
 
     gap_reps = reps["members"]["auc"] - reps["nonmembers"]["auc"]
     gap = Metric(name="auc_gap", value=points["members"]["auc"] - points["nonmembers"]["auc"],
-                 ci=percentile_interval(gap_reps, config.confidence),
+                 ci=percentile_interval(gap_reps, confidence=config.confidence),
                  method=f"difference of independent {method}s",
                  label="Generalisation gap: AUC on training rows minus AUC on holdout rows",
                  reference="Yeom et al. 2018")
@@ -73,7 +74,7 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
 
 
 def _fmt(point, reps, confidence) -> str:
-    lo, hi = percentile_interval(reps, confidence)
+    lo, hi = percentile_interval(reps, confidence=confidence)
     return f"{point:.3f} [{lo:.3f}, {hi:.3f}]"
 
 

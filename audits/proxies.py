@@ -33,11 +33,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audits.config import AuditConfig
+from audits.core.bootstrap import simultaneous_band
+from audits.core.config import AuditConfig
+from audits.core.groups import group_codes
+from audits.core.results import judge
+from audits.core.seeds import derive_seed as _seed
+from audits.core.subject import AuditSubject
 from audits.fairness_scores import group_auc
-from audits.group_metrics import derive_seed as _seed, group_codes, simultaneous_band
-from audits.results import judge
-from audits.subject import AuditSubject
 
 __all__ = ["proxy_screen", "cramers_v", "band_feature", "chance_adjusted_power"]
 

@@ -7,13 +7,13 @@ by the pseudonym the report uses. :func:`explain_record` explains that customer 
 own recipe and seeds, so that a customer the report explained gets the report's numbers back:
 
 - SHAP (Lundberg & Lee 2017): :func:`audits.shap_values.explain` on the audited model, with the
-  same background rows (a seeded sample of up to 2,000 members, seed ``child_seeds(seed, 5)[0]``)
-  and the same explainer family (exact TreeSHAP for trees, Lundberg et al. 2020; the permutation
+  same background rows (a seeded sample of up to 2,000 members, seed
+  ``derive_seed(seed, "explainability", "rows")``) and the same explainer family (exact TreeSHAP for trees, Lundberg et al. 2020; the permutation
   explainer when the probe used it). The contributions add up to the model's output on the
   explained scale: ``base + sum(shap) = output``.
 - LIME (Ribeiro et al. 2016): :func:`audits.lime_local.explain_local` over the probe's seeds
-  (``child_seeds(child_seeds(seed, 5)[3], n_seeds)``), with its stability over seeds (mean
-  pairwise top-k Jaccard; Alvarez-Melis & Jaakkola 2018) and its rank agreement with SHAP
+  (``seed_family(derive_seed(seed, "explainability", "lime"), n_seeds)``), with its stability
+  over seeds (mean pairwise top-k Jaccard; Alvarez-Melis & Jaakkola 2018) and its rank agreement with SHAP
   (Spearman; Krishna et al. 2022).
 
 The result has the layout of the report's ``local_explanations`` and ``local_summary`` tables,
@@ -26,12 +26,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audits.config import AuditConfig
-from audits.errors import InputError
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.results import Severity, Table, judge
+from audits.core.seeds import derive_seed, seed_family
+from audits.core.subject import PARTS, AuditSubject
 from audits.explainability import importance_ranks, sample_rows
-from audits.parallel import child_seeds
-from audits.results import Severity, Table, judge
-from audits.subject import PARTS, AuditSubject
 
 __all__ = ["REDACTED", "example_records", "explain_record", "find_record"]
 
@@ -101,7 +101,8 @@ def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
     from audits.shap_values import explain
 
     part, i = find_record(subject, record)
-    s_rows, _, _, s_lime, _ = child_seeds(subject.seed, 5)
+    s_rows = derive_seed(subject.seed, "explainability", "rows")
+    s_lime = derive_seed(subject.seed, "explainability", "lime")
     features = list(subject.feature_columns)
     personal = set(subject.personal_columns)
     background = sample_rows(len(subject.members), N_BACKGROUND, s_rows)
@@ -109,7 +110,7 @@ def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
     Xr = subject.X(part).iloc[[i]].reset_index(drop=True)
     exp = explain(subject.model, Xr, positive_label=subject.positive_label, background=Xb,
                   random_state=s_rows, force_agnostic=explainer == "permutation")
-    seeds = child_seeds(s_lime, n_lime_seeds)
+    seeds = seed_family(s_lime, n_lime_seeds)
     res = explain_local(subject.model, Xr, Xb.iloc[:N_BACKGROUND], exp.values,
                         positive_label=subject.positive_label, seeds=seeds,
                         num_samples=lime_samples, top_k=top_k)[0]

@@ -217,7 +217,7 @@ def explain(model, X: pd.DataFrame, *, positive_label=None, background: pd.DataF
     X = X.reset_index(drop=True)
     if n_jobs != 1 and len(X) > 1 and not force_agnostic and \
             (tree_cost(model) or 0) * len(X) > PARALLEL_UNITS:
-        from audits.parallel import parallel_map
+        from audits.core.parallel import parallel_map
 
         workers = int(n_jobs) if n_jobs and n_jobs > 0 else (os.cpu_count() or 2)
         chunks = np.array_split(np.arange(len(X)), workers)

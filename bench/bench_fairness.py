@@ -27,11 +27,20 @@ from functools import partial
 
 import numpy as np
 
-from audits.config import AuditConfig
+from audits.core.config import AuditConfig
 from audits.fairness_field import audit_field
-from audits.group_metrics import (CELL_METRICS, bootstrap_cells, cell_metrics, confusion_counts,
-                                  group_codes, intersect_codes, parity_summary,
-                                  percentile_interval, safe_ratio, simultaneous_band)
+from audits.group_metrics import (
+    CELL_METRICS,
+    bootstrap_cells,
+    cell_metrics,
+    confusion_counts,
+    group_codes,
+    intersect_codes,
+    parity_summary,
+    percentile_interval,
+    safe_ratio,
+    simultaneous_band,
+)
 
 
 def make_data(n: int, seed: int = 0):
@@ -100,8 +109,13 @@ def main() -> None:
             (f"whole field incl. AUC/calibration, {args.n_boot} replicates", t_field, "")]
     t_fl_total = None
     if args.fairlearn_boot > 0:
-        from fairlearn.metrics import (MetricFrame, false_negative_rate, false_positive_rate,
-                                       selection_rate, true_positive_rate)
+        from fairlearn.metrics import (
+            MetricFrame,
+            false_negative_rate,
+            false_positive_rate,
+            selection_rate,
+            true_positive_rate,
+        )
         from sklearn.metrics import precision_score
         metrics = {"selection_rate": selection_rate, "tpr": true_positive_rate,
                    "fpr": false_positive_rate, "fnr": false_negative_rate,

@@ -24,11 +24,12 @@ TARGET_SECONDS = 10.0
 
 def full_report(sample: str, light: bool):
     """The sample's full audit report, from the cache when present."""
-    from audits.config import AuditConfig
-    from audits.loading import home_dir, load_sample
+    from audits.core.config import AuditConfig
+    from audits.core.paths import home_dir
     from reports.build import run_audit
     from reports.registry import PROBES
     from reports.report import AuditReport
+    from reports.source import load_sample
 
     subject = load_sample(sample)
     config = AuditConfig.light() if light else AuditConfig()
@@ -53,8 +54,8 @@ def main(argv=None) -> int:
     p.add_argument("--light", action="store_true", help="light profile audit (quicker)")
     args = p.parse_args(argv)
 
-    from reports.render_html import render_html
-    from reports.render_pdf import render_pdf
+    from reports.render.to_html import render_html
+    from reports.render.to_pdf import render_pdf
     from reports.report import AuditReport
 
     if args.report:

@@ -46,8 +46,8 @@ def _fresh_home() -> None:
 
 def speed(name: str = "churn") -> None:
     from attacks.privacy_probe import run_membership, run_memorisation
-    from audits.config import AuditConfig
-    from audits.loading import load_sample
+    from audits.core.config import AuditConfig
+    from reports.source import load_sample
 
     _fresh_home()
     subject = load_sample(name)
@@ -83,7 +83,7 @@ def _forest_subject(frame: pd.DataFrame, target: str, positive, name: str, seed:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
-    from audits.subject import AuditSubject
+    from audits.core.subject import AuditSubject
 
     rng = np.random.default_rng(seed)
     frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
@@ -155,7 +155,7 @@ def _art_summary(scores, member, confidence=0.95, n_boot=1000):
     from sklearn.metrics import roc_curve
 
     from attacks.mia_metrics import clopper_pearson, record_auc, stratified_weights
-    from audits.bootstrap import percentile_interval
+    from audits.core.bootstrap import percentile_interval
 
     n = scores.size
     auc_of = record_auc(scores, member, np.arange(n), n)
@@ -165,14 +165,14 @@ def _art_summary(scores, member, confidence=0.95, n_boot=1000):
     fpr, tpr, _ = roc_curve(member, scores)
     i = np.searchsorted(fpr, 0.01, side="right") - 1  # oracle threshold on these records
     tp = int(round(tpr[i] * member.sum()))
-    return auc, percentile_interval(reps, confidence), tpr[i], clopper_pearson(
+    return auc, percentile_interval(reps, confidence=confidence), tpr[i], clopper_pearson(
         tp, int(member.sum()), confidence)
 
 
 def compare(subject) -> None:
     from attacks.pool import membership_records
     from attacks.privacy_probe import run_membership
-    from audits.config import AuditConfig
+    from audits.core.config import AuditConfig
 
     start = time.perf_counter()
     ours = run_membership(subject, AuditConfig())
@@ -209,7 +209,7 @@ def main(argv=None) -> int:
     print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores")
     if not args.skip_speed:
         speed("churn")
-    from audits.loading import load_sample
+    from reports.source import load_sample
 
     _fresh_home()
     compare(load_sample("purchase_propensity"))

@@ -38,8 +38,8 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from audits.loading import load_sample
     from audits.shap_values import explain
+    from reports.source import load_sample
 
     subject = load_sample("churn")
     X = subject.X("nonmembers")

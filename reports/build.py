@@ -13,10 +13,10 @@ import platform
 from importlib import metadata
 from typing import Callable, Sequence
 
-from audits.config import AuditConfig
-from audits.errors import InputError
-from audits.results import Finding, ProbeResult, Severity
-from audits.subject import AuditSubject
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.results import Finding, ProbeResult, Severity
+from audits.core.subject import AuditSubject
 from reports.registry import PROBES
 from reports.report import AuditReport, summarise
 
@@ -51,7 +51,7 @@ def run_audit(subject: AuditSubject, config: AuditConfig | None = None, *,
 
     Parameters
     ----------
-    subject : the validated subject (``audits.loading.load_subject``).
+    subject : the validated subject (``audits.core.loading.load_subject``).
     config : thresholds and parameters (default profile when None).
     probes : names of the probes to run, in registry order (all registered when None).
     progress : called as ``progress(probe, stage, fraction)`` while probes run.

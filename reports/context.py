@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from audits.results import Finding, Severity, Threshold
+from audits.core.results import Finding, Severity, Threshold
 from reports.report import AuditReport, summarise
 
 __all__ = ["inventory_findings", "attach_context", "feature_risk", "art22_screen",

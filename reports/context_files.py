@@ -1,6 +1,6 @@
 """Read and generate the submitter's files: the context (YAML) and the feature inventory (YAML/CSV).
 
-Every problem raises :class:`audits.errors.InputError` naming the file, the key and the valid
+Every problem raises :class:`audits.core.errors.InputError` naming the file, the key and the valid
 options, so the command line exits 2 with a clear message. Answers are normalised: empty values
 become None ("not provided" in the report), yes/no answers become ``"yes"``/``"no"``, origins and
 legal bases are matched loosely ("third_party", "Legitimate interests") to their canonical names.
@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from audits.errors import InputError
+from audits.core.errors import InputError
 from reports.context import DPIA_QUESTIONS, LEGAL_BASES, ORIGINS
 
 __all__ = ["load_context", "load_inventory", "context_template", "inventory_template",

@@ -4,7 +4,7 @@ resolved, or changed severity. Findings are matched by their stable id (``probe.
 
 from __future__ import annotations
 
-from audits.errors import InputError
+from audits.core.errors import InputError
 from reports.report import AuditReport
 
 __all__ = ["diff_reports", "format_diff"]

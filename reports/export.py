@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from audits.errors import InputError
-from reports.ledger_schema import sha256_text
+from audits.core.errors import InputError
+from reports.ledger.schema import sha256_text
 from reports.report import AuditReport
 
 __all__ = ["FORMATS", "render", "export_run"]
@@ -33,15 +33,15 @@ def render(report: AuditReport, fmt: str, board: dict | None = None) -> bytes:
     if fmt == "json":
         return report.to_json().encode("utf-8")
     if fmt == "html":
-        from reports.render_html import render_html
+        from reports.render.to_html import render_html
 
         return render_html(report, board).encode("utf-8")
     if fmt == "md":
-        from reports.render_md import render_md
+        from reports.render.to_markdown import render_md
 
         return render_md(report, board).encode("utf-8")
     if fmt == "pdf":
-        from reports.render_pdf import render_pdf
+        from reports.render.to_pdf import render_pdf
 
         return render_pdf(report, board)
     raise InputError(f"Unknown format {fmt!r}; formats: {list(FORMATS)}.")

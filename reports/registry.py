@@ -9,7 +9,7 @@ pool's attacks, which share one pool.
 from __future__ import annotations
 
 from attacks.attribute_inference import run_attribute_inference
-from attacks.privacy_probe import run_memorisation, run_membership
+from attacks.privacy_probe import run_membership, run_memorisation
 from audits.data_exposure import run_data_exposure
 from audits.explainability import run_explainability
 from audits.fairness import run_fairness

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audits.results import Finding, ProbeResult, Severity
+from audits.core.results import Finding, ProbeResult, Severity
 
 __all__ = ["AuditReport", "SCHEMA_VERSION", "AREAS", "recommended_decision", "summarise"]
 

@@ -22,10 +22,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
-from audits.errors import InputError
-from audits.results import Severity
+from audits.core.errors import InputError
+from audits.core.results import Severity
 from reports.context import attach_context
-from reports.ledger_read import DECISION_CHOICES
+from reports.ledger.read import DECISION_CHOICES
 from reports.report import DECISIONS, AuditReport
 
 __all__ = ["DECISION_LABELS", "DECISION_OPTIONS", "DISPOSITION_LABELS", "LEDGER_ERRORS",
@@ -37,7 +37,7 @@ __all__ = ["DECISION_LABELS", "DECISION_OPTIONS", "DISPOSITION_LABELS", "LEDGER_
 LEDGER_ERRORS = (InputError, SQLAlchemyError)
 
 #: The decisions a reviewer chooses from, by the names the command line uses
-#: (``reports.ledger_read.DECISION_CHOICES``: approve, conditions, reject, changes).
+#: (``reports.ledger.read.DECISION_CHOICES``: approve, conditions, reject, changes).
 DECISION_OPTIONS = tuple(DECISION_CHOICES)
 DECISION_LABELS = {k: (DECISIONS | {"changes_requested": "Changes requested"})[v]
                    for k, v in DECISION_CHOICES.items()}

@@ -19,7 +19,7 @@ os.environ["REVIEW_BOARD_DB"] = f"sqlite:///{os.environ['REVIEW_BOARD_HOME']}/le
 @pytest.fixture(scope="session")
 def sample_subject():
     """``sample_subject(name)``: the loaded sample (built on first use), shared per session."""
-    from audits.loading import load_sample
+    from reports.source import load_sample
 
     cache = {}
 
@@ -33,7 +33,7 @@ def sample_subject():
 @pytest.fixture(scope="session")
 def sample_report(sample_subject):
     """``sample_report(name, light=False)``: the sample's audit report, run once per session."""
-    from audits.config import AuditConfig
+    from audits.core.config import AuditConfig
     from reports.build import run_audit
 
     cache = {}

@@ -2,7 +2,7 @@
 
 Reads the explainability probe's tables from the report. A customer the report did not explain
 can be explained on demand, named by pseudonym, with the probe's own recipe and seeds
-(:func:`audits.record_explanation.explain_record`, cached per report and customer).
+(:func:`reports.drilldown.explain_customer`, cached per report and customer).
 """
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ import math
 import pandas as pd
 import streamlit as st
 
-from audits.errors import InputError
-from audits.record_explanation import example_records, explain_record
-from audits.report_match import config_from_report, ensure_same_subject
-from audits.results import Threshold
+from audits.core.errors import InputError
+from audits.core.results import Threshold
+from reports.drilldown import example_customers, explain_customer
 from views import state
-from views.explain_charts import (contribution_bars, dependence_plot, feature_label,
-                                  group_importance_bars, importance_bars)
+from views.explain_charts import (
+    contribution_bars,
+    dependence_plot,
+    feature_label,
+    group_importance_bars,
+    importance_bars,
+)
 from views.plot_style import show
 
 N_BY_GROUP = 8  # inputs shown in the by-group chart (the strongest drivers)
@@ -48,17 +52,14 @@ def _grade(value, bound: float) -> str:
 def _explain_other(report_id: str, record: str, explainer: str, n_seeds: int, n_samples: int,
                    top_k: int, _report_subject: dict, _config: dict):
     """One customer's SHAP and LIME, computed once per (report, customer)."""
-    subject = state.subject()
-    ensure_same_subject(subject, _report_subject)
-    return explain_record(subject, config_from_report(_config), record, explainer=explainer,
-                          n_lime_seeds=n_seeds, lime_samples=n_samples, top_k=top_k)
+    return explain_customer(state.subject(), _report_subject, _config, record,
+                            explainer=explainer, n_lime_seeds=n_seeds, lime_samples=n_samples,
+                            top_k=top_k)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _examples(report_id: str, _report_subject: dict) -> list[str]:
-    subject = state.subject()
-    ensure_same_subject(subject, _report_subject)
-    return example_records(subject, "nonmembers", n=8, random_state=subject.seed)
+    return example_customers(state.subject(), _report_subject, n=8)
 
 
 report = state.require_report()

@@ -21,13 +21,18 @@ from functools import partial
 
 import streamlit as st
 
-from audits.errors import InputError
+from audits.core.errors import InputError
 from reports.export import render
 from reports.ledger import open_ledger
-from reports.ledger_schema import sha256_text
+from reports.ledger.schema import sha256_text
+from reports.render.document import (
+    DECISION_LABELS,
+    WATERMARK_REVIEW,
+    WATERMARK_SELF_CHECK,
+    watermark,
+)
 from reports.report import AuditReport
 from reports.review_session import LEDGER_ERRORS, find_run
-from reports.view import DECISION_LABELS, WATERMARK_REVIEW, WATERMARK_SELF_CHECK, watermark
 from views import state
 
 #: format -> (button label, file extension, MIME type); labels are stable (tests find them).

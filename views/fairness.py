@@ -2,7 +2,7 @@
 
 Reads the fairness probe's tables from the report. Choosing another reference group than the
 audit's recomputes that field's comparisons on demand with the probe's own code
-(:func:`audits.fairness_reference.reference_tables`, cached per report, field and reference); the
+(:func:`reports.drilldown.fairness_against`, cached per report, field and reference); the
 audit's findings are never changed here.
 """
 
@@ -13,13 +13,19 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audits.errors import InputError
-from audits.fairness_reference import metric_view, reference_tables
-from audits.report_match import config_from_report, ensure_same_subject
-from audits.results import Severity, Threshold
+from audits.core.errors import InputError
+from audits.core.results import Severity, Threshold
+from reports.drilldown import fairness_against, metric_view
 from views import state
-from views.fairness_charts import (VERDICTS, fmt_value, group_bars, proxy_bars, ratio_dots,
-                                   verdict_key, whatif_scatter)
+from views.fairness_charts import (
+    VERDICTS,
+    fmt_value,
+    group_bars,
+    proxy_bars,
+    ratio_dots,
+    verdict_key,
+    whatif_scatter,
+)
 from views.plot_style import show
 
 #: metric -> (plain words, technical name and definition; {pos} and {action} are filled in)
@@ -83,10 +89,8 @@ def _interval(v, lo, hi, *, percent: bool) -> str:
 def _against(report_id: str, field: str, reference: str, part: str, _report_subject: dict,
              _config: dict):
     """The field's tables against ``reference``, recomputed once per (report, field, ref)."""
-    subject = state.subject()
-    ensure_same_subject(subject, _report_subject)
-    return reference_tables(subject, config_from_report(_config), field, reference=reference,
-                            part=part)
+    return fairness_against(state.subject(), _report_subject, _config, field,
+                            reference=reference, part=part)
 
 
 def _verdict_words(key: str, metric: str, sr: Threshold, er: Threshold, min_size: int) -> str:

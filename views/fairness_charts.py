@@ -32,7 +32,7 @@ ORDER = ("fail", "attention", "pass", "reference", "unjudged", "not_compared", "
 
 
 def verdict_key(row: dict, *, judged: bool) -> str:
-    """The verdict of one group (a row of :func:`audits.fairness_reference.metric_view`)."""
+    """The verdict of one group (a row of :func:`reports.drilldown.metric_view`)."""
     if not row["assessed"]:
         return "small"
     if row["is_reference"]:

@@ -1,8 +1,9 @@
 """Findings page: the scorecard, the recommended decision, and every finding worst first.
 
 Shown right after the run, so it only reads the report (``state.require_report``) and reuses the
-report renderers' plain-data view (``reports.view.summary_view``,
-``reports.view_areas.finding_view``) for its words: the same scorecard, statements, thresholds and
+report renderers' plain-data view (``reports.render.document.summary_view``,
+``reports.render.sections.finding_view``) for its words: the same scorecard, statements,
+thresholds and
 actions as the PDF.
 """
 
@@ -10,11 +11,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from audits.results import Severity
+from audits.core.results import Severity
+from reports.render.document import summary_view
+from reports.render.sections import finding_view
+from reports.render.texts import SEVERITY_MEANING, THRESHOLD_CAVEAT
 from reports.report import AREAS, DECISIONS
-from reports.texts import SEVERITY_MEANING, THRESHOLD_CAVEAT
-from reports.view import summary_view
-from reports.view_areas import finding_view
 from views import state
 
 #: The scorecard per severity: a symbol (the metric's value) and words (under it, in a grey

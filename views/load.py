@@ -3,10 +3,10 @@ the feature inventory.
 
 A built-in sample, or an uploaded model with its members (training rows) and non-members (holdout
 rows), or one data file and the column that splits it. Uploads are saved by content hash
-(:mod:`audits.uploads`) so the audit cache finds earlier audits of the same files. Column roles are
-pre-selected from :mod:`audits.field_suggestions`, each suggestion with its reason. A skops file's
+(:mod:`reports.uploads`) so the audit cache finds earlier audits of the same files. Column roles are
+pre-selected from :mod:`reports.suggestions`, each suggestion with its reason. A skops file's
 untrusted types must each be trusted by name; a pickle only after its warning is acknowledged.
-"Use this model" validates everything (``reports.audit_cache.subject_from_source``) and stores the
+"Use this model" validates everything (``reports.source.subject_from_source``) and stores the
 source, the profile and the inventory in session state (``views.state``). Widgets keep their
 values across page switches (``persist_state="session"``); the inventory's edits are kept as a
 draft in ``state.LOAD_FORM``.
@@ -21,16 +21,29 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from audits.errors import InputError
-from audits.field_suggestions import (suggest_personal, suggest_positive_label,
-                                      suggest_quasi_identifiers, suggest_sensitive,
-                                      suggest_split_column, suggest_target)
-from audits.loading import file_sha256, load_table
-from audits.uploads import inspect_model_file, save_upload
-from reports.audit_cache import (describe_source, files_source, model_inputs, sample_source,
-                                 subject_from_source)
+from audits.core.errors import InputError
+from audits.core.loading import file_sha256, load_table
 from reports.context import LEGAL_BASES, ORIGINS
 from reports.context_files import normalise_inventory
+from reports.source import (
+    SAMPLE_NAMES,
+    describe_source,
+    files_source,
+    model_inputs,
+    sample_files,
+    sample_manifest,
+    sample_source,
+    subject_from_source,
+)
+from reports.suggestions import (
+    suggest_personal,
+    suggest_positive_label,
+    suggest_quasi_identifiers,
+    suggest_sensitive,
+    suggest_split_column,
+    suggest_target,
+)
+from reports.uploads import inspect_model_file, save_upload
 from views import state
 
 SAMPLE, UPLOAD = "A built-in sample", "My own model (upload files)"
@@ -44,10 +57,7 @@ uploads = st.session_state.setdefault(state.UPLOADS, {})
 
 @st.cache_data(show_spinner="Preparing the sample...", max_entries=8)
 def _manifest(name: str) -> dict:
-    from sample_models import generate
-
-    generate.build_samples([name])
-    return generate.load_manifest(name)
+    return sample_manifest(name)
 
 
 @st.cache_data(show_spinner="Reading the columns...", max_entries=8)
@@ -109,8 +119,6 @@ def _roles(profile: dict, options: list[str], defaults: dict, prefix: str) -> di
 
 
 def _sample_section() -> dict:
-    from sample_models.generate import SAMPLE_NAMES
-
     current = state.source()
     default = current["name"] if current.get("kind") == "sample" else state.DEFAULT_SAMPLE
     manifests = {n: _manifest(n) for n in SAMPLE_NAMES}
@@ -132,9 +140,7 @@ def _sample_section() -> dict:
 
 
 def _sample_members(name: str) -> str:
-    from sample_models import generate
-
-    return str(generate.sample_dir(name) / "members.csv")
+    return str(sample_files(name)["train"])
 
 
 def _saved(role: str, label: str, types: list[str], help_text: str) -> Path | None:

@@ -14,17 +14,16 @@ import re
 import pandas as pd
 import streamlit as st
 
-from attacks.membership import ATTACK_LABELS
-from attacks.privacy_text import LEVEL_MEANING  # the probe's own words
-from attacks.privacy_text import pct
-from reports.view_areas import ICON
-from reports.view_tables import fmt
+from audits.core.numbers import pct
+from reports.render.sections import ICON
+from reports.render.tables import fmt
 from views import privacy_charts as charts
 from views import state
 from views.plot_style import show
 from views.privacy_charts import short_label
 
-#: The form of a pseudonymised record id (``audits.subject.pseudonymise``: "p-" + 12 hex digits).
+#: The form of a pseudonymised record id (``audits.core.subject.pseudonymise``: "p-" and 12 hex
+#: digits).
 PSEUDONYM = re.compile(r"^p-[0-9a-f]{12}$")
 THIS_MODEL, RECIPE = "this model", "this training recipe"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -107,7 +106,7 @@ if mem is not None:
     st.subheader(f"Membership risk: {level.capitalize() or 'not assessed'}")
     if finding is not None:
         st.markdown(f"Finding: {ICON[finding.severity.value]} {finding.severity.label}")
-    st.markdown(LEVEL_MEANING.get(level, ""))
+    st.markdown(mem.params.get("risk_meaning", ""))  # the probe's own words
     if best is not None:
         alpha = best["low_fpr_used"]
         at = (f"at {pct(alpha)} false alarms" if alpha == 0.001 else
@@ -198,7 +197,8 @@ if mem is not None:
                            "(Jagielski et al. 2020): smaller is more private.")
             st.metric("Ceiling: the most this number of guesses could show",
                       fmt(e["ceiling"]))
-            name = short_label(ATTACK_LABELS.get(e["attack"], e["attack"]))
+            labels = {a["attack"]: a["label"] for a in attacks}
+            name = short_label(labels.get(e["attack"], e["attack"]))
             st.caption(f"Method: {e['method']} on {name} at "
                        f"{pct(e['fpr_level'])} false alarms; {fmt(e['tp'])} of "
                        f"{fmt(e['n_members'])} training customers and {fmt(e['fp'])} of "

@@ -20,7 +20,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from audits.results import ProbeResult, Table
+from audits.core.results import ProbeResult, Table
 from views.plot_style import THRESHOLD_LINE, finish, series_style
 
 __all__ = ["downsample_log", "short_label", "roc_figure", "attribute_points",

@@ -14,8 +14,8 @@ import streamlit as st
 
 from reports import review_session as rs
 from reports.ledger import DISPOSITIONS, RESIDUAL, default_url, open_ledger
+from reports.render.texts import ATTESTATION
 from reports.report import AuditReport
-from reports.texts import ATTESTATION
 from views import state
 
 NAME_LABEL = "Your name (as you sign)"

@@ -1,7 +1,7 @@
 """Run page: audit the chosen model with one progress bar per probe, or load it from the cache.
 
 The report is cached on disk under a key made of the files' SHA-256 hashes and the configuration
-(``reports.audit_cache``): a source and profile audited before is read back, never recomputed, and
+(``reports.source``): a source and profile audited before is read back, never recomputed, and
 coming back to this page with the report in session state shows its summary at once. Probes run
 one after the other in this script's thread, so the progress callback updates the bars directly.
 """
@@ -13,12 +13,11 @@ import math
 
 import streamlit as st
 
-from audits.config import AuditConfig
-from audits.errors import InputError
-from reports.audit_cache import (audit_key, audit_source, cached_report, describe_source,
-                                 source_files)
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
 from reports.registry import PROBES
 from reports.report import DECISIONS
+from reports.source import audit_key, audit_source, cached_report, describe_source, source_files
 from views import state
 
 _SEVERITY_WORDS = {"fail": "fail", "attention": "need attention", "not_assessed": "not assessed",

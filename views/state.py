@@ -2,7 +2,7 @@
 
 The contract between the pages (each page reads and writes only these keys):
 
-- ``SOURCE``: what is audited, a JSON-safe dict (``reports.audit_cache``); default: the churn
+- ``SOURCE``: what is audited, a JSON-safe dict (``reports.source``); default: the churn
   sample. Set by the Load page.
 - ``PROFILE``: ``"default"`` (THRESHOLDS.md) or ``"light"`` (``AuditConfig.light()``).
 - ``INVENTORY``: the feature inventory filled in on the Load page, a dict in the form of
@@ -22,7 +22,7 @@ import json
 
 import streamlit as st
 
-from audits.config import AuditConfig
+from audits.core.config import AuditConfig
 from reports.report import AuditReport
 
 SOURCE = "source"
@@ -60,7 +60,7 @@ PAGES = {"load": "views/load.py", "run": "views/run.py", "findings": "views/find
 
 def source() -> dict:
     """The source under review (the default sample when nothing was chosen)."""
-    from reports.audit_cache import sample_source
+    from reports.source import sample_source
 
     if SOURCE not in st.session_state:
         st.session_state[SOURCE] = sample_source(DEFAULT_SAMPLE)
@@ -107,7 +107,7 @@ def require_report() -> AuditReport:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _subject(source_json: str):
-    from reports.audit_cache import subject_from_source
+    from reports.source import subject_from_source
 
     return subject_from_source(json.loads(source_json))
 

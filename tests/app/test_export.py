@@ -17,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from reports.export import render
 from reports.ledger import open_ledger
+from reports.render.document import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
 from reports.report import AuditReport
-from reports.view import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
 from views import state
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -169,6 +169,7 @@ def test_skops_types_must_each_be_trusted_before_the_audit(home):
 def test_a_pickle_needs_an_explicit_trust(home):
     import joblib
     import skops.io as sio
+
     from sample_models import generate
 
     model = sio.load(generate.sample_dir("lead_scoring") / "model.skops", trusted=[])

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from reports.render.tables import fmt
 from reports.report import AuditReport
-from reports.view_tables import fmt
 from tests.app import pages
 from views.privacy_charts import GUESSING, MAX_POINTS, downsample_log
 
 ROOT = Path(__file__).resolve().parents[2]
-PSEUDONYM = re.compile(r"^p-[0-9a-f]{12}$")  # audits.subject.pseudonymise
+PSEUDONYM = re.compile(r"^p-[0-9a-f]{12}$")  # audits.core.subject.pseudonymise
 
 
 def open_page(report, name: str) -> AppTest:

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import reports.audit_cache as ac
-from audits.config import AuditConfig
-from audits.errors import InputError
-from audits.results import Finding, ProbeResult, Severity
+import reports.source as ac
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.results import Finding, ProbeResult, Severity
 from reports.registry import PROBES
 from reports.report import AuditReport, summarise
 from views import state
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = ROOT / "tests" / "reports" / "fixtures" / "report_v1.json"
+FIXTURE = ROOT / "tests" / "reports" / "render" / "fixtures" / "report_v1.json"
 LEAD = {"kind": "sample", "name": "lead_scoring"}
 
 

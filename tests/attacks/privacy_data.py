@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audits.subject import AuditSubject
+from audits.core.subject import AuditSubject
 
 FEATURES = ("x0", "x1", "x2", "x3", "x4")
 COEF = np.array([1.2, -0.8, 0.5, 0.0, 0.0])

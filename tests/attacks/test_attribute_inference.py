@@ -9,11 +9,17 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
-from attacks.attribute_inference import (OTHER, _candidates, _split, attack_signals,
-                                         attack_statistics, run_attribute_inference)
-from audits.config import AuditConfig
-from audits.results import Severity
-from audits.subject import AuditSubject
+from attacks.attribute_inference import (
+    OTHER,
+    _candidates,
+    _split,
+    attack_signals,
+    attack_statistics,
+    run_attribute_inference,
+)
+from audits.core.config import AuditConfig
+from audits.core.results import Severity
+from audits.core.subject import AuditSubject
 
 LIGHT = AuditConfig.light()
 

@@ -7,8 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from attacks.epsilon import (attack_epsilon, one_run_ceiling, one_run_epsilon, one_run_p_value,
-                             threshold_ceiling, threshold_epsilon)
+from attacks.epsilon import (
+    attack_epsilon,
+    one_run_ceiling,
+    one_run_epsilon,
+    one_run_p_value,
+    threshold_ceiling,
+    threshold_epsilon,
+)
 from attacks.membership import ModeScores
 from attacks.pool import REPORTING, SELECTION
 

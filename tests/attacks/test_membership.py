@@ -7,12 +7,25 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
 
-from attacks.membership import (ATTACKS, ModeScores, attack_scores, gap_scores, lira_scores,
-                                logit_confidence, loss_scores, rmia_scores)
-from attacks.mia_metrics import (clopper_pearson, record_auc, risk_level, summarise_attack,
-                                 threshold_at_fpr)
+from attacks.membership import (
+    ATTACKS,
+    ModeScores,
+    attack_scores,
+    gap_scores,
+    lira_scores,
+    logit_confidence,
+    loss_scores,
+    rmia_scores,
+)
+from attacks.mia_metrics import (
+    clopper_pearson,
+    record_auc,
+    risk_level,
+    summarise_attack,
+    threshold_at_fpr,
+)
 from attacks.pool import REPORTING, SELECTION, build_pool, keep_matrix, membership_records
-from audits.bootstrap import weighted_auc
+from audits.core.bootstrap import weighted_auc
 from tests.attacks.privacy_data import make_frame, make_subject
 
 

@@ -11,11 +11,19 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
-from attacks.pool import (POPULATION, REPORTING, SELECTION, PoolUnavailable, build_pool,
-                          get_pool, keep_matrix, membership_records)
+from attacks.pool import (
+    POPULATION,
+    REPORTING,
+    SELECTION,
+    PoolUnavailable,
+    build_pool,
+    get_pool,
+    keep_matrix,
+    membership_records,
+)
 from attacks.privacy_probe import run_membership, run_memorisation
-from audits.config import AuditConfig
-from audits.results import Severity
+from audits.core.config import AuditConfig
+from audits.core.results import Severity
 from tests.attacks.privacy_data import Unclonable, make_frame, make_subject
 
 LIGHT = AuditConfig(n_reference_models=4, n_bootstrap=100, n_jobs=1)

@@ -23,8 +23,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 from attacks.membership import ATTACKS
 from attacks.privacy_probe import run_membership
-from audits.config import AuditConfig
-from audits.results import Severity
+from audits.core.config import AuditConfig
+from audits.core.results import Severity
 from tests.attacks.privacy_data import FEATURES, make_frame, make_subject
 
 SEEDS = range(20)

@@ -13,9 +13,9 @@ import pytest
 
 from attacks.privacy_probe import run_membership, run_memorisation
 from attacks.record_risk import record_risk
-from audits.config import AuditConfig
-from audits.results import Severity
-from audits.subject import pseudonymise
+from audits.core.config import AuditConfig
+from audits.core.results import Severity
+from audits.core.subject import pseudonymise
 
 pytestmark = pytest.mark.slow
 

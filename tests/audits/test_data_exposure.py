@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from audits.config import AuditConfig
-from audits.data_exposure import (default_quasi_identifiers, reidentification_risk,
-                                  run_data_exposure, wilson_interval)
-from audits.results import ProbeResult, Severity
-from audits.subject import AuditSubject
+from audits.core.config import AuditConfig
+from audits.core.pii import default_quasi_identifiers
+from audits.core.results import ProbeResult, Severity
+from audits.core.subject import AuditSubject
+from audits.data_exposure import reidentification_risk, run_data_exposure, wilson_interval
 
 CONFIG = AuditConfig.light()
 
@@ -123,7 +123,7 @@ def test_declared_but_undetected_column_is_kept():
 
 
 def test_reidentification_defaults_and_judgement():
-    from audits.results import judge
+    from audits.core.results import judge
 
     subject = _subject(personal_as_input=False)  # no declared QIs: defaults age, gender
     result = run_data_exposure(subject, CONFIG)

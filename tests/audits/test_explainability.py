@@ -10,13 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audits.config import AuditConfig
-from audits.errors import InputError
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.results import ProbeResult, Severity
 from audits.explainability import _local_finding, _local_metrics, run_explainability
-from audits.lime_local import (Codec, LimeResult, agreement, jaccard, lime_weights, stability,
-                               top_features)
+from audits.lime_local import (
+    Codec,
+    LimeResult,
+    agreement,
+    jaccard,
+    lime_weights,
+    stability,
+    top_features,
+)
 from audits.minimisation import candidates, proxy_map
-from audits.results import ProbeResult, Severity
 from tests.audits.test_minimisation import make_subject
 
 # -- LIME measures -------------------------------------------------------------------------------

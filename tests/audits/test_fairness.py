@@ -14,12 +14,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from audits.config import AuditConfig
-from audits.errors import InputError
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.results import ProbeResult, Severity
+from audits.core.subject import AuditSubject
 from audits.fairness import run_fairness
 from audits.mitigation import WHATIF_TITLE
-from audits.results import ProbeResult, Severity
-from audits.subject import AuditSubject
 
 FAST = AuditConfig(n_bootstrap=200)
 
@@ -136,9 +136,15 @@ def test_tables_metrics_params_and_json(planted):
 
 
 def test_group_table_equals_fairlearn_metricframe(planted):
-    from fairlearn.metrics import (MetricFrame, demographic_parity_difference,
-                                   equalized_odds_difference, false_negative_rate,
-                                   false_positive_rate, selection_rate, true_positive_rate)
+    from fairlearn.metrics import (
+        MetricFrame,
+        demographic_parity_difference,
+        equalized_odds_difference,
+        false_negative_rate,
+        false_positive_rate,
+        selection_rate,
+        true_positive_rate,
+    )
     from sklearn.metrics import precision_score
 
     subject, result, _ = planted

@@ -13,12 +13,14 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 from audits import fairness_field
-from audits.config import AuditConfig
+from audits.core.config import AuditConfig
+from audits.core.groups import group_codes
 from audits.fairness_field import audit_field
-from audits.group_metrics import cell_metrics, group_codes
+from audits.group_metrics import cell_metrics
 
 CELL = ("selection_rate", "tpr", "fpr", "fnr", "precision")
 _CFG = AuditConfig()

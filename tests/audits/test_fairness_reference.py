@@ -12,12 +12,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from audits.config import AuditConfig
-from audits.errors import InputError
+from audits.core.config import AuditConfig
+from audits.core.errors import InputError
+from audits.core.subject import AuditSubject
 from audits.fairness import run_fairness
 from audits.fairness_reference import VIEW_COLUMNS, metric_view, reference_tables
-from audits.report_match import config_from_report, ensure_same_subject
-from audits.subject import AuditSubject
+from reports.drilldown import config_from_report, ensure_same_subject
 
 CFG = AuditConfig(n_bootstrap=100, intersections=True)
 

@@ -10,11 +10,17 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_score, roc_auc_score
 
-from audits.fairness_scores import (expected_calibration_error, group_auc,
-                                    group_score_bootstrap)
-from audits.group_metrics import (bootstrap_cells, cell_metrics, confusion_counts, derive_seed,
-                                  group_codes, intersect_codes, parity_summary,
-                                  percentile_interval, safe_ratio, simultaneous_band)
+from audits.core.bootstrap import percentile_interval, simultaneous_band
+from audits.core.groups import group_codes, intersect_codes
+from audits.core.seeds import derive_seed
+from audits.fairness_scores import expected_calibration_error, group_auc, group_score_bootstrap
+from audits.group_metrics import (
+    bootstrap_cells,
+    cell_metrics,
+    confusion_counts,
+    parity_summary,
+    safe_ratio,
+)
 
 
 def _data(n=2000, seed=0, probs=(0.5, 0.3, 0.2)):
@@ -100,10 +106,16 @@ def test_bootstrap_cells_are_row_resamples():
 # -- fairlearn's MetricFrame: the oracle -----------------------------------------------------
 
 def test_point_values_equal_fairlearn_metricframe():
-    from fairlearn.metrics import (MetricFrame, demographic_parity_difference,
-                                   demographic_parity_ratio, equalized_odds_difference,
-                                   false_negative_rate, false_positive_rate, selection_rate,
-                                   true_positive_rate)
+    from fairlearn.metrics import (
+        MetricFrame,
+        demographic_parity_difference,
+        demographic_parity_ratio,
+        equalized_odds_difference,
+        false_negative_rate,
+        false_positive_rate,
+        selection_rate,
+        true_positive_rate,
+    )
     y, d, g = _data(3000, seed=1)
     codes, levels = group_codes(g)
     ours = cell_metrics(confusion_counts(y, d, codes, n_groups=3))

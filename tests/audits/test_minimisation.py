@@ -17,11 +17,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
-from audits.config import AuditConfig
-from audits.minimisation import (assess_minimisation, candidates, drop_column_clone, proxy_map,
-                                 retrain_scores)
-from audits.results import Severity
-from audits.subject import AuditSubject
+from audits.core.config import AuditConfig
+from audits.core.results import Severity
+from audits.core.subject import AuditSubject
+from audits.minimisation import (
+    assess_minimisation,
+    candidates,
+    drop_column_clone,
+    proxy_map,
+    retrain_scores,
+)
 
 FEATURES = ["signal", "region", "noise_flag", "customer_number"]
 

@@ -9,10 +9,10 @@ import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import roc_auc_score
 
-from audits.config import AuditConfig
+from audits.core.config import AuditConfig
+from audits.core.results import Severity
+from audits.core.subject import AuditSubject
 from audits.performance import run_performance
-from audits.results import Severity
-from audits.subject import AuditSubject
 
 
 def test_gap_planted_on_purchase_propensity_not_on_lead_scoring(sample_report):
@@ -57,8 +57,8 @@ def test_dummy_model_has_chance_auc_and_no_gap():
 
 
 def test_straddling_gap_passes_but_says_it_is_not_shown():
+    from audits.core.results import Metric
     from audits.performance import _gap_statement
-    from audits.results import Metric
 
     text = _gap_statement(Metric("auc_gap", 0.05, ci=(0.03, 0.08)), 0.05, Severity.PASS)
     assert "not shown" in text and "within the bound" not in text
@@ -69,7 +69,7 @@ def test_lightgbm_model_through_the_loader(tmp_path):
     import joblib
     from lightgbm import LGBMClassifier
 
-    from audits.loading import load_subject
+    from audits.core.loading import load_subject
 
     tr, te = frame(1500, 3), frame(1500, 4)
     model = LGBMClassifier(n_estimators=30, verbose=-1, random_state=0).fit(

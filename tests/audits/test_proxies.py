@@ -8,10 +8,9 @@ import pytest
 from scipy.stats.contingency import association
 from sklearn.linear_model import LogisticRegression
 
-from audits.config import AuditConfig
+from audits.core.config import AuditConfig
+from audits.core.subject import AuditSubject
 from audits.proxies import band_feature, chance_adjusted_power, cramers_v, proxy_screen
-from audits.subject import AuditSubject
-
 
 # -- Cramér's V ------------------------------------------------------------------------------
 

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from audits.errors import InputError
+from audits.core.errors import InputError
 from audits.record_explanation import REDACTED, example_records, explain_record, find_record
-from audits.report_match import config_from_report
+from reports.drilldown import config_from_report
 
 
 def _frame(table, record=None):

@@ -3,15 +3,15 @@ lead_scoring control passes (issue: exits 1 on churn and 0 on lead_scoring)."""
 
 from __future__ import annotations
 
-import review_board
+from cli.audit import gate_reached
 
 
 def test_churn_reaches_the_gate_and_lead_scoring_does_not(sample_report):
     churn, control = sample_report("churn"), sample_report("lead_scoring")
-    assert review_board.gate_reached(churn, "fail", allow_not_assessed=False)
+    assert gate_reached(churn, "fail", allow_not_assessed=False)
     assert churn.summary["recommended_decision"] == "reject"
     assert not control.summary["probes_not_run"]
-    assert not review_board.gate_reached(control, "fail", allow_not_assessed=False), [
+    assert not gate_reached(control, "fail", allow_not_assessed=False), [
         f.id for f in control.findings if f.severity.value == "fail"]
 
 

@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from reports.view import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
+from reports.render.document import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
 from tests.e2e.browser_flow import ROOT, browser_missing, run_flow
 
 SHOTS = ROOT / "build" / "e2e"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audits.results import Finding, ProbeResult, Severity
+from audits.core.results import Finding, ProbeResult, Severity
 from reports.build import combine
 
 

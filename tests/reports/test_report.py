@@ -7,7 +7,8 @@ import json
 import pytest
 
 import review_board
-from audits.results import Finding, Severity
+from audits.core.results import Finding, Severity
+from cli.audit import gate_reached
 from reports.report import AuditReport, recommended_decision
 
 
@@ -79,7 +80,7 @@ def test_same_seed_same_report_apart_from_time(tmp_path):
 
 
 def test_probe_that_raises_is_not_assessed_and_reaches_the_gate(sample_subject, monkeypatch):
-    from audits.config import AuditConfig
+    from audits.core.config import AuditConfig
     from reports import build
 
     def broken(subject, config, *, progress=None):
@@ -90,6 +91,6 @@ def test_probe_that_raises_is_not_assessed_and_reaches_the_gate(sample_subject, 
     assert report.summary["probes_not_run"] == ["performance"]
     assert report.findings[0].severity is Severity.NOT_ASSESSED
     assert "boom" in report.findings[0].statement
-    assert review_board.gate_reached(report, "fail", allow_not_assessed=False)
-    assert not review_board.gate_reached(report, "fail", allow_not_assessed=True)
-    assert not review_board.gate_reached(report, "never", allow_not_assessed=False)
+    assert gate_reached(report, "fail", allow_not_assessed=False)
+    assert not gate_reached(report, "fail", allow_not_assessed=True)
+    assert not gate_reached(report, "never", allow_not_assessed=False)

@@ -11,7 +11,7 @@ import pytest
 from reports import review_session as rs
 from reports.context_files import normalise_inventory
 from reports.ledger import DISPOSITIONS, Ledger
-from reports.ledger_read import DECISION_CHOICES
+from reports.ledger.read import DECISION_CHOICES
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,13 @@
+"""The audit's vocabulary: what every probe, the runner and the front ends share.
+
+- :mod:`~audits.core.errors` the error every bad input raises;
+- :mod:`~audits.core.results` metrics, thresholds, findings, tables, probe results, ``judge``;
+- :mod:`~audits.core.config` ``AuditConfig``, every value that decides a result, with its source;
+- :mod:`~audits.core.subject` and :mod:`~audits.core.loading` the audited model and its rows;
+- :mod:`~audits.core.seeds`, :mod:`~audits.core.paths`, :mod:`~audits.core.parallel`,
+  :mod:`~audits.core.bootstrap`, :mod:`~audits.core.groups`, :mod:`~audits.core.pii`: the shared
+  mechanics (named seeds, the tool's folder, the parallel map, resampling, groups of a field,
+  personal-column detection).
+
+Nothing here imports a probe, an attack, the runner or a front end (``tests/test_layers.py``).
+"""

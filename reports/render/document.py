@@ -1,0 +1,268 @@
+"""The view of a report: everything the HTML, PDF and Markdown templates print, as plain data.
+
+:func:`build_view` reads the stored report and, when the report is in a ledger, the board's record
+of it (``reports.ledger.Ledger.board_record``: status, votes, decision, dispositions, signatures,
+the chain head). Nothing else is read: no clock, no installed versions, so a report stored a year
+ago renders to the same page. The areas' own sections (performance to privacy) are built by
+:mod:`reports.render.sections`.
+"""
+
+from __future__ import annotations
+
+from audits.core.results import Severity
+from reports.context import art22_screen, dpia_screen, feature_risk
+from reports.render.sections import area_view, finding_view, threshold_text
+from reports.render.tables import MAX_ROWS, fmt
+from reports.render.texts import (
+    ATTESTATION,
+    GLOSSARY,
+    LIMITATIONS,
+    METHOD_NOTES,
+    SEVERITY_MEANING,
+    SEVERITY_MEANING_RULE,
+    THRESHOLD_CAVEAT,
+)
+from reports.report import AREAS, DECISIONS, AuditReport
+
+__all__ = ["build_view", "summary_view", "watermark", "SECTIONS", "DECISION_LABELS", "WATERMARK_SELF_CHECK"]
+
+SECTIONS = (("cover", "0. Cover and traceability"), ("summary", "1. Executive summary"),
+            ("context", "2. Context"), ("data", "3. Data"), ("performance", "4. Performance"),
+            ("explainability", "5. Explainability"), ("fairness", "6. Fairness"),
+            ("privacy", "7. Privacy"), ("risk", "8. Risk register"),
+            ("decision", "9. Decision and sign-off"), ("appendix", "10. Appendix"))
+DECISION_LABELS = DECISIONS | {"changes_requested": "Changes requested"}
+WATERMARK_SELF_CHECK = "SELF-CHECK: NOT A BOARD DECISION"
+WATERMARK_REVIEW = "UNDER REVIEW: NOT A BOARD DECISION"
+NP = "not provided"
+ICON = {"pass": "✓", "attention": "!", "fail": "✗", "not_assessed": "–"}
+
+
+def _sev(value: str) -> dict:
+    s = Severity(value)
+    return {"key": s.value, "label": s.label, "icon": ICON[s.value]}
+
+
+def watermark(board: dict | None) -> str | None:
+    """The watermark a rendered report carries: none once the board has decided; "under review"
+    while the run is submitted or under review; otherwise "self-check" (not a board decision)."""
+    board = board or {}
+    if board.get("decision"):
+        return None
+    status = (board.get("run") or {}).get("status", "draft")
+    return WATERMARK_REVIEW if status in ("submitted", "under_review") else WATERMARK_SELF_CHECK
+
+
+def build_view(report: AuditReport, board: dict | None = None, *,
+               max_rows: int = MAX_ROWS) -> dict:
+    """Everything a template prints, from the report and the board's record (or None).
+
+    Parameters
+    ----------
+    report : the stored report.
+    board : ``Ledger.board_record(run)`` when the report is in a ledger, else None (a report
+        outside the ledger is a self-check).
+    max_rows : rows printed of each probe table (the PDF prints fewer than the HTML).
+
+    Returns
+    -------
+    dict
+        One entry per section of :data:`SECTIONS`, plus ``title``, ``watermark`` and ``toc``.
+    """
+    board = board or {}
+    suppress = int(report.config.get("suppress_below", 10))
+    findings = [finding_view(f, board.get("dispositions", {})) for f in report.findings]
+    return {
+        "title": f"Model review: {report.subject.get('name', 'model')}",
+        "subject_name": report.subject.get("name", "model"),
+        "report_id": report.report_id,
+        "watermark": watermark(board),
+        "toc": [{"key": k, "title": t} for k, t in SECTIONS],
+        "headings": dict(SECTIONS),
+        "cover": _cover(report, board),
+        "summary": summary_view(report, board),
+        "context": _context(report),
+        "data": _data(report, findings, suppress),
+        "areas": [area_view(report, area, findings, suppress, max_rows=max_rows)
+                  for area in ("performance", "explainability", "fairness", "privacy")],
+        "risk": [f for f in findings if f["severity"]["key"] != "pass"],
+        "decision": _decision(report, board),
+        "appendix": _appendix(report),
+    }
+
+
+def _cover(report: AuditReport, board: dict) -> dict:
+    s, cfg, env = report.subject, report.config, report.environment
+    run, parent, ledger = board.get("run") or {}, board.get("parent"), board.get("ledger") or {}
+    files = [{"role": role, "name": f.get("path", ""), "sha256": f.get("sha256", "")}
+             for role, f in sorted(s.get("files", {}).items())]
+    for key in ("context", "inventory"):
+        src = (s.get(key) or {}).get("source")
+        if src:
+            files.append({"role": f"{key} file", "name": src["file"], "sha256": src["sha256"]})
+    packages = [{"name": "python", "version": env.get("python") or NP}] + [
+        {"name": k, "version": v or "not installed"}
+        for k, v in sorted((env.get("packages") or {}).items())]
+    return {
+        "name": s.get("name", "model"), "model_type": s.get("model_type", NP),
+        "report_id": report.report_id, "schema_version": report.schema_version,
+        "tool_version": report.tool_version or NP, "created_at": report.created_at or NP,
+        "seed": s.get("seed"), "files": files, "packages": packages,
+        "profile": {"name": cfg.get("name", NP), "hash": cfg.get("profile_hash", NP)},
+        "version": run.get("version"), "run_id": run.get("id"),
+        "status": (run.get("status_label") or run.get("status")) if run else
+        "Self-check (not recorded in a ledger)",
+        "parent": parent, "ledger_url": ledger.get("url"), "head": ledger.get("head"),
+        "requested_probes": list(report.requested_probes),
+    }
+
+
+def summary_view(report: AuditReport, board: dict) -> dict:
+    """The executive summary: the scorecard by area, the recommendation and the board's state."""
+    sc = report.summary.get("scorecard", {})
+    rows = []
+    for area in AREAS:
+        in_area = [f for f in report.findings if f.area == area]
+        counts = {k: sum(f.severity.value == k for f in in_area)
+                  for k in ("fail", "attention", "not_assessed", "pass")}
+        worst = next((f for f in in_area if f.severity.value == sc.get(area)), None)
+        rows.append({"area": area.capitalize(), "severity": _sev(sc.get(area, "not_assessed")),
+                     "counts": counts,
+                     "headline": worst.title if worst and worst.severity is not Severity.PASS
+                     else ("No finding needs attention" if in_area and sc.get(area) == "pass"
+                           else "No probe of this area ran" if not in_area else
+                           "Nothing could be judged")})
+    decision = board.get("decision")
+    rec = report.summary.get("recommended_decision", "")
+    key = [{"severity": _sev(f.severity.value), "title": f.title, "id": f.id}
+           for f in report.findings if f.severity in (Severity.FAIL, Severity.ATTENTION)]
+    return {
+        "scorecard": rows, "counts": report.summary.get("counts", {}),
+        "recommended": DECISION_LABELS.get(rec, rec),
+        "board_decision": DECISION_LABELS.get(decision["decision"], decision["decision"])
+        if decision else None,
+        "pending": "Under review: no decision yet" if (board.get("run") or {}).get("status")
+        in ("submitted", "under_review") else "None: this is a self-check",
+        "conditions": board.get("conditions", []), "key_findings": key,
+        "probes_not_run": report.summary.get("probes_not_run", []),
+        "diff": board.get("diff"),
+        "legend": [{"severity": _sev(k), "text": SEVERITY_MEANING[k],
+                    "rule": SEVERITY_MEANING_RULE[k].split(": ", 1)[1]
+                    if k != "not_assessed" else ""}
+                   for k in ("fail", "attention", "pass", "not_assessed")],
+    }
+
+
+def _context(report: AuditReport) -> dict:
+    c = report.subject.get("context")
+    if not c:
+        return {"provided": False}
+    d, sub = c.get("decisions") or {}, c.get("submitter") or {}
+    return {
+        "provided": True, "source": c.get("source"),
+        "submitter": ", ".join(v for v in (sub.get("name"), sub.get("role"), sub.get("team"))
+                               if v) or NP,
+        "intended_use": c.get("intended_use") or NP,
+        "out_of_scope_uses": c.get("out_of_scope_uses") or [],
+        "affected_people": c.get("affected_people") or NP,
+        "mode": {"automated": "Solely automated", "advisory": "Advisory (a person decides)"}
+        .get(d.get("mode"), NP),
+        "legal_effect": d.get("legal_or_similar_effect") or NP,
+        "human_review": d.get("human_review") or NP, "profiling": d.get("profiling") or NP,
+        "art22": art22_screen(c) or NP, "dpia": dpia_screen(c),
+    }
+
+
+def _data(report: AuditReport, findings: list[dict], suppress: int) -> dict:
+    s = report.subject
+    groups = []
+    for p in report.probes.values():
+        for t in p.tables:
+            cols = list(t.columns)
+            if {"field", "group", "n"} <= set(cols) and not groups:
+                i, j, k = cols.index("field"), cols.index("group"), cols.index("n")
+                for r in t.rows:
+                    n = r[k]
+                    groups.append({"field": r[i], "group": r[j],
+                                   "n": f"<{suppress} suppressed" if n is None or n < suppress
+                                   else fmt(n)})
+    risk = feature_risk(report)
+    inv = (s.get("inventory") or {}).get("features") or {}
+    inventory = []
+    for f in s.get("feature_columns", []):
+        e = inv.get(f) or {}
+        r = risk.get(f, {"rating": "low", "reasons": []})
+        inventory.append({"feature": f, "origin": e.get("origin") or NP,
+                          "purpose": e.get("purpose") or NP,
+                          "legal_basis": e.get("legal_basis") or NP,
+                          "retention": e.get("retention") or NP, "rating": r["rating"],
+                          "reasons": ", ".join(r["reasons"]) or "none found"})
+    reid = [f for f in findings if f["id"].startswith("privacy.reidentification")]
+    rows = s.get("rows", {})
+    return {
+        "members": fmt(rows.get("members")), "nonmembers": fmt(rows.get("nonmembers")),
+        "target": s.get("target", NP), "positive_label": fmt(s.get("positive_label")),
+        "favourable_label": fmt(s.get("favourable_label")),
+        "favourable_action": s.get("favourable_action") or NP,
+        "decision_rule": s.get("decision_rule", NP),
+        "n_features": len(s.get("feature_columns", [])),
+        "sensitive_fields": s.get("sensitive_fields") or [],
+        "personal_columns": s.get("personal_columns") or [],
+        "quasi_identifiers": s.get("quasi_identifiers") or [],
+        "id_column": s.get("id_column"), "groups": groups,
+        "reidentification": reid, "inventory": inventory,
+        "inventory_source": (s.get("inventory") or {}).get("source"),
+        "inventory_supplied": bool(s.get("inventory")),
+        "findings": [f for f in findings if f["area"] == "data"],
+    }
+
+
+def _decision(report: AuditReport, board: dict) -> dict:
+    d = board.get("decision")
+    rec = report.summary.get("recommended_decision", "")
+    overruled = bool(d) and d["decision"] not in (rec, "changes_requested")
+    return {
+        "recorded": bool(d), "recommended": DECISION_LABELS.get(rec, rec),
+        "decision": ({**d, "label": DECISION_LABELS.get(d["decision"], d["decision"])}
+                     if d else None),
+        "overruled": overruled,
+        "status": (board.get("run") or {}).get("status_label") or "Self-check",
+        "reviewers": board.get("reviewers", []), "votes": [
+            {**v, "label": DECISION_LABELS.get(v["decision"], v["decision"])}
+            for v in board.get("votes", [])],
+        "conditions": board.get("conditions", []), "signatures": board.get("signatures", []),
+        "comments": board.get("comments", []), "report_id": report.report_id,
+        "attestation": ATTESTATION, "in_ledger": bool(board),
+    }
+
+
+def _appendix(report: AuditReport) -> dict:
+    cfg = report.config
+    thresholds = [{"name": name, "description": t.get("description", ""),
+                   "bounds": threshold_text(t), "kind": t.get("kind", ""),
+                   "source": t.get("source", "")}
+                  for name, t in sorted((cfg.get("thresholds") or {}).items())]
+    params = [{"name": k, "value": fmt(cfg.get(k))}
+              for k in ("n_bootstrap", "confidence", "min_group_size", "suppress_below",
+                        "n_reference_models", "intersections") if k in cfg]
+    refs = sorted({m.reference for p in report.probes.values() for m in p.metrics
+                   if m.reference} | {f.metric.reference for f in report.findings
+                                      if f.metric and f.metric.reference})
+    areas_run = {p.area for p in report.probes.values()} | {f.area for f in report.findings}
+    limits = list(LIMITATIONS)
+    missing = [a for a in AREAS if report.summary.get("scorecard", {}).get(a) == "not_assessed"]
+    if missing:
+        limits.append(f"Not assessed in this audit: {', '.join(missing)}. A missing area is "
+                      "not a pass.")
+    if report.summary.get("probes_not_run"):
+        limits.append("Probes that could not run: "
+                      f"{', '.join(report.summary['probes_not_run'])}.")
+    return {
+        "profile": {"name": cfg.get("name", NP), "hash": cfg.get("profile_hash", NP)},
+        "thresholds": thresholds, "params": params,
+        "methods": [{"area": a.capitalize(), "text": METHOD_NOTES[a]} for a in AREAS
+                    if a in areas_run and a in METHOD_NOTES],
+        "references": refs, "glossary": [{"term": t, "text": x} for t, x in GLOSSARY],
+        "limitations": limits, "caveat": THRESHOLD_CAVEAT,
+        "combine_notes": list(report.combine_notes),
+    }
