@@ -17,10 +17,11 @@ record from its other model inputs, its true label ``y`` and, for the two attack
   Imputation?", CCS): the same classifier, rows and features, without the model's score.
 
 Data: the attacker holds a seeded half of the non-members; evaluation is on the members and on the
-other half of the non-members (disjoint from the attacker's rows), each capped at ``MAX_ROWS``
-sampled rows. Groups follow the fairness probe (:func:`audits.group_metrics.group_codes`: a
-numeric field with more than 10 values is banded by ``config.age_bands``; missing is a group);
-groups with fewer than ``config.min_group_size`` attacker rows are merged into ``OTHER``.
+other half of the non-members (disjoint from the attacker's rows), each capped at
+``config.attribute_max_rows`` sampled rows. Groups follow the fairness probe
+(:func:`audits.core.groups.group_codes`: a numeric field with more than 10 values is banded by
+``config.age_bands``; missing is a group); groups with fewer than ``config.min_group_size`` attacker
+rows are merged into ``OTHER``.
 
 Metric: AUC of the probability of the true group (macro one-vs-rest beyond two groups) and balanced
 accuracy of the top guess (argmax posterior / prior), with percentile bootstrap intervals. Raw
@@ -49,8 +50,6 @@ from audits.core.subject import PARTS, AuditSubject
 
 __all__ = ["run_attribute_inference", "attack_signals", "attack_statistics"]
 
-MAX_ROWS = 5000
-MAX_CANDIDATES = 10
 QUARTILES = (0.25, 0.5, 0.75)
 OTHER = "other (small groups)"
 REFERENCES = ("Fredrikson et al. 2014 (USENIX Security); Fredrikson, Jha & Ristenpart 2015 (CCS); "
@@ -62,15 +61,15 @@ ATTACK_LABEL = {"inversion": "model inversion (Fredrikson et al. 2014)",
 
 # -- step 1: signals -------------------------------------------------------------------------
 
-def _split(subject: AuditSubject, seed: int) -> dict[str, np.ndarray]:
+def _split(subject: AuditSubject, seed: int, max_rows: int) -> dict[str, np.ndarray]:
     """Row indices: attacker rows (non-members), evaluation members and evaluation non-members."""
     rng = np.random.default_rng(seed)
     n_non = len(subject.frame("nonmembers"))
     perm = rng.permutation(n_non)
     half = n_non // 2
-    members = rng.permutation(len(subject.frame("members")))[:MAX_ROWS]
-    return {"attacker": np.sort(perm[:half][:MAX_ROWS]), "members": np.sort(members),
-            "nonmembers": np.sort(perm[half:][:MAX_ROWS])}
+    members = rng.permutation(len(subject.frame("members")))[:max_rows]
+    return {"attacker": np.sort(perm[:half][:max_rows]), "members": np.sort(members),
+            "nonmembers": np.sort(perm[half:][:max_rows])}
 
 
 def _groups(values: dict[str, pd.Series], *, age_bands, min_size: int
@@ -131,7 +130,8 @@ def _classifier_proba(X_train, codes, X_eval: dict, categorical, n_groups: int, 
     return out
 
 
-def _candidates(raw: pd.Series, codes: np.ndarray, n_groups: int) -> list[list[tuple]]:
+def _candidates(raw: pd.Series, codes: np.ndarray, n_groups: int, max_candidates: int
+                ) -> list[list[tuple]]:
     """Per group, (value, weight) candidates from the attacker's rows."""
     numeric = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
     out = []
@@ -141,11 +141,11 @@ def _candidates(raw: pd.Series, codes: np.ndarray, n_groups: int) -> list[list[t
             out.append([])
             continue
         present = vals.dropna()
-        if numeric and present.nunique() > MAX_CANDIDATES:
+        if numeric and present.nunique() > max_candidates:
             qs = np.quantile(present.to_numpy(), QUARTILES, method="inverted_cdf")
             out.append([(v, 1.0 / len(qs)) for v in qs])
             continue
-        vc = vals.value_counts(dropna=False).iloc[:MAX_CANDIDATES]
+        vc = vals.value_counts(dropna=False).iloc[:max_candidates]
         out.append([(v, c / vc.sum()) for v, c in vc.items()])
     return out
 
@@ -172,7 +172,7 @@ def attack_signals(subject: AuditSubject, field: str, *, config: AuditConfig, se
     Returns a dict with ``levels`` (group names), ``codes`` (part -> true group codes), ``prior``
     (attacker group shares), ``proba`` (attack -> part -> array (n, groups)), ``n_attacker``.
     """
-    split = _split(subject, derive_seed(seed, "split"))
+    split = _split(subject, derive_seed(seed, "split"), config.attribute_max_rows)
     frames = {"attacker": subject.frame("nonmembers").iloc[split["attacker"]],
               "members": subject.frame("members").iloc[split["members"]],
               "nonmembers": subject.frame("nonmembers").iloc[split["nonmembers"]]}
@@ -198,7 +198,8 @@ def attack_signals(subject: AuditSubject, field: str, *, config: AuditConfig, se
             np.r_[categorical, [False] * (1 + len(extra))], G, derive_seed(seed, "model"))
     if field in subject.feature_columns:
         out["is_input"] = True
-        cands = _candidates(frames["attacker"][field], codes["attacker"], G)
+        cands = _candidates(frames["attacker"][field], codes["attacker"], G,
+                            config.attribute_max_candidates)
         try:
             out["proba"]["inversion"] = {
                 p: _inversion(subject, frames[p], ys[p], field, cands, prior) for p in PARTS}
@@ -368,7 +369,8 @@ def _not_assessed(fid: str, title: str, why: str) -> Finding:
 
 
 def run_attribute_inference(subject: AuditSubject, config: AuditConfig, *,
-                            progress: Callable[[str, float], None] | None = None) -> ProbeResult:
+                            progress: Callable[[str, float], None] | None = None,
+                            cache=None) -> ProbeResult:
     """Run attribute inference and model inversion for every sensitive field.
 
     Parameters
@@ -386,7 +388,7 @@ def run_attribute_inference(subject: AuditSubject, config: AuditConfig, *,
     """
     threshold = config.threshold("privacy.attribute_inference")
     params = {"n_bootstrap": config.n_bootstrap, "confidence": config.confidence,
-              "max_rows": MAX_ROWS, "attacker_data": "half of the non-members",
+              "max_rows": config.attribute_max_rows, "attacker_data": "half of the non-members",
               "seed": subject.seed}
     if not subject.sensitive_fields:
         return ProbeResult(

@@ -13,21 +13,20 @@
    the record) with a Clopper-Pearson interval. The soft score (mean probability of the true
    label IN minus OUT) breaks ties in the ranking.
 2. Canary exposure (Carlini, Liu, Erlingsson, Kos and Song 2019, "The Secret Sharer: Evaluating
-   and Testing Unintended Memorization in Neural Networks", USENIX Security). N_CANARIES (50)
-   synthetic customers: copies of random non-member rows whose numeric inputs get Gaussian noise
-   with half the column's standard deviation (clipped to the column's range, rounded for whole
-   number columns) and whose labels are drawn at random. Each canary is inserted into the
-   training rows independently with probability 1/2 (as the one-run audit requires) and the
-   recipe is retrained once on members + inserted canaries. A canary's score is its
-   logit-confidence in its own label under the retrained model minus under the audited model
-   (which never saw any canary): a one-reference LiRA that cancels how easy the canary is.
-   Exposure of an inserted canary = log2(candidates) - log2(rank), ranked against the canaries
-   never inserted (candidates = those plus itself; ties count against it), at most
-   log2(candidates). Also the AUC inserted-vs-not with a bootstrap interval, and the one-run
-   epsilon bound (:func:`attacks.epsilon.one_run_epsilon`) from guessing "inserted" for the
-   GUESS_SHARE (40%) highest scores and "not inserted" for the 40% lowest, abstaining on the
-   middle fifth (r = 2 floor(0.4 m) guesses, fixed in advance; abstaining where the attack is
-   unsure raises the bound, as in Steinke et al.'s experiments).
+   and Testing Unintended Memorization in Neural Networks", USENIX Security). ``config.n_canaries``
+   (50) synthetic customers: copies of random non-member rows whose numeric inputs get Gaussian
+   noise with half the column's standard deviation (clipped to the column's range, rounded for whole
+   number columns) and whose labels are drawn at random. Each canary is inserted into the training
+   rows independently with probability 1/2 (as the one-run audit requires) and the recipe is
+   retrained once on members + inserted canaries. A canary's score is its logit-confidence in its
+   own label under the retrained model minus under the audited model (which never saw any canary): a
+   one-reference LiRA that cancels how easy the canary is. Exposure of an inserted canary =
+   log2(candidates) - log2(rank), ranked against the canaries never inserted (candidates = those
+   plus itself; ties count against it), at most log2(candidates). Also the AUC inserted-vs-not with
+   a bootstrap interval, and the one-run epsilon bound (:func:`attacks.epsilon.one_run_epsilon`)
+   from guessing "inserted" for the GUESS_SHARE (40%) highest scores and "not inserted" for the 40%
+   lowest, abstaining on the middle fifth (r = 2 floor(0.4 m) guesses, fixed in advance; abstaining
+   where the attack is unsure raises the bound, as in Steinke et al.'s experiments).
 """
 
 from __future__ import annotations
@@ -42,14 +41,14 @@ from attacks.membership import CLIP, logit_confidence
 from attacks.mia_metrics import stratified_weights
 from attacks.pool import ReferencePool, label_probability, refit_recipe
 from audits.core.bootstrap import percentile_interval, weighted_auc
+from audits.core.cache import RunCache, shared
+from audits.core.config import AuditConfig
 from audits.core.seeds import derive_seed
 from audits.core.subject import AuditSubject
 
 __all__ = ["memorisation_scores", "CanaryResult", "make_canaries", "canary_experiment",
-           "canary_summary", "HIGH_MEMORISATION", "N_CANARIES"]
+           "canary_summary"]
 
-HIGH_MEMORISATION = 0.5
-N_CANARIES = 50
 NOISE_SD = 0.5
 GUESS_SHARE = 0.4
 
@@ -95,17 +94,18 @@ def make_canaries(subject: AuditSubject, n: int, rng: np.random.Generator) -> pd
     return can
 
 
-def canary_experiment(subject: AuditSubject, *, n_canaries: int = N_CANARIES) -> CanaryResult:
-    """Insert canaries, retrain the recipe once, score them (memoised per audit).
+def canary_experiment(subject: AuditSubject, config: AuditConfig, *,
+                      cache: RunCache | None = None) -> CanaryResult:
+    """Insert ``config.n_canaries`` canaries, retrain the recipe once, score them (once per run).
     Raises attacks.pool.PoolUnavailable when the recipe cannot be refitted."""
     from attacks.pool import PoolUnavailable
 
     def compute():
         try:
-            return _canaries(subject, n_canaries)
+            return _canaries(subject, config.n_canaries)
         except PoolUnavailable as e:
             return e
-    got = subject.memo(f"canaries/n={n_canaries}", compute)
+    got = shared(cache, ("canaries", config.n_canaries), compute)
     if isinstance(got, Exception):
         raise got
     return got

@@ -39,12 +39,9 @@ from audits.core.bootstrap import bootstrap_weights, percentile_interval, weight
 
 __all__ = ["AttackSummary", "clopper_pearson", "record_auc", "threshold_at_fpr", "summarise_attack",
            "selection_strength", "choose_strongest", "roc_points", "group_auc_rows",
-           "risk_level", "stratified_weights", "RISK_LEVELS", "MEMBER_SHARE", "FPRS",
-           "CRITICAL_TPR"]
+           "risk_level", "stratified_weights", "RISK_LEVELS", "FPRS"]
 
 FPRS = (0.001, 0.01)
-MEMBER_SHARE = 0.10
-CRITICAL_TPR = 0.10
 RISK_LEVELS = ("not detected", "low", "medium", "high", "critical")
 
 
@@ -166,7 +163,7 @@ def roc_points(scores: np.ndarray, labels: np.ndarray, max_points: int = 200) ->
 
 
 def summarise_attack(ms, attack: str, *, n_boot: int, confidence: float, random_state: int,
-                     fprs=FPRS, member_share: float = MEMBER_SHARE) -> AttackSummary:
+                     member_share: float, fprs=FPRS) -> AttackSummary:
     """Summarise one attack's scores in one mode (see the module docstring)."""
     sel_s, sel_y = _flat(ms, attack, SELECTION)
     rep = ms.role == REPORTING
@@ -268,14 +265,14 @@ def group_auc_rows(scores, labels, codes, levels, *, min_group_size: int, n_boot
 
 
 def risk_level(summary: AttackSummary, *, auc_bounds=(0.55, 0.65), tpr_bounds=(0.005, 0.02),
-               critical_tpr: float = CRITICAL_TPR, stores_rows: bool = False) -> str:
+               critical_tpr: float, stores_rows: bool = False) -> str:
     """The risk level of the strongest attack (THRESHOLDS.md), each level applying only when the
     interval of its statistic lies wholly beyond the bound:
 
-    critical: TPR at 0.1% FPR >= 10%, or a model that stores training rows; high: AUC >= 0.65 or
-    TPR at 0.1% FPR >= 2%; medium: AUC >= 0.55 or TPR at 0.1% FPR >= 0.5%; not detected: the AUC
-    interval reaches 0.5 and the TPR at 1% FPR interval reaches the FPR used; low otherwise. The
-    TPR criteria apply only where 0.1% FPR was resolved.
+    critical: TPR at 0.1% FPR >= ``critical_tpr`` (the profile's, 10%), or a model that stores
+    training rows; high: AUC >= 0.65 or TPR at 0.1% FPR >= 2%; medium: AUC >= 0.55 or TPR at 0.1%
+    FPR >= 0.5%; not detected: the AUC interval reaches 0.5 and the TPR at 1% FPR interval reaches
+    the FPR used; low otherwise. The TPR criteria apply only where 0.1% FPR was resolved.
     """
     auc_lo = summary.auc_ci[0] if summary.auc_ci[0] is not None else 0.0
     low = summary.tpr[FPRS[0]]

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["final_estimator", "stores_training_rows", "small_leaves", "MIN_LEAF"]
-
-MIN_LEAF = 5
+__all__ = ["final_estimator", "stores_training_rows", "small_leaves"]
 _STORED = {"_fit_X": "k-nearest neighbours keep every training row",
            "support_vectors_": "a support-vector machine keeps its support vectors, which are "
                                "training rows",
@@ -57,7 +55,7 @@ def _sklearn_trees(est) -> list:
     return [t.tree_ for t in np.ravel(np.asarray(ests, dtype=object)) if hasattr(t, "tree_")]
 
 
-def small_leaves(model, min_leaf: int = MIN_LEAF) -> dict | None:
+def small_leaves(model, *, min_leaf: int) -> dict | None:
     """Leaf sizes of a tree model: ``None`` when the model is not a tree model, else a dict with
     the smallest leaf (training rows, bootstrap repeats included), the share of leaves below
     ``min_leaf`` and the minimum-leaf parameter."""

@@ -12,7 +12,8 @@ The three steps:
 1. Records (:func:`membership_records`, no retraining). The audit's rows are split once, fixed
    by the audit's seed (derived seed "pool/splits"):
 
-   - non-members: the RMIA *population* (a random 25%, at most 5,000 rows; never a target and
+   - non-members: the RMIA *population* (a random share ``config.pool_population_share``, 25%,
+     at most ``config.pool_population_max``, 5,000 rows; never a target and
      never trained on by any reference model), then the other non-members, split in half into a
      *selection* part and a *reporting* part;
    - members: split in half into a *selection* part and a *reporting* part.
@@ -20,7 +21,7 @@ The three steps:
    Targets are the members and the non-members outside the population. Thresholds (TPR at a
    fixed FPR) and the choice of the strongest attack are made on the selection parts; every
    reported number comes from the reporting parts. When members plus target non-members exceed
-   ``MAX_TARGETS`` rows, both are subsampled in proportion (the rest take no part).
+   ``config.pool_max_targets`` rows, both are subsampled in proportion (the rest take no part).
 2. Pool (:func:`build_pool`). The reference models are trained on halves of the *targets*
    (members and target non-members), so every target record, member or not, has K/2 IN and K/2
    OUT reference models; population records are OUT for all. Each model is the audited model's
@@ -32,10 +33,10 @@ The three steps:
    audited model when there are more non-members than members (e.g. 6,500 against 4,000): the
    attacks compare per-record statistics, which this shifts for all records alike.
 3. Cache. The pool keeps, for every record, each reference model's probability of the record's
-   true label and the keep matrix (not the models). It is computed once per audit
-   (``subject.memo``) and cached on disk under ``home_dir()/cache/pools`` keyed by the model's
-   SHA-256, a hash of the data, K, the seed and the protocol version (memo key
-   ``reference_pool/k=K``, so a light and a default profile never share a pool).
+   true label and the keep matrix (not the models). It is computed once per audit (the run's
+   cache, :mod:`audits.core.cache`) and cached on disk under ``home_dir()/cache/pools`` keyed by
+   the model's SHA-256, a hash of the data, K and the pool's sizes, the seed and the protocol
+   version, so a light and a default profile never share a pool.
 
 A model that cannot be cloned and refitted raises :class:`PoolUnavailable` with the reason; the
 probes then report the attacks that need the pool as not assessed.
@@ -51,6 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from audits.core.cache import RunCache, shared
 from audits.core.config import AuditConfig
 from audits.core.parallel import parallel_map
 from audits.core.seeds import derive_seed, seed_family
@@ -62,9 +64,6 @@ __all__ = ["PoolUnavailable", "MembershipRecords", "ReferencePool", "membership_
 
 POOL_VERSION = 1
 SELECTION, REPORTING, POPULATION = 0, 1, 2
-POPULATION_SHARE = 0.25
-POPULATION_MAX = 5_000
-MAX_TARGETS = 60_000
 
 
 class PoolUnavailable(RuntimeError):
@@ -132,15 +131,17 @@ def effective_k(config: AuditConfig) -> int:
 
 # -- step 1: records -------------------------------------------------------------------------
 
-def _split_indices(n_members: int, n_nonmembers: int, seed: int) -> dict[str, np.ndarray]:
+def _split_indices(n_members: int, n_nonmembers: int, seed: int, config: AuditConfig
+                   ) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     nm = rng.permutation(n_nonmembers)
-    n_pop = int(min(POPULATION_MAX, max(1, round(POPULATION_SHARE * n_nonmembers))))
+    n_pop = int(min(config.pool_population_max,
+                    max(1, round(config.pool_population_share * n_nonmembers))))
     pop, nm_targets = nm[:n_pop], nm[n_pop:]
     m = rng.permutation(n_members)
     total = m.size + nm_targets.size
-    if total > MAX_TARGETS:
-        share = MAX_TARGETS / total
+    if total > config.pool_max_targets:
+        share = config.pool_max_targets / total
         m, nm_targets = m[:int(m.size * share)], nm_targets[:int(nm_targets.size * share)]
     half_m, half_n = m.size // 2, nm_targets.size // 2
     return {"member_selection": np.sort(m[:half_m]), "member_reporting": np.sort(m[half_m:]),
@@ -159,14 +160,22 @@ def label_probability(proba: np.ndarray, classes, labels) -> np.ndarray:
     return np.asarray(proba, dtype=float)[np.arange(len(col)), col]
 
 
-def membership_records(subject: AuditSubject) -> MembershipRecords:
-    """The audit's records in pool order with the audited model's signals (memoised)."""
-    return subject.memo("membership_records", lambda: _records(subject))
+def membership_records(subject: AuditSubject, config: AuditConfig, *,
+                       cache: RunCache | None = None) -> MembershipRecords:
+    """The audit's records in pool order with the audited model's signals (once per run)."""
+    return shared(cache, ("membership_records", _pool_key(config)),
+                  lambda: _records(subject, config))
 
 
-def _records(subject: AuditSubject) -> MembershipRecords:
+def _pool_key(config: AuditConfig) -> tuple:
+    """What the records and the pool depend on beyond the subject."""
+    return (effective_k(config), config.pool_population_share, config.pool_population_max,
+            config.pool_max_targets)
+
+
+def _records(subject: AuditSubject, config: AuditConfig) -> MembershipRecords:
     n_m, n_n = len(subject.frame("members")), len(subject.frame("nonmembers"))
-    idx = _split_indices(n_m, n_n, derive_seed(subject.seed, "pool", "splits"))
+    idx = _split_indices(n_m, n_n, derive_seed(subject.seed, "pool", "splits"), config)
     parts = [("members", idx["member_selection"], SELECTION, True),
              ("members", idx["member_reporting"], REPORTING, True),
              ("nonmembers", idx["nonmember_selection"], SELECTION, False),
@@ -183,8 +192,9 @@ def _records(subject: AuditSubject) -> MembershipRecords:
         cols["target_p"].append(np.where(y == 1, p_pos, 1.0 - p_pos))
         cols["target_correct"].append(subject.decisions(part)[rows] == y)
     arrays = {k: np.concatenate(v) for k, v in cols.items()}
-    params = {"population_share": POPULATION_SHARE, "population_max": POPULATION_MAX,
-              "selection_share": 0.5, "max_targets": MAX_TARGETS,
+    params = {"population_share": config.pool_population_share,
+              "population_max": config.pool_population_max,
+              "selection_share": 0.5, "max_targets": config.pool_max_targets,
               "sizes": {name: int(v.size) for name, v in idx.items()}}
     return MembershipRecords(params=params, **arrays)
 
@@ -252,20 +262,23 @@ def _frames(subject: AuditSubject, records: MembershipRecords):
     return pd.concat(X, ignore_index=True), np.concatenate(labels)
 
 
-def build_pool(subject: AuditSubject, *, k: int, n_jobs: int | None = None,
+def build_pool(subject: AuditSubject, config: AuditConfig, *, k: int | None = None,
                records: MembershipRecords | None = None) -> ReferencePool:
     """Train the K reference models and collect their probabilities of the true labels.
 
     Parameters
     ----------
     subject : the audit subject (its model is cloned, never modified).
-    k : number of reference models (even, >= 4).
-    n_jobs : workers of the parallel map (1: sequential; results are identical).
+    config : the audit's configuration (``n_jobs``: workers of the parallel map, 1 sequential,
+        results identical; the pool's sizes).
+    k : number of reference models (even, >= 4; default :func:`effective_k` of ``config``).
     records : the records (default :func:`membership_records`).
     """
+    k = effective_k(config) if k is None else int(k)
+    n_jobs = config.n_jobs
     if k < 4 or k % 2:
         raise ValueError(f"k is {k}; the pool needs an even number of reference models >= 4.")
-    records = records if records is not None else membership_records(subject)
+    records = records if records is not None else membership_records(subject, config)
     X, labels = _frames(subject, records)
     targets = records.targets
     keep = np.zeros((k, records.row.size), dtype=bool)
@@ -309,11 +322,10 @@ def _model_hash(subject: AuditSubject) -> str:
     return "joblib:" + joblib.hash(subject.model)
 
 
-def cache_key(subject: AuditSubject, k: int) -> str:
+def cache_key(subject: AuditSubject, config: AuditConfig) -> str:
     blob = json.dumps({"version": POOL_VERSION, "model": _model_hash(subject),
-                       "data": _data_hash(subject), "k": k, "seed": int(subject.seed),
-                       "population": [POPULATION_SHARE, POPULATION_MAX, MAX_TARGETS]},
-                      sort_keys=True)
+                       "data": _data_hash(subject), "pool": list(_pool_key(config)),
+                       "seed": int(subject.seed)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -323,23 +335,24 @@ def _cache_path(key: str):
     return home_dir() / "cache" / "pools" / f"{key[:40]}.npz"
 
 
-def get_pool(subject: AuditSubject, config: AuditConfig, *, use_cache: bool = True,
-             progress=None) -> ReferencePool:
-    """The audit's reference pool: built once per audit (``subject.memo``), read from the disk
-    cache when the same model, data, K and seed were pooled before. Raises PoolUnavailable."""
+def get_pool(subject: AuditSubject, config: AuditConfig, *, cache: RunCache | None = None,
+             use_cache: bool = True, progress=None) -> ReferencePool:
+    """The audit's reference pool: built once per run (the run's cache), read from the disk
+    cache when the same model, data, pool sizes and seed were pooled before. Raises
+    PoolUnavailable."""
     k = effective_k(config)
-    got = subject.memo(f"reference_pool/k={k}",
-                       lambda: _get(subject, config, k, use_cache, progress))
+    got = shared(cache, ("reference_pool", _pool_key(config), use_cache),
+                 lambda: _get(subject, config, k, use_cache, progress, cache))
     if isinstance(got, PoolUnavailable):
         raise got
     return got
 
 
-def _get(subject, config, k, use_cache, progress):
-    records = membership_records(subject)
+def _get(subject, config, k, use_cache, progress, cache):
+    records = membership_records(subject, config, cache=cache)
     path = None
     if use_cache:
-        key = cache_key(subject, k)
+        key = cache_key(subject, config)
         path = _cache_path(key)
         if path.is_file():
             try:
@@ -353,7 +366,7 @@ def _get(subject, config, k, use_cache, progress):
     if progress:
         progress(f"training {k} reference models", 0.05)
     try:
-        pool = build_pool(subject, k=k, n_jobs=config.n_jobs, records=records)
+        pool = build_pool(subject, config, k=k, records=records)
     except PoolUnavailable as e:
         return e
     if path is not None:

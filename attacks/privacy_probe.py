@@ -21,14 +21,12 @@ from attacks import privacy_text as text
 from attacks.epsilon import attack_epsilon
 from attacks.membership import ATTACK_LABELS, ATTACK_REFERENCES, MODES
 from attacks.memorisation import (
-    HIGH_MEMORISATION,
     canary_experiment,
     canary_summary,
     memorisation_scores,
 )
 from attacks.mia_metrics import (
     FPRS,
-    MEMBER_SHARE,
     choose_strongest,
     clopper_pearson,
     group_auc_rows,
@@ -38,6 +36,7 @@ from attacks.mia_metrics import (
 from attacks.model_checks import small_leaves, stores_training_rows
 from attacks.pool import REPORTING, PoolUnavailable, effective_k
 from attacks.record_risk import record_risk, shared_scores
+from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.groups import group_codes
 from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
@@ -47,7 +46,6 @@ from audits.core.subject import AuditSubject
 __all__ = ["run_membership", "run_memorisation"]
 
 AREA = "privacy"
-TOP_RECORDS = 20
 
 
 def _step(progress):
@@ -60,17 +58,19 @@ def _worst(*severities: Severity) -> Severity:
 
 # -- membership ------------------------------------------------------------------------------
 
-def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None) -> ProbeResult:
+def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None,
+                   cache: RunCache | None = None) -> ProbeResult:
     """Run the membership-inference probe. See the module docstring for the method."""
     step = _step(progress)
     step("preparing the records and the reference pool", 0.0)
-    shared = shared_scores(subject, config, progress=progress)
+    shared = shared_scores(subject, config, progress=progress, cache=cache)
     records, pool, reason, modes = shared.records, shared.pool, shared.reason, shared.modes
     attacks, strongest, strength = shared.attacks, shared.strongest, shared.strength
     step("summarising the attacks", 0.6)
     summaries = {(mode, a): summarise_attack(
         ms, a, n_boot=config.n_bootstrap, confidence=config.confidence,
-        random_state=derive_seed(subject.seed, "membership", mode, a))
+        random_state=derive_seed(subject.seed, "membership", mode, a),
+        member_share=config.member_share)
         for mode, ms in modes.items() for a in attacks}
     best = summaries[("model", strongest)]
     recipe_best = choose_strongest(modes["recipe"], attacks)[0] if pool is not None else None
@@ -80,14 +80,15 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None)
     tpr_thr = config.threshold("privacy.membership_tpr_low_fpr")
     stores = stores_training_rows(subject.model)
     level = risk_level(best, auc_bounds=(auc_thr.attention, auc_thr.fail),
-                       tpr_bounds=(tpr_thr.attention, tpr_thr.fail), stores_rows=bool(stores))
+                       tpr_bounds=(tpr_thr.attention, tpr_thr.fail), stores_rows=bool(stores),
+                       critical_tpr=config.critical_tpr)
     eps = attack_epsilon(modes["model"], strongest, confidence=config.confidence)
     metrics = _membership_metrics(summaries, strongest, eps, config)
     low = best.tpr[FPRS[0]]
     auc_metric = next(m for m in metrics if m.name == "strongest.auc")
     tpr_metric = next(m for m in metrics if m.name == "strongest.tpr_at_fpr_0p1pct")
-    sev_auc = judge(best.auc_ci, auc_thr)
-    sev_tpr = judge(low["ci"], tpr_thr) if low["resolved"] else Severity.PASS
+    sev_auc = judge(best.auc_ci, auc_thr, value=best.auc)
+    sev_tpr = judge(low["ci"], tpr_thr, value=low["value"]) if low["resolved"] else Severity.PASS
     severity = _worst(sev_auc, sev_tpr, Severity.FAIL if stores else Severity.PASS)
     use_tpr = sev_tpr.rank > sev_auc.rank
     findings = [Finding(
@@ -95,10 +96,10 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None)
         title="Membership inference: can an attacker tell who was in the training data?",
         statement=text.strongest_statement(best, level, low, eps, recipe=summaries.get(
             ("recipe", recipe_best)), reason=reason, confidence=config.confidence,
-            severity=severity),
+            severity=severity, member_share=config.member_share),
         action=text.membership_action(severity),
         metric=tpr_metric if use_tpr else auc_metric, threshold=tpr_thr if use_tpr else auc_thr)]
-    findings += _model_findings(subject, stores)
+    findings += _model_findings(subject, stores, config)
     if reason is not None:
         findings.append(Finding(
             id="privacy.reference_attacks.model", severity=Severity.NOT_ASSESSED, area=AREA,
@@ -111,7 +112,7 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None)
 
     tables = [_attack_table(summaries, strongest, recipe_best, strength),
               _roc_table(summaries),
-              _exposed_table(subject, config, strongest),
+              _exposed_table(subject, config, strongest, cache),
               _group_table(subject, records, modes["model"], strongest, config),
               _epsilon_table(eps)]
     notes = text.membership_notes(records, pool, modes, reason, best)
@@ -121,8 +122,9 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None)
         findings=tuple(findings), notes=tuple(notes),
         params={"n_reference_models": effective_k(config) if pool is not None else 0,
                 "n_bootstrap": config.n_bootstrap, "confidence": config.confidence,
-                "member_share": MEMBER_SHARE, "fprs": list(FPRS), "strongest": strongest,
-                "risk_level": level, "risk_meaning": text.LEVEL_MEANING.get(level, ""), "strongest_recipe": recipe_best,
+                "member_share": config.member_share, "fprs": list(FPRS), "strongest": strongest,
+                "risk_level": level, "risk_meaning": text.LEVEL_MEANING.get(level, ""),
+                "strongest_recipe": recipe_best,
                 "split_sizes": records.params["sizes"],
                 **{f"{mode}_{k}": v for mode, ms in modes.items() for k, v in ms.params.items()},
                 **({"pool": {k: v for k, v in pool.params.items() if k != "cache"}}
@@ -167,8 +169,9 @@ def _membership_metrics(summaries, strongest, eps, config) -> list[Metric]:
                        method="one-sided Mann-Whitney normal approximation with tie correction",
                        reference="Mann & Whitney 1947", n=n),
                 Metric("strongest.precision_at_member_share", s.precision, s.precision_ci,
-                       label=f"Precision of 'member' claims when {MEMBER_SHARE:.0%} of customers "
-                             f"are training customers, at the 0.1% FPR threshold: {where}",
+                       label=f"Precision of 'member' claims when {config.member_share:.0%} "
+                             "of customers are training customers, at the 0.1% FPR "
+                             f"threshold: {where}",
                        method="share x TPR / (share x TPR + (1 - share) x FPR); interval from "
                               "the Clopper-Pearson ends", reference="Carlini et al. 2022")]
     out += [
@@ -185,7 +188,7 @@ def _membership_metrics(summaries, strongest, eps, config) -> list[Metric]:
     return out
 
 
-def _model_findings(subject, stores) -> list[Finding]:
+def _model_findings(subject, stores, config) -> list[Finding]:
     out = []
     if stores:
         out.append(Finding(
@@ -195,7 +198,7 @@ def _model_findings(subject, stores) -> list[Finding]:
                       "Anyone who obtains the model file obtains those rows.",
             action="Do not release this model type; use a model that summarises the data (a "
                    "regularised linear model or trees with min_samples_leaf >= 5)."))
-    leaves = small_leaves(subject.model)
+    leaves = small_leaves(subject.model, min_leaf=config.min_leaf_size)
     if leaves is not None:
         small = leaves["share_small"] > 0
         out.append(Finding(
@@ -243,9 +246,9 @@ def _roc_table(summaries) -> Table:
                       "reporting records.")
 
 
-def _exposed_table(subject, config, strongest) -> Table:
-    risk = record_risk(subject, config)
-    top = risk[risk["part"] == "training"].head(TOP_RECORDS)
+def _exposed_table(subject, config, strongest, cache) -> Table:
+    risk = record_risk(subject, config, cache=cache)
+    top = risk[risk["part"] == "training"].head(config.n_top_records)
     rows = [(rank, r.record, float(r.score), float(r.false_alarm_share),
              None if np.isnan(r.memorisation) else float(r.memorisation))
             for rank, r in enumerate(top.itertuples(index=False), 1)]
@@ -305,11 +308,11 @@ def _epsilon_table(eps) -> Table:
 # -- memorisation ----------------------------------------------------------------------------
 
 def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
-                     progress=None) -> ProbeResult:
+                     progress=None, cache: RunCache | None = None) -> ProbeResult:
     """Run the memorisation probe. See the module docstring for the method."""
     step = _step(progress)
     step("preparing the reference pool", 0.0)
-    shared = shared_scores(subject, config, progress=progress)
+    shared = shared_scores(subject, config, progress=progress, cache=cache)
     records, pool, reason = shared.records, shared.pool, shared.reason
     if pool is None:
         return ProbeResult(
@@ -324,11 +327,11 @@ def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
     mem, soft = memorisation_scores(pool)
     t = records.targets
     member = records.is_member[t]
-    high = mem > HIGH_MEMORISATION
+    high = mem > config.memorisation_level
     n, x = int(mem.size), int(high.sum())
     share_ci = clopper_pearson(x, n, config.confidence)
     share = Metric("memorisation.share_high", x / n, share_ci,
-                   label=f"Share of customers highly memorised (mem > {HIGH_MEMORISATION})",
+                   label=f"Share of customers highly memorised (mem > {config.memorisation_level})",
                    method=f"Feldman-Zhang memorisation from {pool.k} reference models "
                           "(K/2 IN, K/2 OUT per record); Clopper-Pearson interval",
                    reference="Feldman & Zhang 2020", n=n)
@@ -344,8 +347,8 @@ def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
     step("canary experiment", 0.5)
     canary, canary_reason = None, None
     try:
-        canary = canary_summary(canary_experiment(subject), n_boot=config.n_bootstrap,
-                                confidence=config.confidence,
+        canary = canary_summary(canary_experiment(subject, config, cache=cache),
+                                n_boot=config.n_bootstrap, confidence=config.confidence,
                                 random_state=derive_seed(subject.seed, "memorisation", "boot"))
     except PoolUnavailable as e:
         canary_reason = str(e)
@@ -370,7 +373,7 @@ def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
             Metric("canary.epsilon_ceiling", canary["epsilon_ceiling"], None,
                    label="Largest one-run epsilon these guesses could certify (all right)",
                    reference="Steinke, Nasr & Jagielski 2023", n=canary["n_canaries"])]
-    severity = judge(share_ci, threshold)
+    severity = judge(share_ci, threshold, value=share.value)
     finding = Finding(
         id="privacy.memorisation.records", severity=severity, area=AREA,
         title="Memorisation of individual customers",
@@ -380,7 +383,7 @@ def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
                 if severity is not Severity.PASS else "None needed."),
         metric=share, threshold=threshold)
     ids = records.ids(subject)[t]
-    order = np.lexsort((-soft, -mem))[:TOP_RECORDS]
+    order = np.lexsort((-soft, -mem))[:config.n_top_records]
     top = Table(
         name="memorised_records", columns=("rank", "record", "part", "memorisation", "soft"),
         rows=tuple((r, ids[i], "training" if member[i] else "holdout", float(mem[i]),
@@ -411,8 +414,10 @@ def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
         notes.append(f"Canary experiment not run: {canary_reason}.")
     return ProbeResult(probe="memorisation", area=AREA, metrics=tuple(metrics),
                        tables=tuple(tables), findings=(finding,), notes=tuple(notes),
-                       params={"n_reference_models": pool.k, "high_memorisation": HIGH_MEMORISATION,
+                       params={"n_reference_models": pool.k,
+                               "high_memorisation": config.memorisation_level,
                                "n_bootstrap": config.n_bootstrap,
                                "confidence": config.confidence,
-                               **({"canaries": canary_experiment(subject).params}
+                               **({"canaries": canary_experiment(
+                                   subject, config, cache=cache).params}
                                   if canary is not None else {})})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from attacks.membership import ATTACK_LABELS, MODES
-from attacks.mia_metrics import FPRS, MEMBER_SHARE
+from attacks.mia_metrics import FPRS
 from audits.core.numbers import pct
 from audits.core.results import Severity
 
@@ -27,7 +27,7 @@ def boot_kind(mode: str) -> str:
 
 
 def strongest_statement(best, level, low, eps, *, recipe, reason, confidence,
-                        severity=None) -> str:
+                        severity=None, member_share: float) -> str:
     lo, hi = best.auc_ci
     one = best.tpr[FPRS[1]]
     parts = [
@@ -48,7 +48,7 @@ def strongest_statement(best, level, low, eps, *, recipe, reason, confidence,
             f"{pct(low['value'])} of the training customers (interval {pct(low['ci'][0])} to "
             f"{pct(low['ci'][1])}), so the low-false-alarm criterion is not assessed.")
     if best.precision is not None:
-        parts.append(f"If {MEMBER_SHARE:.0%} of all customers were training customers, "
+        parts.append(f"If {member_share:.0%} of all customers were training customers, "
                      f"{pct(best.precision)} of its 'member' claims at that setting would be "
                      "right.")
     parts.append(f"Risk level: {LEVEL_MEANING[level]}")

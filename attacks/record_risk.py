@@ -24,10 +24,10 @@ from attacks.pool import (
     MembershipRecords,
     PoolUnavailable,
     ReferencePool,
-    effective_k,
     get_pool,
     membership_records,
 )
+from audits.core.cache import RunCache, shared
 from audits.core.config import AuditConfig
 from audits.core.subject import AuditSubject
 
@@ -48,12 +48,13 @@ class SharedScores:
     strength: dict
 
 
-def shared_scores(subject: AuditSubject, config: AuditConfig, *, progress=None) -> SharedScores:
-    """Records, pool and every attack's scores in both modes (memoised per audit and K)."""
+def shared_scores(subject: AuditSubject, config: AuditConfig, *, progress=None,
+                  cache: RunCache | None = None) -> SharedScores:
+    """Records, pool and every attack's scores in both modes (once per run)."""
     def compute():
-        records = membership_records(subject)
+        records = membership_records(subject, config, cache=cache)
         try:
-            pool, reason = get_pool(subject, config, progress=progress), None
+            pool, reason = get_pool(subject, config, cache=cache, progress=progress), None
         except PoolUnavailable as e:
             pool, reason = None, str(e)
         modes = {"model": attack_scores(records, pool, "model")}
@@ -62,10 +63,11 @@ def shared_scores(subject: AuditSubject, config: AuditConfig, *, progress=None) 
         attacks = ATTACKS if pool is not None else ("loss", "gap")
         strongest, strength = choose_strongest(modes["model"], attacks)
         return SharedScores(records, pool, reason, modes, attacks, strongest, strength)
-    return subject.memo(f"membership_scores/k={effective_k(config)}", compute)
+    return shared(cache, ("membership_scores", config.profile_hash), compute)
 
 
-def record_risk(subject: AuditSubject, config: AuditConfig) -> pd.DataFrame:
+def record_risk(subject: AuditSubject, config: AuditConfig, *,
+                cache: RunCache | None = None) -> pd.DataFrame:
     """One row per target record, sorted from most to least exposed.
 
     Columns: ``record`` (pseudonym), ``part`` ("training" or "holdout"), ``score`` (strongest
@@ -73,16 +75,16 @@ def record_risk(subject: AuditSubject, config: AuditConfig) -> pd.DataFrame:
     as high), ``member_percentile`` (share of training customers scoring lower), ``memorisation``
     and ``memorisation_soft`` (NaN without a pool).
     """
-    shared = shared_scores(subject, config)
-    records = shared.records
+    scores = shared_scores(subject, config, cache=cache)
+    records = scores.records
     t = records.targets
-    score = shared.modes["model"].scores[shared.strongest][0]
+    score = scores.modes["model"].scores[scores.strongest][0]
     member = records.is_member[t]
     nonm, mem_sorted = np.sort(score[~member]), np.sort(score[member])
     false_alarm = (nonm.size - np.searchsorted(nonm, score, side="left")) / max(nonm.size, 1)
     percentile = np.searchsorted(mem_sorted, score, side="left") / max(mem_sorted.size, 1)
-    if shared.pool is not None:
-        mem, soft = memorisation_scores(shared.pool)
+    if scores.pool is not None:
+        mem, soft = memorisation_scores(scores.pool)
     else:
         mem = soft = np.full(score.size, np.nan)
     frame = pd.DataFrame({

@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.pii import default_quasi_identifiers, personal_columns
 from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
@@ -104,12 +105,12 @@ def _reidentification(subject: AuditSubject, config: AuditConfig) -> tuple[list,
                                action="Declare the quasi-identifiers (--quasi-identifiers).",
                                area="privacy"), [why]
     risk = reidentification_risk(frame, qis)
-    ci = wilson_interval(risk["n_unique"], risk["n"], config.confidence)
+    u = risk["unique_share"]
     names = ", ".join(qis)
     source = "declared" if declared else "default (age, gender, postcode-like columns found)"
-    share = Metric("reidentification.unique_share", risk["unique_share"], ci,
-                   method=f"share of members alone in their class on {names} ({source}); Wilson "
-                          f"score interval at {config.confidence:.0%}",
+    share = Metric("reidentification.unique_share", u, None,
+                   method=f"share of members alone in their class on {names} ({source}); an "
+                          "exact count on the rows held, so judged on its value (no interval)",
                    label="Share of training records unique on the quasi-identifiers (k = 1)",
                    reference="Sweeney 2002", n=risk["n"])
     k = Metric("reidentification.k_anonymity", risk["k"], None,
@@ -130,16 +131,15 @@ def _reidentification(subject: AuditSubject, config: AuditConfig) -> tuple[list,
                     rows=tuple(drivers), title="What each quasi-identifier contributes",
                     note="Unique share of members if this quasi-identifier were left out.")]
     threshold = config.threshold("privacy.reidentification_unique_share")
-    severity = judge(ci, threshold)
+    severity = judge((u, u), threshold, value=u)
     plural = "s" if risk["k"] != 1 else ""
     if risk["n_unique"] == 0:
         statement = (f"No training record is alone in its combination of {names}: every "
                      f"combination is shared by at least {risk['k']} of the {risk['n']:,} records "
-                     f"(k-anonymity k = {risk['k']}; unique share 0, interval up to "
-                     f"{ci[1]:.2%}).")
+                     f"(k-anonymity k = {risk['k']}; unique share 0).")
     else:
-        statement = (f"{risk['unique_share']:.1%} of the {risk['n']:,} training records (interval "
-                     f"{ci[0]:.1%} to {ci[1]:.1%}) are the only one with their combination of "
+        statement = (f"{u:.1%} of the {risk['n']:,} training records are the only one with "
+                     f"their combination of "
                      f"{names}: anyone who knows these facts about a customer can single out that "
                      f"customer's record. The smallest group sharing a combination has "
                      f"{risk['k']} record{plural} (k-anonymity k = {risk['k']}).")
@@ -200,7 +200,8 @@ def _personal_findings(subject: AuditSubject, found: pd.DataFrame, config: Audit
 
 
 def run_data_exposure(subject: AuditSubject, config: AuditConfig, *,
-                      progress: Callable[[str, float], None] | None = None) -> ProbeResult:
+                      progress: Callable[[str, float], None] | None = None,
+                      cache: RunCache | None = None) -> ProbeResult:
     """Run the data-exposure probe. See the module docstring for the method.
 
     Returns a ProbeResult of probe ``data_exposure``, area ``data``, with tables
@@ -208,7 +209,7 @@ def run_data_exposure(subject: AuditSubject, config: AuditConfig, *,
     """
     if progress:
         progress("detecting personal columns", 0.0)
-    found = personal_columns(subject)
+    found = personal_columns(subject, cache=cache)
     inputs = set(subject.feature_columns)
     found["model_input"] = found["column"].isin(inputs)
     table = Table.from_frame(

@@ -28,12 +28,11 @@ tables (redacted), and personal columns get no dependence data.
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 import pandas as pd
 
 from audits.core.bootstrap import bootstrap_weights, percentile_interval
+from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.groups import group_codes
@@ -47,28 +46,30 @@ __all__ = ["run_explainability", "sample_rows", "importance_ranks"]
 _REF = "Lundberg & Lee 2017; Lundberg et al. 2020 (TreeSHAP)"
 _LIME_REF = ("Ribeiro et al. 2016 (LIME); Alvarez-Melis & Jaakkola 2018 (instability); "
              "Krishna et al. 2022 (agreement)")
-TREE_UNITS_BUDGET = 2.5e10  # TreeSHAP work for the global sample (about 15 s on one core)
 N_TOP_DRIVERS, N_DEPENDENCE, N_DEPENDENCE_POINTS = 10, 5, 200
 
 
 def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=None,
-                       records: Sequence[str | int] | None = None, n_explain: int = 2000,
-                       n_agnostic: int = 300, n_lime_seeds: int = 10, lime_samples: int = 1000,
-                       top_k: int = 5, minimise: bool = True) -> ProbeResult:
+                       cache: RunCache | None = None) -> ProbeResult:
     """Run the explainability probe (see the module docstring for the method).
 
     Parameters
     ----------
     subject, config : the audit subject and configuration.
     progress : ``progress(stage, fraction)`` callback.
-    records : customers explained locally: pseudonyms from ``subject.record_ids("nonmembers")``
-        or row positions among the non-members; None picks three: the highest score, the
-        lowest score and the score nearest 0.5.
-    n_explain : non-members explained for the global view (TreeSHAP and linear paths).
-    n_agnostic : non-members explained on the model-agnostic (permutation) path.
-    n_lime_seeds, lime_samples, top_k : LIME runs per customer, its perturbation budget, k.
-    minimise : also measure the cost of removing personal, sensitive and proxy inputs.
+    cache : the run's cache (the proxy screen is shared with the fairness probe).
+
+    The probe's choices are in ``config``: ``explain_records`` (customers explained locally,
+    by pseudonym; empty picks three: the highest score, the lowest score and the score nearest
+    0.5), ``n_explain`` and ``n_agnostic`` (non-members explained for the global view on the
+    TreeSHAP and linear paths, and on the model-agnostic path), ``shap_tree_budget`` (caps the
+    rows of very large forests), ``n_lime_seeds``, ``lime_samples``, ``top_k`` (LIME runs per
+    customer, its perturbation budget, k) and ``minimise`` (measure the cost of removing
+    personal, sensitive and proxy inputs).
     """
+    records = list(config.explain_records) or None
+    n_explain, n_agnostic = config.n_explain, config.n_agnostic
+    n_lime_seeds, lime_samples, top_k = config.n_lime_seeds, config.lime_samples, config.top_k
     from audits.lime_local import explain_local
     from audits.shap_values import explain, tree_cost
 
@@ -82,7 +83,7 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     frame, X = subject.frame("nonmembers"), subject.X("nonmembers")
     background = sample_rows(len(subject.members), 2000, s_rows)
     Xb = subject.X("members").iloc[background].reset_index(drop=True)
-    proxies, proxy_note = proxy_map(subject, config)
+    proxies, proxy_note = proxy_map(subject, config, cache=cache)
     notes = [proxy_note] if proxy_note else []
 
     # -- 1. global SHAP -----------------------------------------------------------------------
@@ -94,7 +95,7 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
                            background=Xb, random_state=s_rows).explainer
             n = n_explain if kind == "linear" else n_agnostic
         else:
-            n = int(min(n_explain, max(200, TREE_UNITS_BUDGET // cost)))
+            n = int(min(n_explain, max(200, config.shap_tree_budget // cost)))
         idx = sample_rows(len(X), n, s_rows)
         exp = explain(subject.model, X.iloc[idx], positive_label=subject.positive_label,
                       background=Xb, random_state=s_rows, n_jobs=config.n_jobs)
@@ -193,7 +194,7 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
         title="Local explanations: can they be shown to the customer?"))
 
     # -- 3. data minimisation ----------------------------------------------------------------------
-    if minimise:
+    if config.minimise:
         step("data minimisation (retraining without each input)", 0.6)
         m_metrics, m_table, m_findings, m_notes = assess_minimisation(
             subject, config, proxies=proxies, random_state=s_min)

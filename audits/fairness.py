@@ -2,7 +2,7 @@
 
 Three pure steps. (1) Signals: the groups of each sensitive field and of each intersection of two
 fields (numeric fields banded with ``config.age_bands``, see
-:func:`audits.group_metrics.group_codes`; default bands <18, 18-24, 25-34, 35-44, 45-54, 55-64,
+:func:`audits.core.groups.group_codes`; default bands <18, 18-24, 25-34, 35-44, 45-54, 55-64,
 65+; a numeric field with at most 10 distinct values is categorical), on the non-members
 (holdout rows) unless ``part="members"``.
 (2) Scores (:mod:`audits.fairness_field`): per group the size, base rate, selection rate of the
@@ -43,6 +43,7 @@ from typing import Callable
 
 import pandas as pd
 
+from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.groups import group_codes, intersect_codes
@@ -146,10 +147,9 @@ def _not_assessed(config: AuditConfig, part: str) -> ProbeResult:
         params={"part": part, "n_bootstrap": config.n_bootstrap})
 
 
-def run_fairness(subject: AuditSubject, config: AuditConfig, *, part: str = "nonmembers",
-                 reference_groups: dict | None = None, whatif: bool = True,
-                 proxy_models: bool = True,
-                 progress: Callable[[str, float], None] | None = None) -> ProbeResult:
+def run_fairness(subject: AuditSubject, config: AuditConfig, *,
+                 progress: Callable[[str, float], None] | None = None,
+                 cache: RunCache | None = None) -> ProbeResult:
     """Audit the model's treatment of groups of customers.
 
     Parameters
@@ -157,13 +157,13 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *, part: str = "non
     subject : the audit subject.
     config : thresholds (``fairness.selection_rate_ratio``, ``fairness.error_rate_ratio``,
         ``fairness.proxy_association``), ``n_bootstrap``, ``confidence``, ``min_group_size``,
-        ``suppress_below``, ``age_bands``, ``intersections``.
-    part : ``"nonmembers"`` (holdout rows, the default) or ``"members"`` (training rows).
-    reference_groups : field (or ``"a*b"`` intersection) -> its reference group; other fields
-        use their most favoured group (highest selection rate of the favourable decision).
-    whatif : run the mitigation what-if (:mod:`audits.mitigation`).
-    proxy_models : fit the all-inputs model of the proxy screen (the screen's costly part).
+        ``suppress_below``, ``age_bands``, ``intersections``; and the probe's choices:
+        ``fairness_part`` (``"nonmembers"``, the holdout rows, or ``"members"``),
+        ``reference_groups`` (field, or ``"a*b"`` intersection, -> its reference group; other
+        fields use their most favoured group), ``whatif`` (run the mitigation what-if,
+        :mod:`audits.mitigation`) and ``proxy_models`` (fit the proxy screen's all-inputs model).
     progress : called as ``progress(stage, fraction)``.
+    cache : the run's cache, shared with the other probes (the proxy screen).
 
     Returns
     -------
@@ -174,13 +174,14 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *, part: str = "non
         if progress is not None:
             progress(stage, fraction)
 
+    part, whatif = config.fairness_part, config.whatif
     if part not in PARTS:
         raise InputError(f"part is {part!r}; it must be one of {list(PARTS)}.")
     if not subject.sensitive_fields:
         return _not_assessed(config, part)
     step("groups", 0.0)
     groupings = field_groupings(subject, config, part)
-    reference_groups = dict(reference_groups or {})
+    reference_groups = dict(config.reference_groups)
     unknown = set(reference_groups) - {g[0] for g in groupings}
     if unknown:
         raise InputError(f"reference_groups names {sorted(unknown)}, which are not audited "
@@ -209,7 +210,7 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *, part: str = "non
             findings.append(sensitive_input_finding(f, subject, config))
 
     step("proxies", 0.6)
-    screen = proxy_screen(subject, config, models=proxy_models)
+    screen = proxy_screen(subject, config, cache=cache)
     findings += proxy_findings(screen, config)
 
     tables = []
@@ -258,7 +259,7 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *, part: str = "non
                                                 None else None) for fa in audits},
                 "favourable_action": subject.favourable_action,
                 "simultaneous_intervals": "max-statistic bootstrap band (Westfall & Young 1993)",
-                "calibration_bins": 10, "whatif": whatif, "proxy_models": proxy_models})
+                "calibration_bins": 10, "whatif": whatif, "proxy_models": config.proxy_models})
 
 
 def _action(subject: AuditSubject) -> str:

@@ -219,9 +219,9 @@ def _disparities(comp, rates, reps, ref, levels, confidence, sr_thr, err_thr) ->
         if kind == "ratio":
             out["family_size"] = size
     sev = []
-    for fam, lo, hi in zip(out["family"], out["ratio_low"], out["ratio_high"]):
+    for fam, lo, hi, r in zip(out["family"], out["ratio_low"], out["ratio_high"], out["ratio"]):
         thr = {"disparate_impact": sr_thr, "error_rate_parity": err_thr}.get(fam)
-        sev.append(None if thr is None else judge(_ends(lo, hi), thr).value)
+        sev.append(None if thr is None else judge(_ends(lo, hi), thr, value=r).value)
     out["severity"] = sev
     return out[cols[:-1]].reset_index(drop=True)
 

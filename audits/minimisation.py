@@ -41,7 +41,7 @@ __all__ = ["proxy_map", "candidates", "selected_columns",
 _REF = "GDPR Art. 5(1)(c); retrain-without-feature importance (leave-one-covariate-out)"
 
 
-def proxy_map(subject, config) -> tuple[dict[str, list[str]], str | None]:
+def proxy_map(subject, config, *, cache=None) -> tuple[dict[str, list[str]], str | None]:
     """Model inputs flagged by the shared proxy screen -> the sensitive fields they stand for.
 
     Returns ``(mapping, note)``; ``note`` says why the screen could not be used, else None.
@@ -52,7 +52,7 @@ def proxy_map(subject, config) -> tuple[dict[str, list[str]], str | None]:
         return {}, ("The shared proxy screen (audits.proxies) is not available in this "
                     "installation: no input was treated as a proxy.")
     try:
-        frame = proxy_screen(subject, config)
+        frame = proxy_screen(subject, config, cache=cache)
     except Exception as e:  # the screen's own failure must not sink this probe
         return {}, f"The proxy screen failed ({type(e).__name__}: {e}); no proxies were used."
     flag = next((c for c in ("is_proxy", "flagged", "proxy") if c in frame.columns), None)

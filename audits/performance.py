@@ -4,8 +4,8 @@ Accuracy, ROC AUC, log loss and Brier score on members and on non-members, each 
 percentile bootstrap interval (audits.core.bootstrap). The generalisation gap, AUC on members
 minus AUC on non-members, is judged on its interval against ``performance.generalisation_gap``: a
 model that does much better on its training rows has memorised them, and overfitting alone
-suffices for membership inference (Yeom, Giacomelli, Fredrikson and Jha 2018, "Privacy Risk in Machine
-Learning: Analyzing the Connection to Overfitting", IEEE CSF).
+suffices for membership inference (Yeom, Giacomelli, Fredrikson and Jha 2018, "Privacy Risk in
+Machine Learning: Analyzing the Connection to Overfitting", IEEE CSF).
 
 The gap's interval comes from independent bootstraps of the two parts (they are independent
 samples), differenced replicate by replicate.
@@ -24,8 +24,10 @@ __all__ = ["run_performance"]
 _PART_LABEL = {"members": "training rows (members)", "nonmembers": "holdout rows (non-members)"}
 
 
-def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None) -> ProbeResult:
-    """Run the performance probe. See the module docstring for the method."""
+def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None,
+                    cache=None) -> ProbeResult:
+    """Run the performance probe. See the module docstring for the method (``cache``, the run's
+    cache, is accepted for the runner's uniform call and not needed here)."""
     seeds = {part: derive_seed(subject.seed, "performance", part) for part in PARTS}
     points, reps, metrics = {}, {}, []
     method = f"percentile bootstrap, {config.n_bootstrap} replicates"
@@ -51,7 +53,7 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
                  reference="Yeom et al. 2018")
     metrics.append(gap)
     threshold = config.threshold("performance.generalisation_gap")
-    severity = judge(gap.ci, threshold)
+    severity = judge(gap.ci, threshold, value=gap.value)
     finding = Finding(
         id="performance.generalisation_gap.auc", severity=severity, area="performance",
         title="Generalisation gap", metric=gap, threshold=threshold,

@@ -9,7 +9,7 @@ through inputs that encode it (postcode, name, device). For every model input x 
   inflate). A numeric input with more than 10 distinct values is cut into 10 quantile bins
   (fewer when quantiles coincide); a categorical input keeps its 20 most frequent values and
   lumps the rest into one "other" level; a missing value is its own level. The sensitive field
-  is grouped as in the fairness probe (:func:`audits.group_metrics.group_codes`). The interval
+  is grouped as in the fairness probe (:func:`audits.core.groups.group_codes`). The interval
   is a counts bootstrap (a multinomial draw over the contingency cells is a row resample, Efron
   1979), made simultaneous over all (input, field) pairs of the screen with the max-rank band
   of :func:`audits.group_metrics.simultaneous_band` (Westfall & Young 1993). The pairs'
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from audits.core.bootstrap import simultaneous_band
+from audits.core.cache import RunCache, shared
 from audits.core.config import AuditConfig
 from audits.core.groups import group_codes
 from audits.core.results import judge
@@ -206,22 +207,26 @@ def _screen(subject: AuditSubject, config: AuditConfig, models: bool) -> pd.Data
         lo = hi = np.empty(0)
     out["cramers_v_low"], out["cramers_v_high"] = lo, hi
     out["severity"] = [judge((None if np.isnan(a) else float(a), None if np.isnan(b)
-                              else float(b)), threshold).value for a, b in zip(lo, hi)]
+                              else float(b)), threshold, value=float(pt)).value
+                       for a, b, pt in zip(lo, hi, out["cramers_v"].to_numpy(float))]
     return out[COLUMNS]
 
 
-def proxy_screen(subject: AuditSubject, config: AuditConfig, *, models: bool = True
+def proxy_screen(subject: AuditSubject, config: AuditConfig, *, cache: RunCache | None = None
                  ) -> pd.DataFrame:
     """Association and predictive power of each model input for each sensitive field.
 
-    Runs once per audit (memoised on the subject under ``"proxy_screen"``) on the non-members.
+    Runs once per audit (shared through the run's cache, keyed by the profile) on the
+    non-members.
 
     Parameters
     ----------
     subject : the audit subject.
     config : the audit configuration (bootstrap replicates, confidence, age bands, threshold).
-    models : also fit the all-inputs model (the costly part); ``False`` leaves it NaN and is
-        memoised separately.
+    cache : the run's cache (:class:`audits.core.cache.RunCache`), or None to compute afresh.
+
+    ``config.proxy_models`` says whether to fit the all-inputs model (the costly part); without
+    it that column is NaN.
 
     Returns
     -------
@@ -230,5 +235,5 @@ def proxy_screen(subject: AuditSubject, config: AuditConfig, *, models: bool = T
     cramers_v_uncorrected, feature_power, all_inputs_power, power_measure, severity``
     (severity of the ``fairness.proxy_association`` threshold judged on V's interval).
     """
-    key = "proxy_screen" if models else "proxy_screen.no_models"
-    return subject.memo(key, lambda: _screen(subject, config, models))
+    return shared(cache, ("proxy_screen", config.profile_hash),
+                  lambda: _screen(subject, config, config.proxy_models))

@@ -8,13 +8,14 @@ own recipe and seeds, so that a customer the report explained gets the report's 
 
 - SHAP (Lundberg & Lee 2017): :func:`audits.shap_values.explain` on the audited model, with the
   same background rows (a seeded sample of up to 2,000 members, seed
-  ``derive_seed(seed, "explainability", "rows")``) and the same explainer family (exact TreeSHAP for trees, Lundberg et al. 2020; the permutation
-  explainer when the probe used it). The contributions add up to the model's output on the
-  explained scale: ``base + sum(shap) = output``.
+  ``derive_seed(seed, "explainability", "rows")``) and the same explainer family (exact
+  TreeSHAP for trees, Lundberg et al. 2020; the permutation explainer when the probe used it).
+  The contributions add up to the model's output on the explained scale:
+  ``base + sum(shap) = output``.
 - LIME (Ribeiro et al. 2016): :func:`audits.lime_local.explain_local` over the probe's seeds
   (``seed_family(derive_seed(seed, "explainability", "lime"), n_seeds)``), with its stability
-  over seeds (mean pairwise top-k Jaccard; Alvarez-Melis & Jaakkola 2018) and its rank agreement with SHAP
-  (Spearman; Krishna et al. 2022).
+  over seeds (mean pairwise top-k Jaccard; Alvarez-Melis & Jaakkola 2018) and its rank agreement
+  with SHAP (Spearman; Krishna et al. 2022).
 
 The result has the layout of the report's ``local_explanations`` and ``local_summary`` tables,
 with the reason "requested". Personal columns used as model inputs are redacted, as in the report;

@@ -187,7 +187,7 @@ def compare(subject) -> None:
         print(f"  ART comparison skipped: adversarial-robustness-toolbox is not importable ({e}).")
         return
     start = time.perf_counter()
-    scores, member = _art_scores(subject, membership_records(subject))
+    scores, member = _art_scores(subject, membership_records(subject, AuditConfig()))
     a_auc, a_ci, a_tpr, a_tpr_ci = _art_summary(scores, member)
     print(f"  ART {art.__version__} MembershipInferenceBlackBox (rf), {time.perf_counter() - start:.1f}"
           f" s: AUC {a_auc:.3f} [{a_ci[0]:.3f}, {a_ci[1]:.3f}], TPR@1%FPR {a_tpr:.3f} "

@@ -9,13 +9,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from audits.core.results import Severity
 from cli.board import add_db_option, current_user
 from reports.source import SAMPLE_NAMES
 
 __all__ = ["add_audit_commands", "run_audit_command", "gate_reached", "FORMATS"]
 
 FORMATS = ("json", "html", "md", "pdf")
-_GATE = {"fail": 3, "attention": 2, "never": None}
+_GATE = {"fail": Severity.FAIL.rank, "attention": Severity.ATTENTION.rank, "never": None}
 
 
 def _csv(text: str) -> list[str]:
@@ -126,13 +127,15 @@ def _table(report) -> str:
 
 
 def gate_reached(report, fail_on: str, allow_not_assessed: bool) -> bool:
-    """True when a finding reaches ``fail_on``, or a requested probe could not run."""
+    """True when a finding reaches ``fail_on``, or the audit is incomplete (a requested probe
+    could not run, or its headline check was not assessed). Inconclusive checks never count."""
     bound = _GATE[fail_on]
     if bound is None:
         return False
     if any(f.severity.rank >= bound for f in report.findings):
         return True
-    return bool(report.summary["probes_not_run"]) and not allow_not_assessed
+    incomplete = report.summary.get("incomplete", report.summary["probes_not_run"])
+    return bool(incomplete) and not allow_not_assessed
 
 
 def _audit(args) -> int:

@@ -13,6 +13,7 @@ import platform
 from importlib import metadata
 from typing import Callable, Sequence
 
+from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.results import Finding, ProbeResult, Severity
@@ -64,11 +65,12 @@ def run_audit(subject: AuditSubject, config: AuditConfig | None = None, *,
         raise InputError(f"Unknown probe(s) {unknown}; available probes: {list(PROBES)}. "
                          "Check --probes.")
     results: dict[str, ProbeResult] = {}
+    cache = RunCache()  # what several probes share, computed once in this run
     for name in PROBES:
         if name not in names:
             continue
         callback = (lambda stage, frac, _n=name: progress(_n, stage, frac)) if progress else None
-        results[name] = _run_one(name, subject, config, callback)
+        results[name] = _run_one(name, subject, config, callback, cache)
         if progress:
             progress(name, "done", 1.0)
     findings, notes = combine(results)
@@ -80,10 +82,11 @@ def run_audit(subject: AuditSubject, config: AuditConfig | None = None, *,
         tool_version=TOOL_VERSION)
 
 
-def _run_one(name: str, subject: AuditSubject, config: AuditConfig, progress) -> ProbeResult:
+def _run_one(name: str, subject: AuditSubject, config: AuditConfig, progress,
+             cache: RunCache) -> ProbeResult:
     fn, area = PROBES[name]
     try:
-        return fn(subject, config, progress=progress)
+        return fn(subject, config, progress=progress, cache=cache)
     except Exception as e:  # recorded, not hidden: the gate counts it
         reason = f"{type(e).__name__}: {e}"
         return ProbeResult(probe=name, area=area, status="not_assessed", notes=(reason,),

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from audits.core.config import DEFAULT_THRESHOLDS
 from audits.core.results import Finding, Severity, Threshold
 from reports.report import AuditReport, summarise
 
 __all__ = ["inventory_findings", "attach_context", "feature_risk", "art22_screen",
-           "dpia_screen", "DPIA_QUESTIONS", "INVENTORY_THRESHOLD", "ORIGINS", "LEGAL_BASES"]
+           "dpia_screen", "DPIA_QUESTIONS", "ORIGINS", "LEGAL_BASES"]
 
 ORIGINS = ("first-party", "third-party broker", "derived")
 LEGAL_BASES = ("consent", "contract", "legitimate interest", "legal obligation",
@@ -51,14 +52,6 @@ DPIA_QUESTIONS = {
                                   "service or contract (e.g. refusing an offer)?",
 }
 
-INVENTORY_THRESHOLD = Threshold(
-    "data.inventory", "above", attention=0.5, kind="REG",
-    source="GDPR Art. 5(1)(b) purpose limitation and Art. 6(1) lawful basis; third-party data "
-           "used for profiling also engages Art. 14 (information) and Art. 21 (objection). "
-           "Severity HEUR",
-    description="A model input without a recorded purpose or legal basis, or a third-party "
-                "broker input used to profile people (1 = yes)")
-
 _RANK = {"low": 0, "medium": 1, "high": 2}
 _LEVELS = ("low", "medium", "high")
 
@@ -69,7 +62,8 @@ def _profiling(subject: dict) -> bool:
     return answer != "no"
 
 
-def inventory_findings(report_subject: dict, inventory: dict | None) -> list[Finding]:
+def inventory_findings(report_subject: dict, inventory: dict | None, *,
+                       threshold: Threshold | None = None) -> list[Finding]:
     """The ``data.inventory.*`` findings of a report's subject and the submitter's inventory.
 
     Parameters
@@ -77,6 +71,7 @@ def inventory_findings(report_subject: dict, inventory: dict | None) -> list[Fin
     report_subject : the report's ``subject`` dict (its ``feature_columns`` and, when attached,
         its ``context``, whose ``decisions.profiling`` answer "no" turns the profiling rule off).
     inventory : the normalised inventory (``reports.context_files.load_inventory``), or None.
+    threshold : the profile's ``data.inventory`` threshold (the default profile's when None).
 
     Returns
     -------
@@ -86,6 +81,8 @@ def inventory_findings(report_subject: dict, inventory: dict | None) -> list[Fin
         third-party broker input used for profiling, and ``data.inventory.all`` (pass) when no
         input has a problem.
     """
+    if threshold is None:
+        threshold = DEFAULT_THRESHOLDS["data.inventory"]
     if inventory is None:
         return [Finding(
             "data.inventory.all", Severity.NOT_ASSESSED, "Feature inventory not supplied",
@@ -94,7 +91,7 @@ def inventory_findings(report_subject: dict, inventory: dict | None) -> list[Fin
             "5(1)(b)) could not be checked.",
             action="Generate the template (review-board template inventory --model M), fill it "
                    "in and re-run the audit with --inventory FILE.",
-            threshold=INVENTORY_THRESHOLD, area="data")]
+            threshold=threshold, area="data")]
     entries = inventory.get("features") or {}
     profiling = _profiling(report_subject)
     out = []
@@ -123,13 +120,13 @@ def inventory_findings(report_subject: dict, inventory: dict | None) -> list[Fin
                 action=f"Record the purpose and legal basis of '{feature}' in the inventory, "
                        "confirm that its source permits this use (for broker data: the broker's "
                        "notice under Art. 14 and the basis), or remove the input.",
-                threshold=INVENTORY_THRESHOLD, area="data"))
+                threshold=threshold, area="data"))
     if not out:
         out.append(Finding(
             "data.inventory.all", Severity.PASS, "Every input has a recorded purpose and basis",
             f"All {len(report_subject.get('feature_columns', []))} model inputs are in the "
             "inventory with a purpose and a legal basis, and no third-party broker input is "
-            "used for profiling.", action="None needed.", threshold=INVENTORY_THRESHOLD,
+            "used for profiling.", action="None needed.", threshold=threshold,
             area="data"))
     return out
 
@@ -159,7 +156,9 @@ def attach_context(report: AuditReport, context: dict | None,
     if inventory is not None:
         subject["inventory"] = inventory
     kept = [f for f in report.findings if not f.id.startswith("data.inventory.")]
-    findings = kept + inventory_findings(subject, inventory)
+    stored = (report.config.get("thresholds") or {}).get("data.inventory")
+    threshold = Threshold.from_dict(stored) if stored else None
+    findings = kept + inventory_findings(subject, inventory, threshold=threshold)
     findings.sort(key=lambda f: (-f.severity.rank, f.id))
     return dataclasses.replace(report, subject=subject, findings=tuple(findings),
                                summary=summarise(findings, report.probes), report_id="")

@@ -1,9 +1,10 @@
 """The probe registry: the one place a probe is plugged in.
 
 ``PROBES`` maps a probe's name to ``(run function, report area)``; each run function has the
-signature ``run(subject, config, *, progress=None) -> ProbeResult``. Order is the run order: the
-cheap data checks first, then the probes that share the proxy screen, then the reference-model
-pool's attacks, which share one pool.
+signature ``run(subject, config, *, progress=None, cache=None) -> ProbeResult`` (``cache``: the
+run's :class:`audits.core.cache.RunCache`, through which probes share computations). Order is the
+run order: the cheap data checks first, then the probes that share the proxy screen, then the
+reference-model pool's attacks, which share one pool.
 """
 
 from __future__ import annotations

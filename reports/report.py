@@ -16,27 +16,58 @@ from pathlib import Path
 
 from audits.core.results import Finding, ProbeResult, Severity
 
-__all__ = ["AuditReport", "SCHEMA_VERSION", "AREAS", "recommended_decision", "summarise"]
+__all__ = ["AuditReport", "SCHEMA_VERSION", "AREAS", "recommended_decision", "summarise",
+           "incomplete_reasons", "HEADLINE_CHECKS", "DECISIONS"]
 
 SCHEMA_VERSION = "1.0"
 AREAS = ("data", "performance", "explainability", "fairness", "privacy")
-DECISIONS = {"reject": "Reject", "approve_with_conditions": "Approve with conditions",
-             "approve": "Approve"}
+DECISIONS = {"reject": "Reject", "incomplete": "Incomplete: no approval recommended yet",
+             "approve_with_conditions": "Approve with conditions", "approve": "Approve"}
+
+#: A probe's headline check (a finding id prefix): when none of its findings is assessed, the
+#: audit is incomplete (THRESHOLDS.md's decision rule).
+HEADLINE_CHECKS = {"membership": "privacy.membership_inference.",
+                   "fairness": "fairness.disparate_impact."}
 
 
-def recommended_decision(findings) -> str:
-    """Any fail: reject; any attention: approve with conditions; otherwise approve
-    (THRESHOLDS.md). The board may overrule it, with a recorded reason."""
+def incomplete_reasons(findings, probes: dict[str, ProbeResult],
+                       requested: tuple[str, ...] | None = None) -> list[str]:
+    """Why the audit is incomplete: a requested probe that did not run, or a probe whose headline
+    check was not assessed (membership's strongest attack; fairness with no assessable field).
+    A missing context or inventory and too-small groups are listed elsewhere and do not count."""
+    reasons = [f"the {name} probe could not run" for name, p in sorted(probes.items())
+               if p.status != "ok" and (requested is None or name in requested)]
+    for name, prefix in HEADLINE_CHECKS.items():
+        p = probes.get(name)
+        if p is None or p.status != "ok":
+            continue
+        assessed = [f for f in findings if f.id.startswith(prefix)
+                    and f.severity is not Severity.NOT_ASSESSED]
+        if not assessed:
+            reasons.append(f"the {name} probe's headline check ({prefix.rstrip('.')}) could not "
+                           "be assessed")
+    return reasons
+
+
+def recommended_decision(findings, incomplete: list[str] | None = None) -> str:
+    """Any fail: reject; else incomplete when a requested probe did not run or its headline check
+    is not assessed (no approval is recommended until it runs or the board records why it accepts
+    the absence); else any attention: approve with conditions; otherwise approve (THRESHOLDS.md).
+    Inconclusive and not-assessed checks never move it. The board may overrule it, with a recorded
+    reason."""
     severities = {f.severity for f in findings}
     if Severity.FAIL in severities:
         return "reject"
+    if incomplete:
+        return "incomplete"
     if Severity.ATTENTION in severities:
         return "approve_with_conditions"
     return "approve"
 
 
 def summarise(findings, probes: dict[str, ProbeResult]) -> dict:
-    """Counts by severity, the scorecard (worst severity per area) and the recommendation."""
+    """Counts by severity, the scorecard (worst severity per area), what the audit could not
+    establish and the recommendation."""
     counts = {s.value: 0 for s in Severity}
     for f in findings:
         counts[f.severity.value] += 1
@@ -49,8 +80,12 @@ def summarise(findings, probes: dict[str, ProbeResult]) -> dict:
         else:
             scorecard[area] = max(assessed, key=lambda f: f.severity.rank).severity.value
     not_run = sorted(name for name, p in probes.items() if p.status != "ok")
+    incomplete = incomplete_reasons(findings, probes)
     return {"counts": counts, "scorecard": scorecard,
-            "recommended_decision": recommended_decision(findings), "probes_not_run": not_run}
+            "recommended_decision": recommended_decision(findings, incomplete),
+            "probes_not_run": not_run, "incomplete": incomplete,
+            "could_not_establish": [f.id for f in findings if f.severity in (
+                Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)]}
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ __all__ = ["VERDICTS", "fmt_value", "group_bars", "proxy_bars", "ratio_dots", "v
 VERDICTS = {
     "fail": ("fails", "x", "x", "#D55E00"),
     "attention": ("needs attention", "/", "triangle-up", "#E69F00"),
+    "inconclusive": ("inconclusive (these rows cannot tell)", "\\", "diamond-open", "#999999"),
     "pass": ("ok", "", "circle", "#009E73"),
     "reference": ("reference group", ".", "diamond", "#56B4E9"),
     "unjudged": ("shown for information (not a judged check)", "", "square", "#0072B2"),

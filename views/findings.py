@@ -21,9 +21,9 @@ from views import state
 #: The scorecard per severity: a symbol (the metric's value) and words (under it, in a grey
 #: badge: the metric's delta with its colour and arrow off), never colour alone. Words in the
 #: value itself would be cut off in five columns.
-ICON = {"fail": "✗", "attention": "!", "pass": "✓", "not_assessed": "–"}
+ICON = {"fail": "✗", "attention": "!", "pass": "✓", "inconclusive": "?", "not_assessed": "–"}
 VERDICT = {"fail": "Fails", "attention": "Needs attention", "pass": "Passes",
-           "not_assessed": "Not assessed"}
+           "inconclusive": "Inconclusive", "not_assessed": "Not assessed"}
 KIND = {"REG": "a regulation or official guideline", "TOOL": "the default of a widely used tool",
         "HEUR": "this tool's own heuristic"}
 _AREA_PAGE = {"fairness": "Fairness", "explainability": "Explainability", "privacy": "Privacy"}
@@ -82,11 +82,11 @@ for col, row in zip(cols, view["scorecard"]):
         st.caption(md(row["headline"]))
 
 counts = summary.get("counts", {})
-_COUNTED = {"fail": "fail", "attention": "need attention", "not_assessed": "not assessed",
-            "pass": "pass"}
+_COUNTED = {"fail": "fail", "attention": "need attention", "inconclusive": "inconclusive",
+            "not_assessed": "not assessed", "pass": "pass"}
 st.markdown("**Findings by severity:** " + " · ".join(
     f"{ICON[k]} {counts.get(k, 0)} {_COUNTED[k]}"
-    for k in ("fail", "attention", "not_assessed", "pass")))
+    for k in ("fail", "attention", "inconclusive", "not_assessed", "pass")))
 
 st.subheader("Findings, worst first")
 f1, f2 = st.columns(2)

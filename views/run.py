@@ -20,8 +20,8 @@ from reports.report import DECISIONS
 from reports.source import audit_key, audit_source, cached_report, describe_source, source_files
 from views import state
 
-_SEVERITY_WORDS = {"fail": "fail", "attention": "need attention", "not_assessed": "not assessed",
-                   "pass": "pass"}
+_SEVERITY_WORDS = {"fail": "fail", "attention": "need attention", "inconclusive": "inconclusive",
+                   "not_assessed": "not assessed", "pass": "pass"}
 
 
 def _fraction(value, previous: float) -> float:
@@ -81,7 +81,7 @@ def _summary() -> None:
     report = state.report()  # with the Load page's inventory and its findings
     summary = report.summary
     decision = DECISIONS[summary["recommended_decision"]]
-    counts = ", ".join(f"{summary['counts'][k]} {w}" for k, w in _SEVERITY_WORDS.items()
+    counts = ", ".join(f"{summary['counts'].get(k, 0)} {w}" for k, w in _SEVERITY_WORDS.items()
                        if summary["counts"].get(k))
     st.success(f"Recommended decision: **{decision}**. Findings: {counts}.")
     for name in summary.get("probes_not_run", []):

@@ -28,25 +28,27 @@ __all__ = ["AuditConfig", "DEFAULT_THRESHOLDS", "load_config"]
 
 _T = Threshold
 DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
-    _T("fairness.selection_rate_ratio", "below", fail=0.8, kind="REG",
+    _T("fairness.selection_rate_ratio", "below", fail=0.8, kind="REG", no_effect=1.0,
        source="29 CFR 1607.4(D), the four-fifths rule (a screening heuristic here, not a legal "
               "verdict); Einstein Discovery's disparate-impact alert at 80%",
        description="Selection rate of a group divided by that of the most favoured group"),
-    _T("fairness.error_rate_ratio", "outside", band=(0.8, 1.25), kind="TOOL",
+    _T("fairness.error_rate_ratio", "outside", band=(0.8, 1.25), kind="TOOL", no_effect=1.0,
        source="Aequitas default disparity tolerance tau = 0.8 (band 0.8 to 1/0.8)",
        description="FPR, FNR or precision of a group divided by the reference group's"),
-    _T("fairness.proxy_association", "above", attention=0.5, kind="TOOL",
+    _T("fairness.proxy_association", "above", attention=0.5, kind="TOOL", no_effect=0.0,
        source="Einstein Discovery's proxy alert (more than 50% correlated); judged on "
               "bias-corrected Cramér's V",
        description="Association of a model input with a sensitive field"),
-    _T("performance.generalisation_gap", "above", attention=0.05, kind="HEUR",
+    _T("performance.generalisation_gap", "above", attention=0.05, kind="HEUR", no_effect=0.0,
        source="Product choice motivated by Yeom et al. 2018 (overfitting suffices for "
               "membership inference)",
        description="AUC on members minus AUC on non-members"),
     _T("performance.subgroup_drop", "above", attention=0.05, fail=0.10, kind="TOOL",
+       no_effect=0.0,
        source="Giskard's performance-bias defaults (relative drop 5% / 10%)",
        description="Relative drop of a group's accuracy against the overall accuracy"),
     _T("privacy.membership_auc", "above", attention=0.55, fail=0.65, kind="TOOL",
+       no_effect=0.5,
        source="SACRO-ML: mean AUC above 0.65 is disclosive; 0.55 attention bound HEUR",
        description="AUC of the strongest membership-inference attack"),
     _T("privacy.membership_tpr_low_fpr", "above", attention=0.005, fail=0.02, kind="HEUR",
@@ -59,7 +61,7 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
               "Jayaraman & Evans 2022, SACRO-ML attribute attack",
        description="AUC advantage of the attack over the no-model baseline on members, and "
                    "attack AUC on members minus non-members"),
-    _T("privacy.personal_input", "above", fail=0.5, kind="REG",
+    _T("privacy.personal_input", "above", fail=0.5, kind="REG", no_effect=0.0,
        source="GDPR Art. 5(1)(c) data minimisation; the severity is HEUR (THRESHOLDS.md)",
        description="A personal column (name, email, phone, id) used as a model input (1 = yes)"),
     _T("explainability.minimisation_cost", "below", attention=0.005, kind="HEUR",
@@ -76,7 +78,7 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
               "when mem > 0.5)",
        description="Share of records that the training recipe gets right mostly only when "
                    "trained on them"),
-    _T("fairness.sensitive_input", "above", attention=0.5, kind="TOOL",
+    _T("fairness.sensitive_input", "above", attention=0.5, kind="TOOL", no_effect=0.0,
        source="Einstein Discovery guidance on sensitive fields; GDPR Art. 9 and 22(4) when "
               "decisions are solely automated",
        description="A sensitive field used directly as a model input (1 = yes): a justification "
@@ -84,40 +86,101 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
     _T("explainability.stability", "below", attention=0.7, kind="HEUR",
        source="Product choice; no published threshold found",
        description="LIME top-k Jaccard overlap over seeds, and rank agreement with SHAP"),
+    _T("data.inventory", "above", attention=0.5, kind="REG", no_effect=0.0,
+       source="GDPR Art. 5(1)(b) purpose limitation and Art. 6(1) lawful basis; third-party data "
+              "used for profiling also engages Art. 14 (information) and Art. 21 (objection). "
+              "Severity HEUR",
+       description="A model input without a recorded purpose or legal basis, or a third-party "
+                   "broker input used to profile people (1 = yes)"),
     _T("privacy.reidentification_unique_share", "above", attention=0.05, fail=0.20, kind="HEUR",
+       no_effect=0.0,
        source="After Sweeney 2002 (k-anonymity)",
        description="Share of records unique on the quasi-identifiers"),
 ]}
 
 
+def _param(default, doc: str, *, low=None, high=None, choices=None):
+    """An AuditConfig parameter with its meaning and its valid range (read by the profile's
+    validation and by the documentation)."""
+    meta = {"doc": doc, "low": low, "high": high, "choices": choices}
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass(frozen=True)
 class AuditConfig:
-    """Thresholds and parameters of one audit.
+    """Thresholds and parameters of one audit: everything that decides a result.
 
-    Parameters
-    ----------
-    name : profile name, printed on the report's cover.
-    thresholds : threshold name -> Threshold, each with its source.
-    n_bootstrap : bootstrap replicates behind every confidence interval.
-    confidence : confidence level of the intervals.
-    min_group_size : groups smaller than this are ``not_assessed`` ("too small to judge").
-    suppress_below : counts under this are never printed (small cells identify people).
-    n_reference_models : K, the size of the reference-model pool of the privacy attacks.
-    n_jobs : workers of the parallel map (None: all cores).
-    age_bands : edges used to band numeric sensitive fields such as age.
-    intersections : also audit intersections of two sensitive fields.
+    Every field is in the profile's hash and so in the report cache's key; each field's meaning
+    and valid range are in its metadata (``dataclasses.fields(AuditConfig)``). The constants that
+    define a method itself (LiRA's clipping epsilon, RMIA's gamma) are part of the tool's version,
+    which the cache key also holds.
     """
 
     name: str = "default"
     thresholds: dict[str, Threshold] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
-    n_bootstrap: int = 1000
-    confidence: float = 0.95
-    min_group_size: int = 30
-    suppress_below: int = 10
-    n_reference_models: int = 8
-    n_jobs: int | None = None
-    age_bands: tuple[float, ...] = (18, 25, 35, 45, 55, 65)
-    intersections: bool = True
+    # -- resampling and groups
+    n_bootstrap: int = _param(1000, "bootstrap replicates behind every confidence interval",
+                              low=50, high=100_000)
+    confidence: float = _param(0.95, "confidence level of the intervals", low=0.5, high=1.0)
+    min_group_size: int = _param(30, "groups smaller than this are not assessed", low=1,
+                                 high=1_000_000)
+    suppress_below: int = _param(10, "counts under this are never printed (small cells "
+                                 "identify people)", low=0, high=1_000_000)
+    n_jobs: int | None = _param(None, "workers of the parallel map (None: all cores); changes "
+                                "no result", low=1, high=1024)
+    age_bands: tuple[float, ...] = _param((18, 25, 35, 45, 55, 65), "edges that band numeric "
+                                          "sensitive fields such as age")
+    # -- fairness
+    intersections: bool = _param(True, "also audit intersections of two sensitive fields")
+    fairness_part: str = _param("nonmembers", "the rows fairness is judged on",
+                                choices=("nonmembers", "members"))
+    reference_groups: dict = _param({}, "field -> the reference group its disparities are "
+                                    "compared with (default: the probe's own choice)")
+    whatif: bool = _param(True, "also compute the mitigation what-if scenario")
+    proxy_models: bool = _param(True, "the proxy screen also fits the all-inputs model")
+    # -- explainability
+    n_explain: int = _param(2000, "holdout customers explained with SHAP (tree and linear "
+                            "models)", low=10, high=1_000_000)
+    n_agnostic: int = _param(300, "holdout customers explained with the model-agnostic "
+                             "explainer", low=10, high=100_000)
+    shap_tree_budget: float = _param(2.5e10, "TreeSHAP cost budget (rows x trees x leaves x "
+                                     "depth) that caps the explained rows of large forests",
+                                     low=1e6, high=1e14)
+    n_lime_seeds: int = _param(10, "LIME runs per explained customer (stability)", low=2,
+                               high=100)
+    lime_samples: int = _param(1000, "LIME's perturbation budget per run", low=100,
+                               high=100_000)
+    top_k: int = _param(5, "k of the top-k feature agreement and stability", low=1, high=50)
+    minimise: bool = _param(True, "measure the cost of dropping personal, sensitive and proxy "
+                            "inputs (refits the model)")
+    explain_records: tuple[str, ...] = _param((), "customers explained locally (pseudonyms); "
+                                              "empty: the highest, lowest and middle score")
+    # -- privacy
+    n_reference_models: int = _param(8, "K, the size of the reference-model pool", low=2,
+                                     high=256)
+    pool_population_share: float = _param(0.25, "share of the holdout kept as RMIA's population",
+                                          low=0.01, high=0.9)
+    pool_population_max: int = _param(5000, "most population records", low=10, high=1_000_000)
+    pool_max_targets: int = _param(60_000, "most target records of the membership attacks",
+                                   low=100, high=10_000_000)
+    member_share: float = _param(0.10, "the realistic share of training customers among those "
+                                 "an attacker tests (precision of 'member' claims)", low=1e-4,
+                                 high=0.9999)
+    critical_tpr: float = _param(0.10, "TPR at the low FPR from which a membership leak is "
+                                 "called critical", low=0.0, high=1.0)
+    memorisation_level: float = _param(0.5, "a record is highly memorised when its "
+                                       "memorisation score exceeds this", low=0.0, high=1.0)
+    n_top_records: int = _param(20, "most exposed and most memorised customers listed", low=0,
+                                high=10_000)
+    n_canaries: int = _param(50, "canary records of the one-run audit", low=10, high=100_000)
+    min_leaf_size: int = _param(5, "tree leaves with fewer training rows describe a handful "
+                                "of people (SACRO-ML)", low=1, high=1_000_000)
+    attribute_max_rows: int = _param(5000, "rows per part of the attribute-inference attack",
+                                     low=100, high=10_000_000)
+    attribute_max_candidates: int = _param(10, "most candidate values of a sensitive field in "
+                                           "model inversion", low=2, high=1000)
 
     def __post_init__(self) -> None:
         if not 0.5 < self.confidence < 1:
@@ -125,6 +188,9 @@ class AuditConfig:
         if self.n_bootstrap < 50:
             raise InputError(f"n_bootstrap is {self.n_bootstrap}; use at least 50 replicates.")
         object.__setattr__(self, "age_bands", tuple(float(a) for a in self.age_bands))
+        object.__setattr__(self, "explain_records", tuple(str(r) for r in self.explain_records))
+        object.__setattr__(self, "reference_groups",
+                           {str(k): str(v) for k, v in dict(self.reference_groups).items()})
 
     @classmethod
     def light(cls) -> "AuditConfig":
@@ -143,6 +209,8 @@ class AuditConfig:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["thresholds"] = {k: v.to_dict() for k, v in sorted(self.thresholds.items())}
         d["age_bands"] = list(self.age_bands)
+        d["explain_records"] = list(self.explain_records)
+        d["reference_groups"] = dict(sorted(self.reference_groups.items()))
         return d
 
     @classmethod
@@ -150,7 +218,9 @@ class AuditConfig:
         d = dict(d)
         d["thresholds"] = {k: Threshold.from_dict(v) for k, v in d["thresholds"].items()}
         d["age_bands"] = tuple(d["age_bands"])
-        return cls(**d)
+        d["explain_records"] = tuple(d.get("explain_records", ()))
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
 
     @property
     def profile_hash(self) -> str:

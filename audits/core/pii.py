@@ -1,7 +1,7 @@
 """Personal-column detection: which columns hold direct identifiers, found by name and by content.
 
 Shared by every probe that must redact or judge personal data; :func:`personal_columns` runs the
-detection once per audit (``subject.memo("personal_columns", ...)``) and merges the user's declared
+detection once per audit (through the run's cache) and merges the user's declared
 personal columns.
 
 Kinds and how each is recognised (``detect_personal_columns``):
@@ -280,7 +280,7 @@ def _detect_and_merge(subject) -> pd.DataFrame:
                        "content_share": float, "n_sampled": int})
 
 
-def personal_columns(subject) -> pd.DataFrame:
+def personal_columns(subject, *, cache=None) -> pd.DataFrame:
     """Detected and declared personal columns of the subject's data, computed once per audit.
 
     The frame of :func:`detect_personal_columns` (on members and non-members together), with
@@ -288,12 +288,14 @@ def personal_columns(subject) -> pd.DataFrame:
     for each declared column that detection did not recognise. A copy is returned, so callers may
     modify it.
     """
-    return subject.memo("personal_columns", lambda: _detect_and_merge(subject)).copy()
+    from audits.core.cache import shared
+
+    return shared(cache, ("personal_columns",), lambda: _detect_and_merge(subject)).copy()
 
 
-def personal_column_names(subject) -> tuple[str, ...]:
+def personal_column_names(subject, *, cache=None) -> tuple[str, ...]:
     """Every column to redact: detected or declared personal, in the data's column order."""
-    names = set(personal_columns(subject)["column"])
+    names = set(personal_columns(subject, cache=cache)["column"])
     return tuple(c for c in subject.frame("members").columns if c in names)
 
 

@@ -25,11 +25,14 @@ __all__ = [
 
 
 class Severity(str, Enum):
-    """How a check came out. Ordered by ``rank`` (not_assessed ranks between pass and attention
-    for sorting, but a gate treats it separately)."""
+    """What the evidence shows about a check (THRESHOLDS.md). Ordered by ``rank``, least to most
+    serious for sorting: pass, not_assessed, inconclusive, attention, fail. A release gate counts
+    attention and fail; inconclusive and not_assessed are listed under "What this audit could not
+    establish" and never move the recommendation by themselves."""
 
     PASS = "pass"
     NOT_ASSESSED = "not_assessed"
+    INCONCLUSIVE = "inconclusive"
     ATTENTION = "attention"
     FAIL = "fail"
 
@@ -42,10 +45,12 @@ class Severity(str, Enum):
         return _LABEL[self]
 
 
-_RANK = {Severity.PASS: 0, Severity.NOT_ASSESSED: 1, Severity.ATTENTION: 2, Severity.FAIL: 3}
+_RANK = {Severity.PASS: 0, Severity.NOT_ASSESSED: 1, Severity.INCONCLUSIVE: 2,
+         Severity.ATTENTION: 3, Severity.FAIL: 4}
 _LABEL = {
     Severity.PASS: "Pass",
     Severity.NOT_ASSESSED: "Not assessed",
+    Severity.INCONCLUSIVE: "Inconclusive",
     Severity.ATTENTION: "Needs attention",
     Severity.FAIL: "Fail",
 }
@@ -115,8 +120,10 @@ class Threshold:
     """A bound that decides a severity, with its kind and source (THRESHOLDS.md).
 
     ``direction`` says which side is worse: ``"above"`` (higher is worse, e.g. a generalisation
-    gap), ``"below"`` (lower is worse, e.g. a selection-rate ratio) or ``"outside"`` (worse outside
-    ``band``, e.g. an error-rate ratio outside [0.8, 1.25]). ``kind`` is REG, TOOL or HEUR.
+    gap), ``"below"`` (lower is worse, e.g. an explanation's stability) or ``"outside"`` (worse
+    outside ``band``, e.g. a ratio between two groups outside [0.8, 1.25]). ``no_effect`` is the
+    statistic's value when there is no effect at all (1 for a ratio, 0.5 for an AUC, 0 for a
+    difference; None for a quality score, which has none). ``kind`` is REG, TOOL or HEUR.
     """
 
     name: str
@@ -127,59 +134,87 @@ class Threshold:
     kind: str = "HEUR"
     source: str = ""
     description: str = ""
+    no_effect: float | None = None
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "direction": self.direction, "attention": self.attention,
-                "fail": self.fail, "band": list(self.band) if self.band else None,
-                "kind": self.kind, "source": self.source, "description": self.description}
+        d = {"name": self.name, "direction": self.direction, "attention": self.attention,
+             "fail": self.fail, "band": list(self.band) if self.band else None,
+             "kind": self.kind, "source": self.source, "description": self.description}
+        if self.no_effect is not None:  # absent in reports stored before it existed
+            d["no_effect"] = self.no_effect
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Threshold":
         return cls(name=d["name"], direction=d["direction"], attention=d["attention"],
                    fail=d["fail"], band=tuple(d["band"]) if d["band"] else None, kind=d["kind"],
-                   source=d["source"], description=d["description"])
+                   source=d["source"], description=d["description"],
+                   no_effect=d.get("no_effect"))
+
+    @property
+    def single_bound(self) -> bool:
+        """A band, or one bound only (no separate attention and fail bounds)."""
+        return (self.direction == "outside" or self.attention is None or self.fail is None
+                or self.attention == self.fail)
 
 
-def judge(ci: Sequence[float | None] | None, threshold: Threshold) -> Severity:
-    """Severity of a statistic from its confidence interval, never from its point value.
+def judge(ci: Sequence[float | None] | None, threshold: Threshold, *,
+          value: float | None = None) -> Severity:
+    """Severity of a statistic from its confidence interval (THRESHOLDS.md's severity table).
 
-    Rules (THRESHOLDS.md): a severity applies only when the whole interval lies beyond its bound.
-    An interval that straddles a *fail* bound cannot rule failure out and is ``attention``.
+    Rules, in this order (``beyond`` a bound means strictly on its harmful side):
 
-    - ``direction="above"``: fail when low > fail; attention when low > attention, or when the
-      interval straddles the fail bound; else pass.
-    - ``direction="below"``: the mirror image (fail when high < fail).
-    - ``direction="outside"``: a band ``(lo_bound, hi_bound)``; fail when the interval lies wholly
-      outside the band, attention when it crosses one of its edges, pass when wholly inside.
+    - ``fail``: the whole interval lies beyond the fail bound (outside the band);
+    - ``attention``: the whole interval lies beyond the attention bound; or, for a check with one
+      bound (or a band), the whole interval lies on the harmful side of ``no_effect`` and the
+      point estimate ``value`` is beyond the bound (an effect is shown, and it may reach the
+      bound);
+    - ``pass``: the whole interval lies on the safe side of every bound (inside the band);
+    - ``inconclusive``: anything else (these rows cannot tell);
+    - ``not_assessed``: no interval, or one with a missing or NaN end.
 
-    A missing interval (or one with a missing or NaN end) is ``not_assessed``.
+    Parameters
+    ----------
+    ci : (low, high), the interval the check is judged on.
+    threshold : the bounds, the harmful direction and the no-effect value.
+    value : the point estimate (used only by the one-bound attention rule).
     """
     if ci is None or any(v is None or math.isnan(float(v)) for v in ci):
         return Severity.NOT_ASSESSED
     lo, hi = float(ci[0]), float(ci[1])
+    z = threshold.no_effect
+    v = None if value is None or math.isnan(float(value)) else float(value)
     if threshold.direction == "outside":
         a, b = threshold.band
         if hi < a or lo > b:
             return Severity.FAIL
-        if lo < a or hi > b:
+        if z is not None and v is not None and ((hi < z and v < a) or (lo > z and v > b)):
             return Severity.ATTENTION
-        return Severity.PASS
-    if threshold.direction == "below":
+        if a <= lo and hi <= b:
+            return Severity.PASS
+        return Severity.INCONCLUSIVE
+    if threshold.direction == "below":  # mirror onto "higher is worse"
         lo, hi = -hi, -lo
-        fail = -threshold.fail if threshold.fail is not None else None
-        att = -threshold.attention if threshold.attention is not None else None
+        z = None if z is None else -z
+        v = None if v is None else -v
+        fail = None if threshold.fail is None else -threshold.fail
+        att = None if threshold.attention is None else -threshold.attention
     elif threshold.direction == "above":
         fail, att = threshold.fail, threshold.attention
     else:
         raise ValueError(f"Threshold {threshold.name!r} has direction {threshold.direction!r}; "
                          "expected 'above', 'below' or 'outside'.")
+    bounds = [b for b in (att, fail) if b is not None]
     if fail is not None and lo > fail:
         return Severity.FAIL
     if att is not None and lo > att:
         return Severity.ATTENTION
-    if fail is not None and hi > fail:
+    if (threshold.single_bound and z is not None and v is not None and lo > z
+            and v > min(bounds)):
         return Severity.ATTENTION
-    return Severity.PASS
+    if all(hi <= b for b in bounds):
+        return Severity.PASS
+    return Severity.INCONCLUSIVE
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The thing under audit: a fitted model, its members and non-members, and what they mean.
 
-``AuditSubject`` is frozen: every probe reads it, none changes it. Scores and decisions are computed
-once per audit and memoised on the instance. ``load_subject`` (in ``audits.core.loading``)
-builds it from files and validates everything up front.
+``AuditSubject`` is frozen: every probe reads it, none changes it. Its scores and decisions depend
+on nothing but the model and the rows, so they are computed once and kept on the instance; what
+depends on the audit's configuration is shared through the run's cache
+(:mod:`audits.core.cache`), never stored on the subject. ``load_subject`` (in
+``audits.core.loading``) builds it from files and validates everything up front.
 """
 
 from __future__ import annotations
@@ -74,14 +76,6 @@ class AuditSubject:
     files: dict = field(default_factory=dict)
     secret: bytes = field(default=b"", repr=False)
     name: str = "model"
-    _memo: dict = field(default_factory=dict, repr=False, init=False)
-
-    def memo(self, key: str, compute):
-        """Compute a value shared by several probes once per audit (e.g. the proxy screen)."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
-
     def __post_init__(self) -> None:
         for attr in ("feature_columns", "sensitive_fields", "personal_columns",
                      "quasi_identifiers"):

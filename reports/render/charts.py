@@ -20,9 +20,9 @@ W = 680
 FONT = 'font-family="DejaVu Sans Condensed, DejaVu Sans, Arial, sans-serif"'
 INK, GREY, LIGHT = "#1a1a1a", "#6b6b6b", "#d9d9d9"
 SEV_COLOUR = {"pass": "#1b7837", "attention": "#b35806", "fail": "#b2182b",
-              "not_assessed": "#555555"}
+              "inconclusive": "#555555", "not_assessed": "#555555"}
 SEV_LABEL = {"pass": "Pass", "attention": "Needs attention", "fail": "Fail",
-             "not_assessed": "Not assessed"}
+             "inconclusive": "Inconclusive", "not_assessed": "Not assessed"}
 DASHES = ("", "6,3", "2,2", "8,3,2,3", "1,3", "10,4")
 _DEFS = ('<defs><pattern id="hatch" patternUnits="userSpaceOnUse" width="6" height="6" '
          'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'

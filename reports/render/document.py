@@ -35,7 +35,7 @@ DECISION_LABELS = DECISIONS | {"changes_requested": "Changes requested"}
 WATERMARK_SELF_CHECK = "SELF-CHECK: NOT A BOARD DECISION"
 WATERMARK_REVIEW = "UNDER REVIEW: NOT A BOARD DECISION"
 NP = "not provided"
-ICON = {"pass": "✓", "attention": "!", "fail": "✗", "not_assessed": "–"}
+ICON = {"pass": "✓", "attention": "!", "fail": "✗", "inconclusive": "?", "not_assessed": "–"}
 
 
 def _sev(value: str) -> dict:

@@ -14,7 +14,7 @@ from reports.report import AuditReport
 
 __all__ = ["finding_view", "threshold_text", "area_view", "findings_charts"]
 
-ICON = {"pass": "✓", "attention": "!", "fail": "✗", "not_assessed": "–"}
+ICON = {"pass": "✓", "attention": "!", "fail": "✗", "inconclusive": "?", "not_assessed": "–"}
 _WORSE = {"above": "above", "below": "below"}
 
 

@@ -64,11 +64,14 @@ AREA_TEXT = {
 }
 
 SEVERITY_MEANING = {
-    "pass": "Pass: the statistic is on the acceptable side of the bound, its whole confidence "
+    "pass": "Pass: the statistic is on the acceptable side of every bound, its whole confidence "
             "interval included.",
-    "attention": "Needs attention: the statistic reaches beyond the attention bound, or its "
-                 "interval straddles the fail bound, so chance alone cannot clear it. The board "
-                 "should look and set a condition or accept it with a reason.",
+    "attention": "Needs attention: a harm is shown (the whole interval lies on the harmful side) "
+                 "and it may reach the bound. The board should look and set a condition or "
+                 "accept it with a reason.",
+    "inconclusive": "Inconclusive: these rows cannot tell whether the bound is crossed (the "
+                    "interval reaches both sides). Not a finding of harm and not a pass: more "
+                    "rows would settle it.",
     "fail": "Fail: the statistic lies beyond the fail bound, its whole confidence interval "
             "included: chance alone does not explain it.",
     "not_assessed": "Not assessed: the check could not be judged (too little data, an input "
@@ -80,6 +83,7 @@ SEVERITY_MEANING_RULE = {
     "attention": "Needs attention: the rule's condition holds. The board should look and set a "
                  "condition or accept it with a reason.",
     "fail": "Fail: the rule's condition holds, and the profile treats it as failing.",
+    "inconclusive": SEVERITY_MEANING["inconclusive"],
     "not_assessed": SEVERITY_MEANING["not_assessed"],
 }
 

@@ -97,6 +97,7 @@ def test_watermark_follows_the_ledger(lead, ledger):
     assert "Self-check" not in text
 
     ledger.decide(run, "conditions", reviewer="A. Chair", role="chair",
+                  note="The board asks for a check of the age bands' error rates",
                   conditions=[{"text": "Review age_band error rates", "owner": "ds-team",
                                "due": "2027-01-31"}])
     text = status(open_page(lead, run))

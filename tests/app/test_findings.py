@@ -131,7 +131,7 @@ def test_control_sample_has_no_fail(lead):
     at = open_page(lead, "lead_scoring")
     assert all(m.value != "✗" for m in at.metric)
     assert not any(e.label.startswith("✗") for e in at.expander)
-    assert "Recommended decision: Approve with conditions" in [s.value for s in at.subheader]
+    assert "Recommended decision: Approve" in [s.value for s in at.subheader]
     assert "No finding fails" in texts(at)
 
 

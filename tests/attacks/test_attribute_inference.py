@@ -95,22 +95,22 @@ def test_paired_bootstrap_cancels_identical_attacks():
 
 def test_attacker_rows_never_evaluated():
     subject = _synthetic(0)
-    split = _split(subject, 5)
+    split = _split(subject, 5, 5000)
     assert not set(split["attacker"]) & set(split["nonmembers"])
     assert len(split["attacker"]) == len(subject.nonmembers) // 2
     assert len(split["members"]) == len(subject.members)
-    again = _split(subject, 5)
+    again = _split(subject, 5, 5000)
     assert all(np.array_equal(split[k], again[k]) for k in split)
 
 
 def test_candidates_are_quartiles_or_frequent_values():
     raw = pd.Series(np.arange(100))
     codes = (raw >= 50).astype(int).to_numpy()
-    cands = _candidates(raw, codes, 2)
+    cands = _candidates(raw, codes, 2, 10)
     assert [v for v, _ in cands[0]] == [12, 24, 37] and all(w == pytest.approx(1 / 3)
                                                             for _, w in cands[0])
     cat = pd.Series(["a"] * 6 + ["b"] * 2 + ["c"] * 2)
-    cands = _candidates(cat, np.array([0] * 8 + [1] * 2), 2)
+    cands = _candidates(cat, np.array([0] * 8 + [1] * 2), 2, 10)
     assert cands[0] == [("a", 0.75), ("b", 0.25)] and cands[1] == [("c", 1.0)]
 
 

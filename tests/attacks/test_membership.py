@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -26,6 +28,7 @@ from attacks.mia_metrics import (
 )
 from attacks.pool import REPORTING, SELECTION, build_pool, keep_matrix, membership_records
 from audits.core.bootstrap import weighted_auc
+from audits.core.config import AuditConfig
 from tests.attacks.privacy_data import make_frame, make_subject
 
 
@@ -132,9 +135,10 @@ def test_gap_attack_auc_is_its_balanced_accuracy():
     members, nonmembers = make_frame(400, rng, flip=0.2), make_frame(400, rng, flip=0.2)
     subject = make_subject(DecisionTreeClassifier(max_depth=6, random_state=0), members,
                            nonmembers, fit=True)
-    records = membership_records(subject)
+    records = membership_records(subject, AuditConfig.light())
     ms = attack_scores(records, None, "model")
-    s = summarise_attack(ms, "gap", n_boot=50, confidence=0.95, random_state=0)
+    s = summarise_attack(ms, "gap", n_boot=50, confidence=0.95, random_state=0,
+                         member_share=0.1)
     t, rep = records.targets, ms.role == REPORTING
     correct, member = records.target_correct[t][rep], records.is_member[t][rep]
     closed = 0.5 + (correct[member].mean() - correct[~member].mean()) / 2
@@ -153,9 +157,9 @@ def test_summary_is_invariant_under_a_monotone_transform():
     role = np.where(rng.random(n) < 0.5, SELECTION, REPORTING)
     scores = rng.normal(size=n) + 0.8 * labels
     a = summarise_attack(_mode(scores, labels, role), "a", n_boot=100, confidence=0.95,
-                         random_state=1)
+                         random_state=1, member_share=0.1)
     b = summarise_attack(_mode(np.exp(3 * scores) - 7, labels, role), "a", n_boot=100,
-                         confidence=0.95, random_state=1)
+                         confidence=0.95, random_state=1, member_share=0.1)
     assert a.auc == pytest.approx(b.auc) and a.auc_ci == pytest.approx(b.auc_ci)
     for f in a.tpr:
         assert (a.tpr[f]["tp"], a.tpr[f]["fp"]) == (b.tpr[f]["tp"], b.tpr[f]["fp"])
@@ -173,7 +177,7 @@ def test_threshold_is_chosen_on_the_selection_records_and_counted_on_the_reporti
     role = np.where(rng.random(n) < 0.5, SELECTION, REPORTING)
     scores = rng.normal(size=n) + labels
     s = summarise_attack(_mode(scores, labels, role), "a", n_boot=50, confidence=0.95,
-                         random_state=0)
+                         random_state=0, member_share=0.1)
     sel_neg = scores[(role == SELECTION) & ~labels]
     tau = threshold_at_fpr(sel_neg, 0.01)
     assert (sel_neg > tau).mean() <= 0.01
@@ -190,12 +194,12 @@ def test_tpr_falls_back_to_the_smallest_resolvable_fpr():
     labels = rng.random(n) < 0.5
     role = np.where(rng.random(n) < 0.5, SELECTION, REPORTING)
     s = summarise_attack(_mode(rng.normal(size=n), labels, role), "a", n_boot=50,
-                         confidence=0.95, random_state=0)
+                         confidence=0.95, random_state=0, member_share=0.1)
     low = s.tpr[0.001]
     n_neg = min(int(((role == SELECTION) & ~labels).sum()), int(((role == REPORTING)
                                                                  & ~labels).sum()))
     assert not low["resolved"] and low["alpha"] == pytest.approx(1 / n_neg)
-    assert risk_level(s) == "not detected"
+    assert risk_level(s, critical_tpr=0.1) == "not detected"
 
 
 def test_record_auc_matches_the_oracles():
@@ -219,7 +223,7 @@ def test_all_six_attacks_score_every_target(tmp_path, monkeypatch):
     rng = np.random.default_rng(9)
     subject = make_subject(DecisionTreeClassifier(random_state=0), make_frame(300, rng),
                            make_frame(300, rng), fit=True)
-    pool = build_pool(subject, k=4, n_jobs=1)
+    pool = build_pool(subject, dataclasses.replace(AuditConfig.light(), n_jobs=1), k=4)
     for mode in ("model", "recipe"):
         ms = attack_scores(pool.records, pool, mode)
         assert set(ms.scores) == set(ATTACKS)

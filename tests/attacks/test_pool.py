@@ -22,6 +22,7 @@ from attacks.pool import (
     membership_records,
 )
 from attacks.privacy_probe import run_membership, run_memorisation
+from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.results import Severity
 from tests.attacks.privacy_data import Unclonable, make_frame, make_subject
@@ -51,7 +52,7 @@ def test_keep_matrix_puts_every_record_in_exactly_half_the_models():
 
 def test_record_splits_are_disjoint_and_documented():
     subject = _forest_subject()
-    rec = membership_records(subject)
+    rec = membership_records(subject, LIGHT)
     assert not rec.is_member[rec.role == POPULATION].any()  # population: non-members only
     for member in (True, False):
         rows = rec.row[rec.is_member == member]
@@ -62,7 +63,7 @@ def test_record_splits_are_disjoint_and_documented():
 
 
 def test_pool_has_in_and_out_models_for_every_target_and_none_for_the_population(home):
-    pool = build_pool(_forest_subject(), k=4, n_jobs=1)
+    pool = build_pool(_forest_subject(), LIGHT, k=4)
     t = pool.records.targets
     assert np.all(pool.keep[:, t].sum(axis=0) == 2)
     assert not pool.keep[:, ~t].any()
@@ -70,11 +71,11 @@ def test_pool_has_in_and_out_models_for_every_target_and_none_for_the_population
 
 
 def test_same_seed_same_pool_and_scores(home):
-    a = build_pool(_forest_subject(), k=4, n_jobs=1)
-    b = build_pool(_forest_subject(), k=4, n_jobs=1)
+    a = build_pool(_forest_subject(), LIGHT, k=4)
+    b = build_pool(_forest_subject(), LIGHT, k=4)
     assert np.array_equal(a.ref_p, b.ref_p) and np.array_equal(a.keep, b.keep)
     subject = _forest_subject()
-    other = build_pool(dataclasses.replace(subject, seed=1), k=4, n_jobs=1)
+    other = build_pool(dataclasses.replace(subject, seed=1), LIGHT, k=4)
     assert not np.array_equal(a.keep, other.keep)
     r1 = run_membership(_forest_subject(), LIGHT).to_dict()
     r2 = run_membership(_forest_subject(), LIGHT).to_dict()  # second: from the disk cache
@@ -82,8 +83,8 @@ def test_same_seed_same_pool_and_scores(home):
 
 
 def test_sequential_equals_parallel(home):
-    seq = build_pool(_forest_subject(), k=4, n_jobs=1)
-    par = build_pool(_forest_subject(), k=4, n_jobs=2)
+    seq = build_pool(_forest_subject(), LIGHT, k=4)
+    par = build_pool(_forest_subject(), dataclasses.replace(LIGHT, n_jobs=2), k=4)
     assert np.array_equal(seq.ref_p, par.ref_p) and np.array_equal(seq.keep, par.keep)
 
 
@@ -91,15 +92,16 @@ def test_the_audited_model_is_not_modified(home):
     subject = _forest_subject()
     before = subject.model.predict_proba(subject.X("nonmembers"))
     params = subject.model.get_params()
-    build_pool(subject, k=4, n_jobs=1)
+    build_pool(subject, LIGHT, k=4)
     assert np.array_equal(before, subject.model.predict_proba(subject.X("nonmembers")))
     assert subject.model.get_params() == params
 
 
 def test_pool_is_built_once_per_audit_and_cached_on_disk(home):
     subject = _forest_subject()
-    first = get_pool(subject, LIGHT)
-    assert first is get_pool(subject, LIGHT)  # memoised on the subject
+    cache = RunCache()
+    first = get_pool(subject, LIGHT, cache=cache)
+    assert first is get_pool(subject, LIGHT, cache=cache)  # built once per run
     files = list((home / "cache" / "pools").glob("*.npz"))
     assert len(files) == 1
     again = get_pool(_forest_subject(), LIGHT)  # a new audit of the same model and data

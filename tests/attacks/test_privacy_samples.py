@@ -2,7 +2,7 @@
 
 purchase_propensity (a fully grown forest on noisy labels, with 10 planted outlier customers)
 uses the default profile (K = 8 reference models), the product's claim; its pool is built once
-per session (``subject.memo``). lead_scoring (the control) and churn (regularised boosting) are
+per session (one run cache shared by its probes). lead_scoring (the control) and churn (regularised boosting) are
 checked on both the light and the default profile: at most a low risk on each.
 """
 
@@ -13,6 +13,7 @@ import pytest
 
 from attacks.privacy_probe import run_membership, run_memorisation
 from attacks.record_risk import record_risk
+from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.results import Severity
 from audits.core.subject import pseudonymise
@@ -23,8 +24,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def propensity(sample_subject):
     subject = sample_subject("purchase_propensity")
-    config = AuditConfig()
-    return subject, config, run_membership(subject, config), run_memorisation(subject, config)
+    config, cache = AuditConfig(), RunCache()
+    return (subject, config, cache, run_membership(subject, config, cache=cache),
+            run_memorisation(subject, config, cache=cache))
 
 
 def _findings(result):
@@ -32,7 +34,7 @@ def _findings(result):
 
 
 def test_planted_forest_leaks_membership(propensity):
-    _, config, membership, _ = propensity
+    _, config, _, membership, _ = propensity
     assert config.n_reference_models == 8
     assert membership.metric("strongest.auc").value >= 0.9
     assert membership.metric("strongest.tpr_at_fpr_0p1pct").value >= 0.10
@@ -52,10 +54,10 @@ def test_planted_forest_leaks_membership(propensity):
 def test_planted_outliers_and_memorised_customers_are_exposed(propensity, sample_subject):
     from sample_models.generate import load_manifest
 
-    subject, config, membership, memorisation = propensity
+    subject, config, cache, membership, memorisation = propensity
     outliers = next(e for e in load_manifest("purchase_propensity")["planted_effects"]
                     if e["id"] == "outliers")["customer_ids"]
-    risk = record_risk(subject, config)
+    risk = record_risk(subject, config, cache=cache)
     training = risk[risk["part"] == "training"]
     planted = training[training["record"].isin(pseudonymise(outliers, subject.secret))]
     assert len(planted) == len(outliers)  # every outlier is a target record
@@ -87,7 +89,7 @@ def test_planted_outliers_and_memorised_customers_are_exposed(propensity, sample
 
 
 def test_planted_forest_memorises(propensity):
-    _, _, _, memorisation = propensity
+    _, _, _, _, memorisation = propensity
     share = memorisation.metric("memorisation.share_high")
     assert share.ci[0] > 0.10
     assert _findings(memorisation)["privacy.memorisation.records"].severity is \
@@ -98,7 +100,7 @@ def test_planted_forest_memorises(propensity):
 
 
 def test_groups_and_recipe_mode_are_reported(propensity):
-    _, _, membership, _ = propensity
+    _, _, _, membership, _ = propensity
     groups = membership.table("groups").to_frame()
     assert set(groups["field"]) == {"expecting_parent"}
     assert (groups["status"] == "assessed").all() and (groups["auc_low"] > 0.9).all()

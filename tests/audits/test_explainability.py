@@ -4,6 +4,7 @@ drivers, data minimisation; planted truth on the samples, privacy of what the re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -90,8 +91,8 @@ def test_an_unstable_explanation_is_an_attention_finding_not_to_be_shown():
 def small():
     subject = make_subject()
     stages = []
-    result = run_explainability(subject, AuditConfig.light(), n_explain=400,
-                                progress=lambda s, f: stages.append(f))
+    config = dataclasses.replace(AuditConfig.light(), n_explain=400)
+    result = run_explainability(subject, config, progress=lambda s, f: stages.append(f))
     return subject, result, stages
 
 
@@ -131,8 +132,9 @@ def test_records_default_to_three_extremes_and_can_be_chosen(small):
     assert summary["score"].iloc[1] == pytest.approx(scores.min())
     assert sum(f.id.startswith("explainability.local_stability.") for f in result.findings) == 3
     with pytest.raises(InputError, match="pseudonymised"):
-        run_explainability(subject, AuditConfig.light(), records=["not-a-customer"],
-                           minimise=False, n_explain=50)
+        run_explainability(subject, dataclasses.replace(AuditConfig.light(),
+                                                        explain_records=("not-a-customer",),
+                                                        minimise=False, n_explain=50))
 
 
 def test_groups_are_reported_and_sensitive_inputs_flagged(small):
@@ -156,8 +158,8 @@ def test_a_null_model_has_no_drivers_through_the_agnostic_path():
     from sklearn.dummy import DummyClassifier
 
     subject = make_subject(DummyClassifier(strategy="prior"))
-    result = run_explainability(subject, AuditConfig.light(), n_agnostic=20, lime_samples=200,
-                                minimise=False)
+    result = run_explainability(subject, dataclasses.replace(AuditConfig.light(), n_agnostic=20,
+                                                             lime_samples=200, minimise=False))
     assert result.params["explainer"] == "permutation"
     assert all(result.metric(f"mean_abs_shap.{f}").value == 0 for f in subject.feature_columns)
     drivers = [f for f in result.findings if ".sensitive_driver." in f.id]
@@ -167,7 +169,7 @@ def test_a_null_model_has_no_drivers_through_the_agnostic_path():
 
 def test_seeded_reruns_match(small):
     subject, result, _ = small
-    again = run_explainability(subject, AuditConfig.light(), n_explain=400)
+    again = run_explainability(subject, dataclasses.replace(AuditConfig.light(), n_explain=400))
     assert again.to_dict() == result.to_dict()
 
 
@@ -182,8 +184,8 @@ def planted(sample_subject):
             # a fully grown forest costs ~0.1 s per row of TreeSHAP: explain 100 rows in tests
             n = 100 if name == "purchase_propensity" else 1000
             subject = sample_subject(name)
-            cache[name] = (subject, run_explainability(subject, AuditConfig(n_jobs=2),
-                                                       n_explain=n))
+            config = dataclasses.replace(AuditConfig(n_jobs=2), n_explain=n)
+            cache[name] = (subject, run_explainability(subject, config))
         return cache[name]
     return get
 

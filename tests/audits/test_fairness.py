@@ -3,6 +3,7 @@ small groups and suppression, the what-if scenario, and its inputs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import partial
 
@@ -178,7 +179,7 @@ def test_whatif_is_a_labelled_scenario_that_changes_no_finding(planted):
     assert frame.loc[1, "dp_ratio"] > frame.loc[0, "dp_ratio"]
     assert {"selection_rate[A]", "selection_rate[B]"} <= set(frame.columns)
     assert "selection_rate[C]" not in frame.columns  # too small to judge: not used
-    without = run_fairness(subject, AuditConfig(), whatif=False)
+    without = run_fairness(subject, dataclasses.replace(AuditConfig(), whatif=False))
     assert without.findings == result.findings
 
 
@@ -189,7 +190,7 @@ def test_whatif_failure_is_skipped_with_a_note(planted, monkeypatch):
         raise ValueError("cannot fit")
     monkeypatch.setattr(audits.mitigation, "mitigation_whatif", boom)
     subject, result, _ = planted
-    again = run_fairness(subject, FAST, proxy_models=False)
+    again = run_fairness(subject, dataclasses.replace(FAST, proxy_models=False))
     assert "fairness.whatif" not in {t.name for t in again.tables}
     assert any("skipped" in n and "cannot fit" in n for n in again.notes)
 
@@ -233,7 +234,8 @@ def test_fair_model_raises_no_false_alarms(null_model):
                                                                                         50_000),
                                target="y", positive_label=1, feature_columns=("x1", "x2"),
                                sensitive_fields=("region", "segment"), seed=seed)
-        sev = _sev(run_fairness(subject, FAST, whatif=False, proxy_models=False))
+        sev = _sev(run_fairness(subject, dataclasses.replace(FAST, whatif=False,
+                                                             proxy_models=False)))
         assert set(sev) >= {f"fairness.{c}.{f}" for c in ("disparate_impact", "error_rate_parity")
                             for f in ("region", "segment", "region*segment")}
         fails += "fail" in sev.values()
@@ -273,9 +275,9 @@ def _comparable(result):
 def test_row_order_changes_nothing():
     """Every group table, disparity, interval and finding is a function of counts; only the
     proxy screen's cross-validated powers depend on the split of rows into folds."""
-    a = run_fairness(_small_subject(), FAST, whatif=False, proxy_models=False)
-    b = run_fairness(_small_subject(order=lambda n: np.random.default_rng(5).permutation(n)),
-                     FAST, whatif=False, proxy_models=False)
+    a = run_fairness(_small_subject(), dataclasses.replace(FAST, whatif=False, proxy_models=False))
+    shuffled = _small_subject(order=lambda n: np.random.default_rng(5).permutation(n))
+    b = run_fairness(shuffled, dataclasses.replace(FAST, whatif=False, proxy_models=False))
     assert _comparable(a) == _comparable(b)
     pa, pb = a.table("fairness.proxies").to_frame(), b.table("fairness.proxies").to_frame()
     pd.testing.assert_frame_equal(pa.drop(columns="feature_power"),
@@ -283,9 +285,9 @@ def test_row_order_changes_nothing():
 
 
 def test_same_seed_same_result_and_seed_matters():
-    a = run_fairness(_small_subject(seed=1), FAST, proxy_models=False)
-    b = run_fairness(_small_subject(seed=1), FAST, proxy_models=False)
-    c = run_fairness(_small_subject(seed=2), FAST, proxy_models=False)
+    a = run_fairness(_small_subject(seed=1), dataclasses.replace(FAST, proxy_models=False))
+    b = run_fairness(_small_subject(seed=1), dataclasses.replace(FAST, proxy_models=False))
+    c = run_fairness(_small_subject(seed=2), dataclasses.replace(FAST, proxy_models=False))
     assert a.to_dict() == b.to_dict()
     assert a.metric("disparate_impact.ethnicity").ci != c.metric("disparate_impact.ethnicity").ci
     assert a.metric("disparate_impact.ethnicity").value == \
@@ -302,8 +304,9 @@ def test_no_sensitive_fields_is_not_assessed():
 
 def test_members_part_and_configured_reference():
     subject = _small_subject()
-    result = run_fairness(subject, FAST, part="members", whatif=False, proxy_models=False,
-                          reference_groups={"ethnicity": "B"})
+    result = run_fairness(subject, dataclasses.replace(FAST, fairness_part="members", whatif=False,
+                                                       proxy_models=False,
+                                                       reference_groups={"ethnicity": "B"}))
     assert result.params["part"] == "members"
     assert result.params["reference_groups"]["ethnicity"] == "B"
     groups = result.table("fairness.groups").to_frame()
@@ -311,16 +314,17 @@ def test_members_part_and_configured_reference():
     f = next(f for f in result.findings if f.id == "fairness.disparate_impact.ethnicity")
     assert "the reference group 'B'" in f.statement and f.metric.value > 1
     with pytest.raises(InputError, match="valid"):
-        run_fairness(subject, FAST, reference_groups={"age": "x"})
+        run_fairness(subject, dataclasses.replace(FAST, reference_groups={"age": "x"}))
     with pytest.raises(InputError, match="its groups"):
-        run_fairness(subject, FAST, whatif=False, reference_groups={"ethnicity": "Z"})
+        run_fairness(subject, dataclasses.replace(FAST, whatif=False,
+                                                  reference_groups={"ethnicity": "Z"}))
     with pytest.raises(InputError, match="part"):
-        run_fairness(subject, FAST, part="holdout")
+        run_fairness(subject, dataclasses.replace(FAST, fairness_part="holdout"))
 
 
 def test_field_with_only_small_groups_is_not_assessed():
     subject = _small_subject(part_rows=50, sensitive_fields=("gender",))
-    result = run_fairness(subject, FAST, proxy_models=False)
+    result = run_fairness(subject, dataclasses.replace(FAST, proxy_models=False))
     sev = _sev(result)
     assert sev["fairness.groups.gender"] == "not_assessed"
     assert sev["fairness.disparate_impact.gender"] == "not_assessed"
@@ -349,7 +353,7 @@ def test_numeric_field_is_banded_and_unfavourable_positive_label():
     subject = AuditSubject(model=OnTenure(), members=members, nonmembers=nonmembers,
                            target="churned", positive_label=1, favourable_label=0,
                            feature_columns=("tenure",), sensitive_fields=("age",), seed=0)
-    result = run_fairness(subject, FAST, proxy_models=False)
+    result = run_fairness(subject, dataclasses.replace(FAST, proxy_models=False))
     groups = result.table("fairness.groups").to_frame()
     assert list(groups["group"]) == ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
     fav = 1 - subject.decisions("nonmembers")

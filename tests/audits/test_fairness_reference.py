@@ -53,8 +53,9 @@ def small():
 @pytest.mark.parametrize("reference", [None, {"ethnicity": "B"}, {"ethnicity*gender": "C & m"}])
 def test_reproduces_the_probe_for_its_reference(small, reference):
     """The probe run with a (configured or default) reference gives the same rows, to the bit."""
-    result = run_fairness(small, CFG, reference_groups=reference, whatif=False,
-                          proxy_models=False)
+    result = run_fairness(small, dataclasses.replace(CFG, reference_groups=reference or {},
+                                                     whatif=False,
+                                                     proxy_models=False))
     refs = result.params["reference_groups"]
     for field in result.params["fields"]:
         groups, disp = reference_tables(small, CFG, field, reference=refs[field])
@@ -65,7 +66,7 @@ def test_reproduces_the_probe_for_its_reference(small, reference):
 
 
 def test_another_reference_changes_the_comparisons_not_the_rates(small):
-    result = run_fairness(small, CFG, whatif=False, proxy_models=False)
+    result = run_fairness(small, dataclasses.replace(CFG, whatif=False, proxy_models=False))
     assert result.params["reference_groups"]["ethnicity"] == "A"
     groups, disp = reference_tables(small, CFG, "ethnicity", reference="C")
     before = metric_view(result.table("fairness.groups"), result.table("fairness.disparities"),
@@ -82,7 +83,7 @@ def test_another_reference_changes_the_comparisons_not_the_rates(small):
         assert after.loc[g, "ratio"] == pytest.approx(after.loc[g, "value"]
                                                       / after.loc["C", "value"])
         assert after.loc[g, "ratio_low"] < after.loc[g, "ratio"] < after.loc[g, "ratio_high"]
-        assert after.loc[g, "severity"] in ("pass", "attention", "fail")
+        assert after.loc[g, "severity"] in ("pass", "attention", "inconclusive", "fail")
     assert after.loc["A", "ratio"] > 1 > before.loc["C", "ratio"]
     assert set(pd.DataFrame(disp.rows, columns=disp.columns)["reference"]) == {"C"}
 

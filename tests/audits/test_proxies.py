@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats.contingency import association
 from sklearn.linear_model import LogisticRegression
 
+from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.subject import AuditSubject
 from audits.proxies import band_feature, chance_adjusted_power, cramers_v, proxy_screen
@@ -107,10 +110,13 @@ def _subject(seed=0, n=4000):
                         sensitive_fields=("g", "h"), seed=seed)
 
 
+CACHE = RunCache()
+
+
 @pytest.fixture(scope="module")
 def screened():
     subject = _subject()
-    return subject, proxy_screen(subject, AuditConfig.light())
+    return subject, proxy_screen(subject, AuditConfig.light(), cache=CACHE)
 
 
 def test_screen_has_one_row_per_input_and_field_except_the_field_itself(screened):
@@ -140,15 +146,34 @@ def test_planted_proxies_are_flagged_and_independent_inputs_pass(screened):
     assert abs(row.loc[("noise", "h"), "all_inputs_power"]) < 0.1
 
 
-def test_screen_is_memoised_per_audit_and_models_can_be_skipped(screened):
+NO_MODELS = dataclasses.replace(AuditConfig.light(), proxy_models=False)
+
+
+def test_screen_is_shared_per_run_and_models_can_be_skipped(screened):
     subject, screen = screened
-    assert proxy_screen(subject, AuditConfig.light()) is screen
-    light = proxy_screen(subject, AuditConfig.light(), models=False)
+    assert proxy_screen(subject, AuditConfig.light(), cache=CACHE) is screen
+    light = proxy_screen(subject, NO_MODELS, cache=CACHE)
     assert light["all_inputs_power"].isna().all()
     pd.testing.assert_series_equal(light["cramers_v"], screen["cramers_v"])
 
 
+def test_the_same_subject_under_two_profiles_gets_two_screens(screened):
+    """Regression: the screen was memoised on the subject under a key that ignored the profile,
+    so a second audit of the same subject under another profile reused the first screen (and the
+    app shares one subject across sessions)."""
+    subject, screen = screened
+    lenient = dataclasses.replace(AuditConfig.light(), name="lenient", thresholds={
+        **AuditConfig.light().thresholds,
+        "fairness.proxy_association": dataclasses.replace(
+            AuditConfig.light().threshold("fairness.proxy_association"), attention=0.95)})
+    other = proxy_screen(subject, lenient, cache=CACHE)
+    assert other is not screen
+    row = other.set_index(["feature", "field"])
+    assert screen.set_index(["feature", "field"]).loc[("district", "g"), "severity"] == "attention"
+    assert row.loc[("district", "g"), "severity"] == "pass"
+
+
 def test_screen_is_reproducible_from_the_seed():
-    a = proxy_screen(_subject(seed=3, n=1000), AuditConfig.light(), models=False)
-    b = proxy_screen(_subject(seed=3, n=1000), AuditConfig.light(), models=False)
+    a = proxy_screen(_subject(seed=3, n=1000), NO_MODELS)
+    b = proxy_screen(_subject(seed=3, n=1000), NO_MODELS)
     pd.testing.assert_frame_equal(a, b)

@@ -20,10 +20,41 @@ def f(sev):
     (["pass", "attention", "fail"], "reject"),
     (["pass", "attention", "not_assessed"], "approve_with_conditions"),
     (["pass", "not_assessed"], "approve"),
+    (["pass", "inconclusive", "inconclusive"], "approve"),  # noise alone never moves it
+    (["pass", "attention", "inconclusive"], "approve_with_conditions"),
     ([], "approve"),
 ])
 def test_recommended_decision(sevs, decision):
     assert recommended_decision([f(s) for s in sevs]) == decision
+
+
+@pytest.mark.parametrize("sevs, decision", [
+    (["pass"], "incomplete"),
+    (["pass", "attention"], "incomplete"),  # no approval, not even with conditions
+    (["fail"], "reject"),                   # a shown harm still rejects
+])
+def test_an_incomplete_audit_recommends_no_approval(sevs, decision):
+    reasons = ["the membership probe could not run"]
+    assert recommended_decision([f(s) for s in sevs], reasons) == decision
+
+
+def test_a_headline_check_not_assessed_makes_the_audit_incomplete():
+    from audits.core.results import ProbeResult
+    from reports.report import incomplete_reasons
+
+    probes = {"membership": ProbeResult("membership", "privacy"),
+              "fairness": ProbeResult("fairness", "fairness")}
+    mia = Finding(id="privacy.membership_inference.strongest", severity="not_assessed",
+                  title="t", statement="s")
+    fair = Finding(id="fairness.disparate_impact.gender", severity="inconclusive", title="t",
+                   statement="s")
+    reasons = incomplete_reasons([mia, fair], probes)
+    assert len(reasons) == 1 and "membership" in reasons[0]
+    fair_na = Finding(id="fairness.disparate_impact.gender", severity="not_assessed", title="t",
+                      statement="s")
+    assert len(incomplete_reasons([mia, fair_na], probes)) == 2
+    not_run = {"membership": ProbeResult("membership", "privacy", status="not_assessed")}
+    assert incomplete_reasons([], not_run) == ["the membership probe could not run"]
 
 
 def test_report_round_trips_exactly(sample_report):
@@ -50,7 +81,8 @@ def test_report_holds_what_the_issue_lists(sample_report):
     assert subject["rows"]["members"] > 0 and subject["target"] == "converted"
     assert subject["seed"] == 0 and "sensitive_fields" in subject
     assert d["config"]["thresholds"]["performance.generalisation_gap"]["source"]
-    assert set(d["summary"]["counts"]) == {"pass", "attention", "fail", "not_assessed"}
+    assert set(d["summary"]["counts"]) == {"pass", "attention", "fail", "inconclusive",
+                                           "not_assessed"}
     assert d["summary"]["recommended_decision"] in {"approve", "approve_with_conditions", "reject"}
     assert "performance" in d["probes"]
 
@@ -83,7 +115,7 @@ def test_probe_that_raises_is_not_assessed_and_reaches_the_gate(sample_subject, 
     from audits.core.config import AuditConfig
     from reports import build
 
-    def broken(subject, config, *, progress=None):
+    def broken(subject, config, *, progress=None, cache=None):
         raise RuntimeError("boom")
     monkeypatch.setitem(build.PROBES, "performance", (broken, "performance"))
     report = build.run_audit(sample_subject("lead_scoring"), AuditConfig.light(),

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audits.core.cache import RunCache
 from audits.core.pii import (
     COLUMNS,
     detect_personal_columns,
@@ -164,9 +165,10 @@ def test_declared_personal_columns_of_the_samples_are_detected(sample_subject, n
     assert set(found.index) == set(load_manifest(name)["personal_columns"])
 
 
-def test_memoised_per_subject(sample_subject):
+def test_shared_through_the_run_cache(sample_subject):
     subject = sample_subject("purchase_propensity")
-    first = personal_columns(subject)
-    first.loc[:, "kind"] = "changed"  # a caller's copy: the memo is not affected
-    assert "changed" not in set(personal_columns(subject)["kind"])
-    assert "personal_columns" in subject._memo
+    cache = RunCache()
+    first = personal_columns(subject, cache=cache)
+    first.loc[:, "kind"] = "changed"  # a caller's copy: the shared value is not affected
+    assert "changed" not in set(personal_columns(subject, cache=cache)["kind"])
+    assert ("personal_columns",) in cache
