@@ -193,7 +193,7 @@ FILES_IDENTICAL = M(
 ROWS_SHARED = M(
     "{share} of the holdout rows ({n} of {total}) in {nonmembers} are also training rows in "
     "{members} (matched by {how}); above {limit} the holdout no longer measures customers the "
-    "model never saw. Remove those rows from the holdout, or check {f[holdout]}.")
+    "model never saw. Remove those rows from the holdout, or check {field}.")
 
 # -- columns and their roles -------------------------------------------------------------------
 TARGET_NOT_IN_FILE = M("The target column {column!r} is not in {file}. Columns in the file: "
@@ -307,7 +307,7 @@ UPLOAD_NOT_SKOPS = M("The model file {name} is not a readable skops file ({error
 ROWS_TOO_FEW = M(
     "The data has {members} training rows and {nonmembers} holdout rows; every probe asked for "
     "needs at least {need} rows in the parts it reads, so none could judge anything. Give more "
-    "rows ({f[train]}, {f[holdout]}).")
+    "rows in {f[train]} and {f[holdout]}.")
 NEED_ROWS = M("The {probe} probe needs at least {need} {part}; {file} has {n}, too few for any "
               "judgement, so its checks were not assessed.")
 NEED_SENSITIVE = M("The {probe} probe needs at least one sensitive field, and none was given, so "

@@ -162,12 +162,13 @@ def check_parts(members: pd.DataFrame, nonmembers: pd.DataFrame, *, names: dict,
         a = pd.util.hash_pandas_object(members[columns].astype(str), index=False)
         b = pd.util.hash_pandas_object(nonmembers[columns].astype(str), index=False)
         shared = b.isin(set(a.to_numpy()))
-        how = "whole rows (every column equal)"
+        how = "whole rows, every column equal"
     n = int(np.asarray(shared).sum())
     if n > MAX_SHARED * len(nonmembers):
         raise InputError(msg.ROWS_SHARED, share=pct(n / len(nonmembers)), n=n,
                          total=len(nonmembers), nonmembers=names["nonmembers"],
-                         members=names["members"], how=how, limit=pct(MAX_SHARED))
+                         members=names["members"], how=how, limit=pct(MAX_SHARED),
+                         field="split_column" if hashes is None else "holdout")
 
 
 # -- values ------------------------------------------------------------------------------------
