@@ -139,11 +139,7 @@ def load_table(path: str | Path, *, what: str = "data file", field: str = "train
                          error=f"{type(e).__name__}: {_first_line(e)}") from e
     if frame.shape[0] == 0:
         raise InputError(msg.TABLE_NO_ROWS, what=what, path=path, field=field)
-    names = [str(c) for c in frame.columns]
-    twice = sorted({c for c in names if names.count(c) > 1})
-    if twice:
-        raise InputError(msg.TABLE_DUPLICATE_COLUMNS, what=what, path=path, columns=twice)
-    frame.columns = names
+    frame.columns = [str(c) for c in frame.columns]  # Parquet may name columns by number
     return frame
 
 
@@ -152,7 +148,8 @@ def _first_line(e: Exception) -> str:
     return text[0][:200] if text else ""
 
 
-def _split(frame: pd.DataFrame, column: str, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _split(frame: pd.DataFrame, column: str, path: Path,
+           personal: Sequence[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     if column not in frame.columns:
         raise InputError(msg.SPLIT_COLUMN_MISSING, column=column, file=path.name,
                          columns=list(frame.columns))
@@ -162,7 +159,8 @@ def _split(frame: pd.DataFrame, column: str, path: Path) -> tuple[pd.DataFrame, 
                        "out", "valid", "validation"}
     bad = sorted(set(values) - member_words - nonmember_words)
     if bad:
-        raise InputError(msg.SPLIT_VALUES_UNKNOWN, column=column, file=path.name, values=bad[:5])
+        shown = f"({len(bad)} not shown: a personal column)" if column in personal else bad[:5]
+        raise InputError(msg.SPLIT_VALUES_UNKNOWN, column=column, file=path.name, values=shown)
     is_member = values.isin(member_words).to_numpy()
     members = frame.loc[is_member].drop(columns=[column]).reset_index(drop=True)
     nonmembers = frame.loc[~is_member].drop(columns=[column]).reset_index(drop=True)
@@ -224,7 +222,7 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         if split_column is None:
             raise InputError(msg.HOLDOUT_MISSING)
         both = load_table(train_path, what="data file", field="train")
-        members, nonmembers = _split(both, split_column, train_path)
+        members, nonmembers = _split(both, split_column, train_path, personal)
         names = {"members": train_path.name, "nonmembers": train_path.name}
         files["data"] = {"path": train_path.name, "sha256": file_sha256(train_path)}
         hashes = None

@@ -128,8 +128,6 @@ TABLE_EMPTY = M("The {what} {path} is empty. Check {field}.")
 TABLE_UNREADABLE = M("The {what} {path} could not be read as {kind} ({error}). Check that it is "
                      "a valid {kind} file, and check {field}.")
 TABLE_NO_ROWS = M("The {what} {path} has no rows; an audit needs data. Check {field}.")
-TABLE_DUPLICATE_COLUMNS = M("The {what} {path} has the column name(s) {columns} more than once. "
-                            "Give each column its own name.")
 
 # -- the model ---------------------------------------------------------------------------------
 MODEL_NOT_SKOPS = M("The model file {path} is not a readable skops file ({error}). Save the "

@@ -330,6 +330,10 @@ case("split-values-unknown")(lambda ws: (
     {"--train": _both(ws, ["train"] * 600 + ["later"] * 400), "--holdout": None,
      "--split-column": "split"}, msg.SPLIT_VALUES_UNKNOWN,
     {"column": "split", "file": "both.csv", "values": ["later"]}))
+case("split-values-of-a-personal-column")(lambda ws: (
+    {"--train": _both(ws, [f"C9-{i:05d}" for i in range(1000)]), "--holdout": None,
+     "--split-column": "split", "--personal": "split"}, msg.SPLIT_VALUES_UNKNOWN,
+    {"column": "split", "file": "both.csv", "values": "(1000 not shown: a personal column)"}))
 case("split-no-holdout-rows")(lambda ws: (
     {"--train": _both(ws, ["train"] * 1000), "--holdout": None, "--split-column": "split"},
     msg.SPLIT_PART_EMPTY, {"column": "split", "file": "both.csv",
