@@ -124,7 +124,7 @@ class AuditConfig:
     n_bootstrap: int = _param(1000, "bootstrap replicates behind every confidence interval",
                               low=50, high=100_000)
     confidence: float = _param(0.95, "confidence level of the intervals", low=0.5, high=1.0)
-    min_group_size: int = _param(30, "groups smaller than this are not assessed", low=1,
+    min_group_size: int = _param(30, "groups smaller than this are not assessed", low=2,
                                  high=1_000_000)
     suppress_below: int = _param(10, "counts under this are never printed (small cells "
                                  "identify people)", low=0, high=1_000_000)
@@ -231,35 +231,35 @@ class AuditConfig:
         return hashlib.sha256(blob).hexdigest()
 
 
-_PARAMS = {f.name for f in dataclasses.fields(AuditConfig)} - {"thresholds", "name"}
-
-
 def load_config(path: str | Path | None = None, *, base: AuditConfig | None = None) -> AuditConfig:
-    """Read a TOML profile on top of ``base`` (the default profile when not given)."""
+    """Read a TOML profile on top of ``base`` (the default profile when not given).
+
+    The file is checked against a schema derived from ``AuditConfig`` and ``Threshold``
+    (:mod:`audits.core.profile_schema`: types, ranges, unknown keys, bound order) before anything
+    is built; every problem raises :class:`InputError` naming the file, the key and the fix.
+    """
+    from audits.core import messages as msg
+    from audits.core.profile_schema import validate_profile
+
     base = base or AuditConfig()
     if path is None:
         return base
     path = Path(path)
+    if not path.exists():
+        raise InputError(msg.FILE_MISSING, what="threshold profile", path=path, field="config")
     if not path.is_file():
-        raise InputError(f"The threshold profile {path} does not exist. Check --config.")
+        raise InputError(msg.FILE_IS_FOLDER, what="threshold profile", path=path, field="config")
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"The threshold profile {path} is not valid TOML: {e}. "
-                         "Fix the file or leave out --config for the default profile.") from e
-    params = doc.get("params", {})
-    unknown = set(params) - _PARAMS
-    if unknown:
-        raise InputError(f"The threshold profile {path} sets unknown parameters {sorted(unknown)}; "
-                         f"valid parameters: {sorted(_PARAMS)}.")
+        raise InputError(msg.PROFILE_NOT_TOML, path=path, error=e) from e
+    validate_profile(doc, path, thresholds=base.thresholds)
     thresholds = dict(base.thresholds)
     for name, over in doc.get("thresholds", {}).items():
-        if name not in thresholds:
-            raise InputError(f"The threshold profile {path} names unknown threshold {name!r}; "
-                             f"valid thresholds: {sorted(thresholds)}.")
         fields_ = thresholds[name].to_dict() | over
         if fields_.get("band") is not None:
             fields_["band"] = list(fields_["band"])
         thresholds[name] = Threshold.from_dict(fields_)
+    params = doc.get("params", {})
     return dataclasses.replace(base, name=doc.get("name", path.stem), thresholds=thresholds,
                                **params)

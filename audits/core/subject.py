@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 
 __all__ = ["AuditSubject", "PARTS", "pseudonymise"]
@@ -81,14 +82,17 @@ class AuditSubject:
                      "quasi_identifiers"):
             object.__setattr__(self, attr, tuple(getattr(self, attr)))
         classes = list(getattr(self.model, "classes_", []))
+        plain = [_plain(c) for c in classes]
         if self.positive_label not in classes:
-            raise InputError(f"The positive label {self.positive_label!r} is not one of the model's "
-                             f"classes {classes}. Check --positive-label.")
+            raise InputError(msg.LABEL_NOT_A_CLASS, what="positive label",
+                             value=_plain(self.positive_label), classes=plain,
+                             field="positive_label")
         if self.favourable_label is None:
             object.__setattr__(self, "favourable_label", self.positive_label)
         elif self.favourable_label not in classes:
-            raise InputError(f"The favourable label {self.favourable_label!r} is not one of the "
-                             f"model's classes {classes}. Check --favourable.")
+            raise InputError(msg.LABEL_NOT_A_CLASS, what="favourable label",
+                             value=_plain(self.favourable_label), classes=plain,
+                             field="favourable")
 
     # -- data access -------------------------------------------------------------------------
     def frame(self, part: str) -> pd.DataFrame:

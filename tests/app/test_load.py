@@ -281,3 +281,29 @@ def test_an_empty_inventory_is_not_stored():
     at = load_page()
     button(at, "Use this model").click().run()
     assert state.INVENTORY not in at.session_state
+
+
+def test_the_engines_message_is_shown_with_the_form_labels_and_the_entries_stay():
+    """The members file given as the holdout too: the same message as the command line's, its
+    fields named by this page's labels; the trust ticked and the choices made stay."""
+    from audits.core import messages as msg
+
+    members = sample_file("churn", "members.csv")
+    at = upload(load_page(), ("model.skops", sample_file("churn", "model.skops")), members,
+                members)
+    at.checkbox[0].check().run()
+    sensitive = next(m for m in at.multiselect if m.key.endswith("_sensitive"))
+    sensitive.unselect("age").run()
+    button(at, "Use this model").click().run()
+    assert not at.exception
+    (error,) = at.error
+    digest = hashlib.sha256(members).hexdigest()
+    assert error.value == msg.FILES_IDENTICAL.render(
+        state.FIELD_LABELS, members="members.csv", nonmembers="nonmembers.csv",
+        sha256=digest[:16] + "...")
+    assert "Non-members upload, on the Load page" in error.value
+    assert state.SOURCE not in at.session_state or \
+        at.session_state[state.SOURCE].get("kind") != "files"
+    assert at.checkbox[0].value is True
+    assert next(m for m in at.multiselect if m.key.endswith("_sensitive")).value == \
+        ["gender", "ethnicity"]
