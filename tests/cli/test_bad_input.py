@@ -16,12 +16,12 @@ are at the end, with the same no-traceback rule. The examples of issue 12's "Why
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
 import subprocess
 import sys
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
