@@ -18,6 +18,7 @@ import pandas as pd
 
 from audits.core.errors import InputError
 from audits.core.paths import installation_secret
+from audits.core.rights import attach_rights
 from audits.core.subject import AuditSubject
 
 __all__ = ["load_model", "load_table", "load_subject", "file_sha256", "PICKLE_SUFFIXES"]
@@ -193,11 +194,13 @@ def load_subject(model_path: str | Path, train_path: str | Path,
                  trust_pickle: bool = False, decision_threshold: float | None = None,
                  favourable: Any = None, favourable_action: str = "",
                  id_column: str | None = None, seed: int = 0,
-                 name: str | None = None) -> AuditSubject:
+                 name: str | None = None, rights=None) -> AuditSubject:
     """Load the model and its members/non-members, validate them, and build the subject.
 
     ``train_path`` holds the rows the model was trained on (members) and ``holdout_path`` rows it
     never saw (non-members); or ``train_path`` holds both, told apart by ``split_column``.
+    ``rights`` (``audits.core.rights.RightsDeclaration``) is validated against the rows and
+    carried by the subject.
     """
     model_path, train_path = Path(model_path), Path(train_path)
     model = load_model(model_path, trusted=trusted, trust_pickle=trust_pickle)
@@ -242,7 +245,7 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     _check_types(model, members, nonmembers, features, names, model_path)
     if id_column is None:
         id_column = next((c for c in personal if c.lower().endswith("id")), None)
-    return AuditSubject(
+    subject = AuditSubject(
         model=model, members=members, nonmembers=nonmembers, target=target,
         positive_label=positive, feature_columns=tuple(features),
         sensitive_fields=tuple(sensitive), personal_columns=tuple(personal),
@@ -250,6 +253,7 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         favourable_label=favourable_label, favourable_action=favourable_action,
         id_column=id_column, seed=int(seed), files=files, secret=installation_secret(),
         name=name or model_path.stem)
+    return attach_rights(subject, rights) if rights is not None else subject
 
 
 def _check_same_columns(members: pd.DataFrame, nonmembers: pd.DataFrame, names: dict) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from audits.core.errors import InputError
+from audits.core.rights import RightsDeclaration
 
 __all__ = ["AuditSubject", "PARTS", "pseudonymise"]
 
@@ -55,6 +56,8 @@ class AuditSubject:
     files : role -> {"path": name, "sha256": digest} of the files the subject was loaded from.
     secret : the installation's pseudonymisation key (never written into a report).
     name : a short name for the report (e.g. the sample's name or the model file's stem).
+    rights : the declared consent, collection-date, source and opt-out columns and erasure
+        requests (``audits.core.rights``), or None when none were declared.
     """
 
     model: Any
@@ -74,6 +77,7 @@ class AuditSubject:
     files: dict = field(default_factory=dict)
     secret: bytes = field(default=b"", repr=False)
     name: str = "model"
+    rights: RightsDeclaration | None = None
     _memo: dict = field(default_factory=dict, repr=False, init=False)
 
     def memo(self, key: str, compute):
@@ -176,6 +180,7 @@ class AuditSubject:
             "quasi_identifiers": list(self.quasi_identifiers),
             "id_column": self.id_column,
             "seed": self.seed,
+            **({"rights": self.rights.summary()} if self.rights is not None else {}),
         }
 
 
