@@ -29,6 +29,7 @@ from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.loading import file_sha256, load_subject
 from audits.core.paths import home_dir
+from audits.core.rights import declaration_from_spec
 from audits.core.subject import AuditSubject
 from reports.build import TOOL_VERSION, run_audit
 from reports.report import SCHEMA_VERSION, AuditReport
@@ -87,6 +88,9 @@ def load_sample(name: str, **overrides: Any) -> AuditSubject:
                   favourable=m["favourable_label"], favourable_action=m["favourable_action"],
                   id_column=m["id_column"], name=name)
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
+    if "rights" not in overrides:  # the sample's declared rights columns and erasure requests
+        kwargs["rights"] = declaration_from_spec(m.get("rights"), base_dir=files["train"].parent,
+                                                 id_column=kwargs.get("id_column"))
     return load_subject(files["model"], files["train"], files["holdout"], **kwargs)
 
 
