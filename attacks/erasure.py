@@ -51,6 +51,9 @@ __all__ = ["run_erasure", "erased_member_rows", "auc_with_interval", "FLAG_FPR"]
 AREA = "privacy"
 FID = "privacy.erasure_exposure.all"
 FLAG_FPR = 0.01
+#: Who the erased customers are compared with: customers the model never saw (after a correct
+#: erasure, the erased look like them, as they would to a model retrained without them).
+BASELINE = "nonmembers"
 _METHOD = ("AUC of the strongest membership attack on these two groups, stratified bootstrap "
            "percentile interval")
 _REFERENCE = ("Hayes et al. 2024; Graves et al. 2021; Chen et al. 2021; Triantafillou et al. "
@@ -128,7 +131,7 @@ def run_erasure(subject: AuditSubject, config: AuditConfig, *, progress=None) ->
     if progress:
         progress("comparing the erased customers with the others", 0.8)
     boot = dict(n_boot=config.n_bootstrap, confidence=config.confidence)
-    auc_en, ci_en = auc_with_interval(groups["erased"], groups["nonmembers"], **boot,
+    auc_en, ci_en = auc_with_interval(groups["erased"], groups[BASELINE], **boot,
                                       random_state=derive_seed(subject.seed, "erasure", "vs_out"))
     auc_em, ci_em = auc_with_interval(groups["erased"], groups["members"], **boot,
                                       random_state=derive_seed(subject.seed, "erasure", "vs_in"))

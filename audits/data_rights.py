@@ -91,6 +91,26 @@ def _slug(text: str) -> str:
     return "_".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
 
 
+# -- the rules (small functions, so that a test can break each one on purpose) -----------------
+_SCORED = "nonmembers"  # the rows the model scores: the holdout customers
+_ERASURE_PARTS = ("members", "nonmembers")  # an erased customer may be in neither
+
+
+def _covered(given: dict, cols: list, part: str) -> np.ndarray:
+    """A row is covered for a purpose when any consent column covering it says yes."""
+    return np.any([given[c.column][part] for c in cols], axis=0)
+
+
+def _binding(retention: dict) -> int:
+    """The retention that binds a row: the shortest stated for any of the model's inputs."""
+    return min(retention.values())
+
+
+def _shadow(src: np.ndarray) -> np.ndarray:
+    """Rows whose only relationship with the business is third-party or broker data."""
+    return np.isin(src, THIRD_PARTY_SOURCES)
+
+
 # -- the checks --------------------------------------------------------------------------------
 def _consent(subject, rights, config, frames):
     findings, metrics, rows = [], [], []
@@ -116,7 +136,7 @@ def _consent(subject, rights, config, frames):
                        "for it is not consent.", threshold=config.threshold(
                            "data.consent_missing"), area=_AREA))
             continue
-        covered = {p: np.any([given[c.column][p] for c in cols], axis=0) for p in frames}
+        covered = {p: _covered(given, cols, p) for p in frames}
         k = int((~covered["members"]).sum())
         k_hold = int((~covered["nonmembers"]).sum())
         names = " or ".join(f"'{c.column}'" for c in cols)
@@ -169,7 +189,7 @@ def _retention(subject, rights, config, frames):
     rows = [(f, d, _cell(int((age["members"] > d).sum()), config),
              _cell(int((age["nonmembers"] > d).sum()), config))
             for f, d in sorted(retention.items(), key=lambda kv: (kv[1], kv[0]))]
-    shortest = min(retention.values())
+    shortest = _binding(retention)
     binding = sorted(f for f, d in retention.items() if d == shortest)
     n = len(frames["members"])
     k = int((age["members"] > shortest).sum())
@@ -198,7 +218,7 @@ def _third_party(origin: str | None) -> bool:
     return bool(origin) and ("third" in origin or "broker" in origin)
 
 
-def _shadow(subject, rights, config, frames):
+def _shadow_profiles(subject, rights, config, frames):
     col = rights.data_source
     src = {p: sources(f[col], col, p) for p, f in frames.items()}
     inputs = sorted(f for f, o in rights.origins
@@ -207,7 +227,7 @@ def _shadow(subject, rights, config, frames):
              _cell(int((src["nonmembers"] == s).sum()), config))
             for s in ("first party", "third party", "broker")]
     n = len(frames["members"])
-    k = int(np.isin(src["members"], THIRD_PARTY_SOURCES).sum())
+    k = int(_shadow(src["members"]).sum())
     via = ("" if not inputs else f" The model's input {inputs[0]} comes from third-party or "
            "broker data (inventory)." if len(inputs) == 1 else f" The model's inputs "
            f"{', '.join(inputs)} come from third-party or broker data (inventory).")
@@ -238,7 +258,7 @@ def _opt_out(subject, rights, config, frames):
     out = {p: flags(f[col], col, p) for p, f in frames.items()}
     findings, metrics = [], []
     n_hold, n_train = len(frames["nonmembers"]), len(frames["members"])
-    k = int(out["nonmembers"].sum())
+    k = int(out[_SCORED].sum())
     f, m = _check(
         "data.opt_out.scored", "data.opt_out_scored", k, n_hold, config,
         title="Customers who opted out of automated decisions are scored",
@@ -280,7 +300,8 @@ def _erased(subject, rights, config, frames):
     wanted = dict(zip(erasure.ids, erasure.requested_at))
     n = len(wanted)
     col = subject.id_column
-    found = {p: f[col].astype(str).str.strip().isin(wanted).to_numpy() for p, f in frames.items()}
+    found = {p: (f[col].astype(str).str.strip().isin(wanted).to_numpy() if p in _ERASURE_PARTS
+                 else np.zeros(len(f), bool)) for p, f in frames.items()}
     k_train, k_hold = int(found["members"].sum()), int(found["nonmembers"].sum())
     k = len(set(frames["members"][col].astype(str).str.strip()[found["members"]])
             | set(frames["nonmembers"][col].astype(str).str.strip()[found["nonmembers"]]))
@@ -327,7 +348,7 @@ def run_data_rights(subject: AuditSubject, config: AuditConfig, *,
     frames = {"members": subject.members, "nonmembers": subject.nonmembers}
     findings, metrics, tables = [], [], []
     steps = [(rights.consent and rights.purposes, _consent), (rights.collected_at, _retention),
-             (rights.data_source, _shadow), (rights.opt_out, _opt_out),
+             (rights.data_source, _shadow_profiles), (rights.opt_out, _opt_out),
              (rights.erasure is not None, _erased)]
     for i, (declared, step) in enumerate(steps):
         if progress:
