@@ -187,8 +187,8 @@ def run_erasure(subject: AuditSubject, config: AuditConfig, *, progress=None) ->
         rows.append((label, None if x.size < small else int(x.size), auc,
                      None if ci is None else ci[0], None if ci is None else ci[1], share))
     table = Table("erasure_exposure", ("group", "customers", "AUC against holdout",
-                                       "interval low", "interval high",
-                                       f"share flagged at {FLAG_FPR:.0%} false alarms"),
+                                       "AUC against holdout_low", "AUC against holdout_high",
+                                       f"flagged at {FLAG_FPR:.0%} false alarms"),
                   tuple(rows), title="Exposure of the erased customers through the model",
                   note=f"Strongest attack: {attack}. Counts under {small} are suppressed (empty).")
     return ProbeResult(
