@@ -98,8 +98,12 @@ _RIGHTS_OPTIONS = ("consent", "purpose", "collected_at", "data_source", "opt_out
 def _with_rights(subject, args, context, inventory):
     """The subject with the declared rights (options, the context's purposes, the inventory's
     retention and origins); a sample keeps its own declaration when no option is given."""
-    from audits.core.rights import attach_rights, declaration_from_spec, parse_consent, \
-        parse_purposes
+    from audits.core.rights import (
+        attach_rights,
+        declaration_from_spec,
+        parse_consent,
+        parse_purposes,
+    )
 
     if not any(getattr(args, k, None) for k in _RIGHTS_OPTIONS):
         return subject

@@ -8,7 +8,10 @@ A source is a small JSON-safe dict, the app's record of what the user chose on t
 - ``{"kind": "files", "model": PATH, "train": PATH, "holdout": PATH | None, "split_column": ...,
   "target": ..., "positive_label": ..., "sensitive": [...], "personal": [...],
   "quasi_identifiers": [...], "trusted": [...], "trust_pickle": bool, "name": ...}``, uploaded
-  files saved under the tool's folder (``audits.core.loading.home_dir() / "uploads"``).
+  files saved under the tool's folder (``audits.core.loading.home_dir() / "uploads"``), with an
+  optional ``"rights"``: the data-rights declaration's plain form
+  (``audits.core.rights.declaration_from_spec``; an uploaded erasure file is saved by hash, so
+  its path, part of the cache key, names its content).
 
 The cache key is the SHA-256 of the files' SHA-256 hashes, every option of the source, the audit
 profile's hash (every parameter and threshold) and the tool's and report schema's versions (the
@@ -193,7 +196,8 @@ def subject_from_source(source: dict) -> AuditSubject:
         quasi_identifiers=source.get("quasi_identifiers") or (),
         split_column=source.get("split_column"), trusted=source.get("trusted") or (),
         trust_pickle=bool(source.get("trust_pickle")), id_column=source.get("id_column"),
-        name=source.get("name"))
+        name=source.get("name"),
+        rights=declaration_from_spec(source.get("rights"), id_column=source.get("id_column")))
 
 
 def audit_source(source: dict, config: AuditConfig, *,

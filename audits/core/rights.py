@@ -276,6 +276,10 @@ def sources(series: pd.Series, column: str, where: str = "the data") -> np.ndarr
 def dates(series: pd.Series, column: str, where: str = "the data") -> np.ndarray:
     """The collection-date column as ``datetime64[D]``; InputError on a value that is not a
     date (empty values too: every row needs its collection date)."""
+    if pd.api.types.is_numeric_dtype(series):
+        raise InputError(f"The collection-date column '{column}' in {where} holds numbers, not "
+                         "dates. Give the column with the date each row was collected "
+                         "(YYYY-MM-DD). Check --collected-at.")
     parsed = pd.to_datetime(series, errors="coerce", format="mixed")
     bad = series[parsed.isna()]
     if len(bad):

@@ -38,3 +38,29 @@ def test_nothing_declared_is_said_so(sample_subject):
     report = run_audit(bare, AuditConfig.light(), probes=["data_rights"])
     at = pages.open_page(report, "lead_scoring", "privacy", "Privacy")
     assert any("customers' rights were not checked" in i.value for i in at.info)
+
+
+def test_load_page_suggests_rights_columns_and_puts_them_in_the_source(tmp_path, monkeypatch):
+    from tests.app.test_load import button, captions, load_page, sample_file, upload
+
+    monkeypatch.setenv("REVIEW_BOARD_HOME", str(tmp_path / "home"))
+    at = upload(load_page(), ("model.skops", sample_file("churn", "model.skops")),
+                sample_file("churn", "members.csv"), sample_file("churn", "nonmembers.csv"))
+    text = captions(at)
+    for column in ("consent_retention", "collected_at", "data_source", "opt_out_automated"):
+        assert f"**{column}**" in text, column                # suggested, with a reason
+    assert "the name speaks of consent, and its values are yes/no flags" in text
+    assert at.selectbox(key="load_rights_collected_at").value == "collected_at"
+    assert at.selectbox(key="load_rights_data_source").value == "data_source"
+    at.multiselect(key="load_rights_consent").set_value(["consent_retention"]).run()
+    at.text_input(key="load_rights_covers_consent_retention").input("retention offers").run()
+    at.text_input(key="load_rights_purposes").input("retention offers").run()
+    at.radio(key="load_rights_opt_out_scope").set_value("automated decisions and training")
+    at.checkbox[0].check().run()                              # trust the model's types
+    button(at, "Use this model").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    rights = at.session_state["source"]["rights"]
+    assert rights["consent"] == {"consent_retention": ["retention offers"]}
+    assert rights["purposes"] == ["retention offers"]
+    assert rights["opt_out"] == {"column": "opt_out_automated", "covers_training": True}
+    assert (rights["collected_at"], rights["data_source"]) == ("collected_at", "data_source")
