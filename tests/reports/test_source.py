@@ -152,7 +152,8 @@ def test_model_inputs(files, tmp_path):
     untrusted = ac.files_source(folder / "model.skops", folder / "members.csv",
                                 folder / "nonmembers.csv", target="churned")
     columns = ac.model_inputs(untrusted)  # the model refuses to load: the data's columns
-    assert "churned" not in columns and "customer_id" in columns and len(columns) == 14
+    # the data's columns but the target: 14, and the 5 data-rights columns
+    assert "churned" not in columns and "customer_id" in columns and len(columns) == 19
     trusted = untrusted | {"trusted": ["sklearn.ensemble._hist_gradient_boosting.predictor."
                                        "TreePredictor"]}
     assert ac.model_inputs(trusted) == churn_inputs
