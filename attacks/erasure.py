@@ -105,13 +105,14 @@ def run_erasure(subject: AuditSubject, config: AuditConfig, *, progress=None) ->
     erased = erased_member_rows(subject)
     n_req, k = len(set(rights.erasure.ids)), int(erased.sum())
     small = config.suppress_below
+    requests = f"fewer than {small}" if n_req < small else f"{n_req:,}"
     if k == 0:
         return ProbeResult(probe="erasure", area=AREA, findings=(Finding(
             FID, Severity.PASS, "The model was not trained on any erased customer",
-            f"None of the {n_req:,} customers who asked to be erased is in the training rows, "
+            f"None of the {requests} customers who asked to be erased is in the training rows, "
             "so the model was not trained on them and holds nothing of theirs to unlearn.",
             action="None needed.", threshold=t, area=AREA),),
-            params={"requests": n_req, "erased_members": 0})
+            params={"requests": None if n_req < small else n_req, "erased_members": 0})
     if progress:
         progress("scoring the records with the strongest membership attack", 0.1)
     shared = shared_scores(subject, config, progress=progress)
@@ -151,7 +152,7 @@ def run_erasure(subject: AuditSubject, config: AuditConfig, *, progress=None) ->
     beyond += f" (AUC {fmt(auc_em)} {fmt_ci(ci_em)} against them)"
     if severity is Severity.FAIL:
         title = "The model still exposes erased customers: retrain without them"
-        statement = (f"The model was trained on {count} of the {n_req:,} customers who asked to "
+        statement = (f"The model was trained on {count} of the {requests} customers who asked to "
                      f"be erased, and still exposes them: {measured}; they are {beyond}. "
                      "Deleting their rows does not reach the model: it must be retrained "
                      "without them for the erasure (GDPR Art. 17) to take effect.")
@@ -159,7 +160,7 @@ def run_erasure(subject: AuditSubject, config: AuditConfig, *, progress=None) ->
                   "unlearning method) and re-run this audit before release.")
     elif severity is Severity.ATTENTION:
         title = "Erased customers may still be exposed through the model"
-        statement = (f"The model was trained on {count} of the {n_req:,} customers who asked to "
+        statement = (f"The model was trained on {count} of the {requests} customers who asked to "
                      f"be erased: {measured}; they are {beyond}. An exposure cannot be ruled "
                      "out, so retraining without them is the safe way for the erasure (GDPR "
                      "Art. 17) to reach the model.")
@@ -167,14 +168,14 @@ def run_erasure(subject: AuditSubject, config: AuditConfig, *, progress=None) ->
                  "are not exposed."
     else:
         title = "Erased customers are not exposed through the model"
-        statement = (f"The model was trained on {count} of the {n_req:,} customers who asked to "
+        statement = (f"The model was trained on {count} of the {requests} customers who asked to "
                      f"be erased, but does not measurably expose them: {measured}; they are "
                      f"{beyond}. Their rows must still be deleted from the data; retraining is "
                      "not needed for the erasure (GDPR Art. 17) to reach the model.")
         action = "Delete their rows from the data; no retraining is needed for the erasure."
     metric = Metric("exposure_auc", auc_en, ci_en, method=_METHOD,
                     label="AUC: erased customers still trained on vs customers never seen",
-                    reference=_REFERENCE, n=n_e)
+                    reference=_REFERENCE, n=None if n_e < small else n_e)
     rows = []
     for name, label, auc, ci in (("erased", "erased customers still in the training rows",
                                   auc_en, ci_en),
@@ -194,8 +195,10 @@ def run_erasure(subject: AuditSubject, config: AuditConfig, *, progress=None) ->
     return ProbeResult(
         probe="erasure", area=AREA, metrics=(metric, Metric(
             "exposure_auc_vs_members", auc_em, ci_em, method=_METHOD, reference=_REFERENCE,
-            label="AUC: erased customers vs the other training customers", n=n_e)),
+            label="AUC: erased customers vs the other training customers",
+            n=None if n_e < small else n_e)),
         tables=(table,), findings=(Finding(FID, severity, title, statement, action, metric, t,
                                            AREA),),
-        params={"requests": n_req, "strongest_attack": shared.strongest,
+        params={"requests": None if n_req < small else n_req,
+                "strongest_attack": shared.strongest,
                 "retrain_needed": severity is not Severity.PASS})

@@ -62,11 +62,15 @@ def _cell(k: int, config: AuditConfig) -> int | None:
     return None if 0 < k < config.suppress_below else int(k)
 
 
-def _share_words(k: int, n: int, config: AuditConfig) -> str:
+def _share(k: int, n: int, config: AuditConfig) -> str:
+    """" (2.4%, interval 2.1% to 2.6%)", " (under 0.1%)" for a small count, or nothing when the
+    total itself is too small to print."""
+    if n < config.suppress_below:
+        return ""
     if 0 < k < config.suppress_below:
-        return f"under {pct(config.suppress_below / n)}"
+        return f" (under {pct(config.suppress_below / n)})"
     lo, hi = clopper_pearson(k, n, config.confidence)
-    return f"{pct(k / n)}, interval {pct(lo)} to {pct(hi)}"
+    return f" ({pct(k / n)}, interval {pct(lo)} to {pct(hi)})"
 
 
 def _check(fid: str, threshold: str, k: int, n: int, config: AuditConfig, *, title: str,
@@ -80,7 +84,8 @@ def _check(fid: str, threshold: str, k: int, n: int, config: AuditConfig, *, tit
                     None if small or not n else clopper_pearson(k, n, config.confidence),
                     method=("exact count on the rows held; " + (
                         f"fewer than {config.suppress_below}: count and share suppressed"
-                        if small else _CP)), label=label, n=n)
+                        if small else _CP)), label=label,
+                    n=None if n < config.suppress_below else n)
     if k == 0:
         return Finding(fid, severity, title, ok_statement, "None needed.", metric, t,
                        _AREA), metric
@@ -145,8 +150,8 @@ def _consent(subject, rights, config, frames):
         f, m = _check(
             fid, "data.consent_missing", k, n, config,
             title=f"Training customers without consent to {purpose}",
-            statement=f"{count_words(k, config)} training customers "
-                      f"({_share_words(k, n, config)}) never consented to {purpose}: their "
+            statement=f"{count_words(k, config)} training customers"
+                      f"{_share(k, n, config)} never consented to {purpose}: their "
                       f"consent flag {names} is no, yet their rows train a model used for "
                       f"{purpose} (consent covers only the purposes it was given for, GDPR Art. "
                       f"6(1)(a) and 7).{hold}",
@@ -196,7 +201,7 @@ def _retention(subject, rights, config, frames):
     f, m = _check(
         "data.retention.all", "data.retention_exceeded", k, n, config,
         title="Training rows kept beyond their retention",
-        statement=f"{count_words(k, config)} training customers ({_share_words(k, n, config)}) "
+        statement=f"{count_words(k, config)} training customers{_share(k, n, config)} "
                   f"were collected more than {shortest:,} days before {ref_words} "
                   f"({str(ref)}), the retention the inventory states for "
                   f"{', '.join(binding)}: their data should have been deleted before it trained "
@@ -234,7 +239,7 @@ def _shadow_profiles(subject, rights, config, frames):
     f, m = _check(
         "data.shadow_profiles.all", "data.shadow_profiles", k, n, config,
         title="Customers known only through third-party data",
-        statement=f"{count_words(k, config)} training customers ({_share_words(k, n, config)}) "
+        statement=f"{count_words(k, config)} training customers{_share(k, n, config)} "
                   "have no relationship with the business other than data a third party shared or "
                   "sold: their "
                   f"rows came from a third party or a data broker ('{col}'). The model profiles "
@@ -262,7 +267,7 @@ def _opt_out(subject, rights, config, frames):
     f, m = _check(
         "data.opt_out.scored", "data.opt_out_scored", k, n_hold, config,
         title="Customers who opted out of automated decisions are scored",
-        statement=f"{count_words(k, config)} holdout customers ({_share_words(k, n_hold, config)})"
+        statement=f"{count_words(k, config)} holdout customers{_share(k, n_hold, config)}"
                   f" opted out of automated decisions ('{col}') yet the model scores them: "
                   "a decision about them taken on the score alone breaks their opt-out (GDPR "
                   "Art. 22; Art. 21(2) where the score drives direct marketing).",
@@ -278,8 +283,8 @@ def _opt_out(subject, rights, config, frames):
         f, m = _check(
             "data.opt_out.trained", "data.opt_out_trained", k_train, n_train, config,
             title="Customers who objected to training train the model",
-            statement=f"{count_words(k_train, config)} training customers "
-                      f"({_share_words(k_train, n_train, config)}) opted out of their data being "
+            statement=f"{count_words(k_train, config)} training customers"
+                      f"{_share(k_train, n_train, config)} opted out of their data being "
                       f"used this way ('{col}', which covers training), yet their rows train the "
                       "model (GDPR Art. 21 objection).",
             action="Remove their rows from the training data and retrain.",
@@ -305,6 +310,9 @@ def _erased(subject, rights, config, frames):
     k_train, k_hold = int(found["members"].sum()), int(found["nonmembers"].sum())
     k = len(set(frames["members"][col].astype(str).str.strip()[found["members"]])
             | set(frames["nonmembers"][col].astype(str).str.strip()[found["nonmembers"]]))
+    asked = (f"the {n:,} customers who asked to be erased" if n >= config.suppress_below else
+             f"the customers who asked to be erased (fewer than {config.suppress_below} "
+             "requests)")
     after = ""
     if rights.trained_at:
         ids = frames["members"][col].astype(str).str.strip()[found["members"]]
@@ -315,16 +323,15 @@ def _erased(subject, rights, config, frames):
     f, m = _check(
         "data.erasure.in_data", "data.erased_in_data", k, n, config,
         title="Erased customers still in the data",
-        statement=f"{count_words(k, config)} of the {n:,} customers who asked to be erased "
-                  f"({_share_words(k, n, config)}) are still in the audited rows "
+        statement=f"{count_words(k, config)} of {asked}"
+                  f"{_share(k, n, config)} are still in the audited rows "
                   f"({count_words(k_train, config)} in the training rows, "
                   f"{count_words(k_hold, config)} in the holdout): their erasure (GDPR Art. 17) "
                   f"has not reached the data.{after}",
         action="Delete these customers from every copy of the training and scoring data; see "
                "the erasure-exposure finding for whether the model must be retrained.",
         label="erasure requests whose customer is still in the data",
-        ok_statement=f"None of the {n:,} customers who asked to be erased is in the training or "
-                     "holdout rows.")
+        ok_statement=f"None of {asked} is in the training or holdout rows.")
     return [f], [m], []
 
 
@@ -360,5 +367,5 @@ def run_data_rights(subject: AuditSubject, config: AuditConfig, *,
             tables += t
     return ProbeResult(probe="data_rights", area=_AREA, metrics=tuple(metrics),
                        tables=tuple(tables), findings=tuple(findings),
-                       params={"rights": rights.summary(),
+                       params={"rights": rights.summary(suppress_below=config.suppress_below),
                                "suppress_below": config.suppress_below})

@@ -140,8 +140,10 @@ class RightsDeclaration:
                                                    self.opt_out.column if self.opt_out else None]
         return [c for c in cols if c]
 
-    def summary(self) -> dict:
-        """JSON-safe description for the report: columns and counts, never an erased id."""
+    def summary(self, *, suppress_below: int = 10) -> dict:
+        """JSON-safe description for the report: columns and counts, never an erased id (the
+        number of requests is None when under ``suppress_below``, the default profile's
+        small-cell bound)."""
         return {
             "consent": [{"column": c.column, "purposes": list(c.purposes)} for c in self.consent],
             "purposes": list(self.purposes), "collected_at": self.collected_at,
@@ -150,7 +152,8 @@ class RightsDeclaration:
             {"column": self.opt_out.column, "covers_training": self.opt_out.covers_training},
             "retention_days": dict(self.retention), "origins": dict(self.origins),
             "erasure": None if self.erasure is None else
-            {"requests": len(self.erasure), "file": self.erasure.file,
+            {"requests": None if len(self.erasure) < suppress_below else len(self.erasure),
+             "file": self.erasure.file,
              "sha256": self.erasure.sha256},
             "trained_at": self.trained_at}
 

@@ -37,7 +37,8 @@ def _declared(d: dict) -> list[dict]:
             else " (automated decisions)")})
     if d.get("erasure"):
         e = d["erasure"]
-        rows.append({"what": "erasure requests", "value": f"{e['requests']:,} in {e['file']} "
+        count = "fewer than 10" if e["requests"] is None else f"{e['requests']:,}"
+        rows.append({"what": "erasure requests", "value": f"{count} in {e['file']} "
                                                           "(ids never printed)"})
     if d.get("trained_at"):
         rows.append({"what": "model trained on", "value": d["trained_at"]})

@@ -53,7 +53,11 @@ def test_declared_rights_reach_the_report(files, rights_files, capsys):
     assert sev["data.shadow_profiles.all"] == "attention"
     assert sev["data.opt_out.trained"] == "pass"
     assert "12 training customers" in out
-    assert report["subject"]["rights"]["erasure"]["requests"] == 2
+    assert report["subject"]["rights"]["erasure"]["requests"] is None   # 2: under 10
+    erased = next(f for f in report["findings"] if f["id"] == "data.erasure.in_data")
+    assert erased["statement"].startswith(
+        "fewer than 10 of the customers who asked to be erased (fewer than 10 requests)")
+    assert erased["metric"]["n"] is None and erased["metric"]["value"] is None
     ids = pd.read_csv(rights_files / "erased.csv")["customer_id"]
     assert not any(i in json.dumps(report) for i in ids)
 
