@@ -30,7 +30,8 @@ _DECISIONS = ("mode", "legal_or_similar_effect", "human_review", "profiling")
 _MODES = ("automated", "advisory")
 _INV_FIELDS = ("origin", "purpose", "legal_basis", "retention")
 _ORIGIN_WORDS = {"first party": "first-party", "firstparty": "first-party", "own": "first-party",
-                 "third party": "third-party broker", "third party broker": "third-party broker",
+                 "third party": "third-party", "partner": "third-party",
+                 "third party broker": "third-party broker",
                  "broker": "third-party broker", "data broker": "third-party broker",
                  "derived": "derived", "first-party": "first-party"}
 
