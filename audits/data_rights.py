@@ -73,10 +73,12 @@ def _share(k: int, n: int, config: AuditConfig) -> str:
     return f" ({pct(k / n)}, interval {pct(lo)} to {pct(hi)})"
 
 
-def _check(fid: str, threshold: str, k: int, n: int, config: AuditConfig, *, title: str,
-           statement: str, action: str, label: str, ok_statement: str) -> tuple[Finding, Metric]:
+def _check(fid: str, threshold: str, k: int, n: int, config: AuditConfig, *,
+           title: tuple[str, str], statement: str, action: str, label: str,
+           ok_statement: str) -> tuple[Finding, Metric]:
     """A count check: judged on the exact share, printed with its interval, small counts
-    suppressed."""
+    suppressed. ``title``: (the headline of a violation, with ``{count}`` and ``{share}``
+    filled in, so the board summary names the count; the title when there is none)."""
     t = config.threshold(threshold)
     severity = judge((k / n, k / n), t) if n else Severity.NOT_ASSESSED
     small = 0 < k < config.suppress_below
@@ -87,9 +89,12 @@ def _check(fid: str, threshold: str, k: int, n: int, config: AuditConfig, *, tit
                         if small else _CP)), label=label,
                     n=None if n < config.suppress_below else n)
     if k == 0:
-        return Finding(fid, severity, title, ok_statement, "None needed.", metric, t,
+        return Finding(fid, severity, title[1], ok_statement, "None needed.", metric, t,
                        _AREA), metric
-    return Finding(fid, severity, title, statement, action, metric, t, _AREA), metric
+    share = "" if small or n < config.suppress_below else f", {pct(k / n)},"
+    headline = title[0].format(count=count_words(k, config), share=share)
+    return Finding(fid, severity, headline[0].upper() + headline[1:], statement, action, metric,
+                   t, _AREA), metric
 
 
 def _slug(text: str) -> str:
@@ -149,7 +154,8 @@ def _consent(subject, rights, config, frames):
                 "scored." if k_hold else "")
         f, m = _check(
             fid, "data.consent_missing", k, n, config,
-            title=f"Training customers without consent to {purpose}",
+            title=("{count} training customers{share} never consented to " + purpose,
+                   f"Training customers without consent to {purpose}"),
             statement=f"{count_words(k, config)} training customers"
                       f"{_share(k, n, config)} never consented to {purpose}: their "
                       f"consent flag {names} is no, yet their rows train a model used for "
@@ -200,7 +206,8 @@ def _retention(subject, rights, config, frames):
     k = int((age["members"] > shortest).sum())
     f, m = _check(
         "data.retention.all", "data.retention_exceeded", k, n, config,
-        title="Training rows kept beyond their retention",
+        title=("{count} training customers{share} kept beyond their retention",
+               "Training rows kept beyond their retention"),
         statement=f"{count_words(k, config)} training customers{_share(k, n, config)} "
                   f"were collected more than {shortest:,} days before {ref_words} "
                   f"({str(ref)}), the retention the inventory states for "
@@ -238,7 +245,8 @@ def _shadow_profiles(subject, rights, config, frames):
            f"{', '.join(inputs)} come from third-party or broker data (inventory).")
     f, m = _check(
         "data.shadow_profiles.all", "data.shadow_profiles", k, n, config,
-        title="Customers known only through third-party data",
+        title=("{count} training customers{share} known only through third-party data",
+               "Customers known only through third-party data"),
         statement=f"{count_words(k, config)} training customers{_share(k, n, config)} "
                   "have no relationship with the business other than data a third party shared or "
                   "sold: their "
@@ -266,7 +274,8 @@ def _opt_out(subject, rights, config, frames):
     k = int(out[_SCORED].sum())
     f, m = _check(
         "data.opt_out.scored", "data.opt_out_scored", k, n_hold, config,
-        title="Customers who opted out of automated decisions are scored",
+        title=("{count} customers{share} who opted out of automated decisions are scored",
+               "Customers who opted out of automated decisions are scored"),
         statement=f"{count_words(k, config)} holdout customers{_share(k, n_hold, config)}"
                   f" opted out of automated decisions ('{col}') yet the model scores them: "
                   "a decision about them taken on the score alone breaks their opt-out (GDPR "
@@ -282,7 +291,8 @@ def _opt_out(subject, rights, config, frames):
     if rights.opt_out.covers_training:
         f, m = _check(
             "data.opt_out.trained", "data.opt_out_trained", k_train, n_train, config,
-            title="Customers who objected to training train the model",
+            title=("{count} customers{share} who objected to training train the model",
+                   "Customers who objected to training train the model"),
             statement=f"{count_words(k_train, config)} training customers"
                       f"{_share(k_train, n_train, config)} opted out of their data being "
                       f"used this way ('{col}', which covers training), yet their rows train the "
@@ -322,7 +332,8 @@ def _erased(subject, rights, config, frames):
                      f"{count_words(before, config)} of them had asked to be erased.")
     f, m = _check(
         "data.erasure.in_data", "data.erased_in_data", k, n, config,
-        title="Erased customers still in the data",
+        title=("{count} customers who asked to be erased are still in the data",
+               "Erased customers still in the data"),
         statement=f"{count_words(k, config)} of {asked}"
                   f"{_share(k, n, config)} are still in the audited rows "
                   f"({count_words(k_train, config)} in the training rows, "

@@ -81,6 +81,8 @@ def test_churn_findings_fail_and_say_so_in_plain_words(sample_subject):
     assert consent.statement.startswith(f"{k} training customers ({100 * k / 15000:.1f}%")
     assert "never consented to profiling for retention offers" in consent.statement
     assert "'consent_retention'" in consent.statement            # which consent is missing
+    assert consent.title == (f"{k} training customers, {100 * k / 15000:.1f}%, never consented "
+                             "to profiling for retention offers")   # the board summary's words
     lo, hi = consent.metric.ci
     assert lo < k / 15000 < hi
     shadow = next(f for f in result.findings if f.id == "data.shadow_profiles.all")
