@@ -24,7 +24,7 @@ def test_section_states_each_violation_with_its_count(churn_rights, sample_subje
     planted = sample_subject("churn").rights
     assert planted is not None
     for words in ("never consented to profiling for retention offers",
-                  "Erased customers still in the data", "shadow profile",
+                  "who asked to be erased are still in the data", "shadow profile",
                   "opted out of automated decisions"):
         assert words in text.replace("\\", ""), words
     tables = [d.value for d in at.dataframe]
