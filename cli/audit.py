@@ -63,6 +63,7 @@ def add_audit_commands(sub) -> None:
                                        "context)")
     run.add_argument("--inventory", help="feature inventory (YAML or CSV; template: review-board "
                                          "template inventory --model M)")
+    _add_rights_options(a)
     add_db_option(run)
     run.add_argument("--fail-on", default="fail", help=f"the release gate: {' | '.join(_GATE)}")
     run.add_argument("--allow-not-assessed", action="store_true",
@@ -74,6 +75,50 @@ def add_audit_commands(sub) -> None:
     s = sub.add_parser("samples", help="build the sample models")
     s.add_argument("action", choices=("build",))
     s.add_argument("--force", action="store_true", help="rebuild even when present")
+
+
+def _add_rights_options(a) -> None:
+    """The data-rights options (issue 18): row-level columns that are not model inputs."""
+    r = a.add_argument_group("consent and data rights (columns of the rows, not model inputs)")
+    r.add_argument("--consent", action="append", default=[], metavar="COL=PURPOSE|...",
+                   help="a yes/no consent column and the purposes it covers (repeat per column)")
+    r.add_argument("--purpose", help="the model's purposes, '|'-separated (default: the "
+                                     "context's purposes)")
+    r.add_argument("--collected-at", metavar="COL", help="the date each row was collected")
+    r.add_argument("--data-source", metavar="COL",
+                   help="where each row came from: first party, third party or broker")
+    r.add_argument("--opt-out", metavar="COL[=decisions|training]",
+                   help="opt-out of automated decisions; '=decisions|training' when it also "
+                        "covers training")
+    r.add_argument("--erased", metavar="FILE", help="CSV of customers who asked to be erased: "
+                                                    "their id column and requested_at")
+    r.add_argument("--trained-at", metavar="DATE", help="when the model was trained (YYYY-MM-DD)")
+
+
+_RIGHTS_OPTIONS = ("consent", "purpose", "collected_at", "data_source", "opt_out", "erased",
+                   "trained_at")
+
+
+def _with_rights(subject, args, context, inventory):
+    """The subject with the declared rights (options, the context's purposes, the inventory's
+    retention and origins); a sample keeps its own declaration when no option is given."""
+    from audits.core.rights import (
+        attach_rights,
+        declaration_from_spec,
+        parse_consent,
+        parse_purposes,
+    )
+
+    if not any(getattr(args, k, None) for k in _RIGHTS_OPTIONS):
+        return subject
+    entries = (inventory or {}).get("features") or {}
+    spec = {"consent": {c.column: list(c.purposes) for c in map(parse_consent, args.consent)},
+            "purposes": list(parse_purposes(args.purpose)) or (context or {}).get("purposes"),
+            "collected_at": args.collected_at, "data_source": args.data_source,
+            "opt_out": args.opt_out, "erased": args.erased, "trained_at": args.trained_at,
+            "retention": {f: e.get("retention") for f, e in entries.items()},
+            "origins": {f: e.get("origin") for f, e in entries.items()}}
+    return attach_rights(subject, declaration_from_spec(spec, id_column=subject.id_column))
 
 
 def source_of(args):
@@ -162,6 +207,7 @@ def _audit(args) -> int:
     subject = source.load()
     inventory = load_inventory(args.inventory, subject.feature_columns) if args.inventory \
         else None
+    subject = _with_rights(subject, args, context, inventory)
     check_rows(subject, config, probes)
     ledger = open_ledger(args.db)
     if not args.quiet:

@@ -24,14 +24,15 @@ from reports.context import DPIA_QUESTIONS, LEGAL_BASES, ORIGINS
 __all__ = ["load_context", "load_inventory", "context_template", "inventory_template",
            "normalise_context", "normalise_inventory"]
 
-_TOP = ("submitter", "intended_use", "out_of_scope_uses", "affected_people", "decisions",
-        "dpia_screening")
+_TOP = ("submitter", "intended_use", "purposes", "out_of_scope_uses", "affected_people",
+        "decisions", "dpia_screening")
 _SUBMITTER = ("name", "role", "team")
 _DECISIONS = ("mode", "legal_or_similar_effect", "human_review", "profiling")
 _MODES = ("automated", "advisory")
 _INV_FIELDS = ("origin", "purpose", "legal_basis", "retention")
 _ORIGIN_WORDS = {"first party": "first-party", "firstparty": "first-party", "own": "first-party",
-                 "third party": "third-party broker", "third party broker": "third-party broker",
+                 "third party": "third-party", "partner": "third-party",
+                 "third party broker": "third-party broker",
                  "broker": "third-party broker", "data broker": "third-party broker",
                  "derived": "derived", "first-party": "first-party"}
 
@@ -108,11 +109,15 @@ def normalise_context(doc: Any, path: Path = Path("context")) -> dict:
         if mode not in _MODES:
             raise InputError(msg.MODE_UNKNOWN, path=path, value=dec.get("mode"),
                              valid=list(_MODES))
+    purposes = top.get("purposes")
+    purposes = purposes if isinstance(purposes, list) else \
+        ([] if purposes is None else str(purposes).split("|"))
     scope = top.get("out_of_scope_uses")
     scope = scope if isinstance(scope, list) else ([] if scope is None else [scope])
     return {
         "submitter": {k: _text(sub.get(k)) for k in _SUBMITTER},
         "intended_use": _text(top.get("intended_use")),
+        "purposes": [t for t in (_text(p) for p in purposes) if t],
         "out_of_scope_uses": [t for t in (_text(s) for s in scope) if t],
         "affected_people": _text(top.get("affected_people")),
         "decisions": {"mode": mode,
@@ -222,6 +227,8 @@ submitter:
   role:            # e.g. data scientist, product owner
   team:
 intended_use:      # what the score is used for, by whom, in which business process
+purposes:          # the processing purposes, as the consent columns name them (--consent), e.g.
+                   # - profiling for retention offers
 out_of_scope_uses: # uses the model must not be put to, one per line starting with "- "
 affected_people:   # whose data is scored and how many (e.g. "UK subscribers, monthly")
 decisions:

@@ -22,11 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from attacks.attribute_inference import run_attribute_inference
+from attacks.erasure import run_erasure
 from attacks.privacy_probe import run_membership, run_memorisation
 from audits.core import messages as msg
 from audits.core.config import AuditConfig
 from audits.core.subject import PARTS, AuditSubject
 from audits.data_exposure import run_data_exposure
+from audits.data_rights import run_data_rights
 from audits.explainability import run_explainability
 from audits.fairness import run_fairness
 from audits.performance import run_performance
@@ -35,11 +37,13 @@ __all__ = ["PROBES", "NEEDS", "Needs", "Unmet", "needs_of", "unmet_needs"]
 
 PROBES = {
     "data_exposure": (run_data_exposure, "data"),
+    "data_rights": (run_data_rights, "data"),
     "performance": (run_performance, "performance"),
     "fairness": (run_fairness, "fairness"),
     "explainability": (run_explainability, "explainability"),
     "membership": (run_membership, "privacy"),
     "memorisation": (run_memorisation, "privacy"),
+    "erasure": (run_erasure, "privacy"),
     "attribute_inference": (run_attribute_inference, "privacy"),
 }
 
@@ -65,6 +69,8 @@ class Needs:
 NEEDS: dict[str, Needs] = {
     # re-identification is measured on the training rows; personal columns on both
     "data_exposure": Needs(parts=("members",)),
+    # a census of both parts' rows against the declared consent, retention, source and erasures
+    "data_rights": Needs(),
     "performance": Needs(),
     # groups, the proxy screen and the what-if are on the holdout rows
     "fairness": Needs(parts=("nonmembers",), sensitive_fields=True),
@@ -74,6 +80,8 @@ NEEDS: dict[str, Needs] = {
     # LOSS and the gap attack need no retraining; LiRA and RMIA say when they could not run
     "membership": Needs(),
     "memorisation": Needs(refit=True),
+    # the erased customers' exposure through the strongest attack of the membership pool
+    "erasure": Needs(),
     "attribute_inference": Needs(sensitive_fields=True),
 }
 

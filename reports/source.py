@@ -15,6 +15,9 @@ seed in range), so a bad value is refused before anything is read.
   tool's and report schema's versions. Equal sources have equal keys; the same files and choices
   give the same key, so an audit is computed once and a page switch, a browser reload or a
   restart of the app reads it back from ``home_dir() / "cache"`` instead of recomputing.
+- ``rights`` carries the data-rights declaration's plain form
+  (:func:`audits.core.rights.declaration_from_spec`); an uploaded erasure file is saved by hash,
+  so its path, part of the cache key, names its content.
 
 Nothing here imports streamlit.
 """
@@ -34,6 +37,7 @@ from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.loading import file_sha256, load_subject
 from audits.core.paths import home_dir
+from audits.core.rights import declaration_from_spec
 from audits.core.subject import AuditSubject
 from audits.core.validation import check_options
 from reports.build import TOOL_VERSION, run_audit
@@ -98,6 +102,9 @@ def load_sample(sample: str, /, **overrides: Any) -> AuditSubject:
                   favourable=m["favourable_label"], favourable_action=m["favourable_action"],
                   id_column=m["id_column"], name=sample)
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
+    if "rights" not in overrides:  # the sample's declared rights columns and erasure requests
+        kwargs["rights"] = declaration_from_spec(m.get("rights"), base_dir=files["train"].parent,
+                                                 id_column=kwargs.get("id_column"))
     return load_subject(files["model"], files["train"], files["holdout"], **kwargs)
 
 
@@ -134,6 +141,9 @@ class AuditSource:
     trusted : skops types trusted by name; ``trust_pickle`` allows a pickle (it runs code).
     seed : the audit's seed, in ``[0, MAX_SEED]`` (text is parsed).
     name : the name printed on the report (default: the sample's name, or the model file's stem).
+    rights : the data-rights declaration in its plain form (consent, collection date, source,
+        opt-out and erasure columns: :func:`audits.core.rights.declaration_from_spec`); None
+        keeps a sample's own declaration (for files: none).
     """
 
     sample: str | None = None
@@ -154,6 +164,7 @@ class AuditSource:
     trust_pickle: bool = False
     seed: int = 0
     name: str | None = None
+    rights: dict | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -247,12 +258,16 @@ class AuditSource:
         if self.sample is not None:
             m = sample_manifest(self.sample)
             trusted = sorted(set(m["trusted_types"]) | set(self.trusted))
+            if self.rights is not None:
+                options["rights"] = declaration_from_spec(self.rights, id_column=self.id_column)
             return load_sample(self.sample, target=self.target, trusted=trusted,
                                name=self.name, **options)
         options = {k: (() if v is None and k in ROLE_KEYS else v) for k, v in options.items()}
         return load_subject(self.model, self.train, self.holdout, target=self.target,
                             split_column=self.split_column, trusted=self.trusted,
-                            trust_pickle=self.trust_pickle, name=self.name, **options)
+                            trust_pickle=self.trust_pickle, name=self.name,
+                            rights=declaration_from_spec(self.rights, id_column=self.id_column),
+                            **options)
 
     def key(self, config: AuditConfig) -> str:
         """The report cache key: SHA-256 of the files' hashes, every option, the profile's hash

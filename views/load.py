@@ -15,6 +15,7 @@ draft in ``state.LOAD_FORM``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -26,6 +27,7 @@ from audits.core.errors import InputError
 from audits.core.loading import file_sha256, load_table
 from reports.context import LEGAL_BASES, ORIGINS
 from reports.context_files import normalise_inventory
+from reports.rights_suggestions import suggest_rights
 from reports.source import SAMPLE_NAMES, AuditSource, sample_files, sample_manifest
 from reports.suggestions import (
     suggest_personal,
@@ -259,6 +261,75 @@ def _binary_frame(profile: dict, columns: list[str]) -> pd.DataFrame:
                          if len(profile["values"].get(c, [])) == 2})
 
 
+@st.cache_data(show_spinner="Looking for consent and rights columns...", max_entries=8)
+def _rights_profile(path: str, sha: str) -> dict:
+    frame = load_table(path, what="data file")
+    return {"columns": [str(c) for c in frame.columns],
+            "suggested": {r: [x.to_dict() for x in v] for r, v in suggest_rights(frame).items()}}
+
+
+def _rights_section(candidate: AuditSource, inventory: dict | None) -> dict | None:
+    """Consent, collection date, source, opt-out and erasure requests (issue 18); returns the
+    declaration's plain form for the source, or None (a sample keeps its manifest's)."""
+    st.subheader("Consent and data rights")
+    st.caption("Columns of the customers' rows that record their choices (none is a model "
+               "input), the model's purposes, and the customers who asked to be erased (their "
+               "ids are never shown, only counted).")
+    if candidate.sample is not None:
+        declared = _manifest(candidate.sample).get("rights") or {}
+        st.caption("Declared by the sample: " + ("; ".join(
+            f"{k.replace('_', ' ')}: {v if isinstance(v, str) else ', '.join(v)}"
+            for k, v in declared.items() if k in ("consent", "purposes", "collected_at",
+                                                   "data_source", "erased", "trained_at"))
+            or "nothing") + ".")
+        return None
+    path = candidate.train
+    prof = _rights_profile(path, file_sha256(path))
+    cols, sug = prof["columns"], prof["suggested"]
+    consent = st.multiselect("Consent columns (yes/no; then say which purposes each covers)",
+                             cols, key="load_rights_consent", **KEEP)
+    _suggested(sug["consent"], cols)
+    covers = {c: st.text_input(f"Purposes that '{c}' covers (separate with |)",
+                               key=f"load_rights_covers_{c}", **KEEP) for c in consent}
+    purposes = st.text_input("The model's purposes (separate with |), as the consents name "
+                             "them", key="load_rights_purposes", **KEEP)
+    picked = {}
+    for role, label in (("collected_at", "Collection date column"),
+                        ("data_source", "Data source column (first party, third party, broker)"),
+                        ("opt_out", "Opt-out of automated decisions column")):
+        options = ["(none)"] + cols
+        default = sug[role][0]["column"] if sug[role] else "(none)"
+        value = st.selectbox(label, options, index=options.index(default),
+                             key=f"load_rights_{role}", **KEEP)
+        _suggested(sug[role], cols)
+        picked[role] = None if value == "(none)" else value
+    training = picked["opt_out"] is not None and st.radio(
+        "The opt-out covers", ("automated decisions", "automated decisions and training"),
+        key="load_rights_opt_out_scope", horizontal=True, help="Training: the customer also "
+        "objected to their data training models (GDPR Art. 21).", **KEEP) != \
+        "automated decisions"
+    erased = _saved("erased", "Erased customers (CSV: the id column and requested_at)", ["csv"],
+                    "Customers who asked to be erased (GDPR Art. 17), with the request date.")
+    trained = st.text_input("When the model was trained (YYYY-MM-DD)", key="load_rights_trained",
+                            **KEEP)
+    entries = (inventory or {}).get("features") or {}
+    spec = {"consent": {c: [p for p in covers[c].split("|") if p.strip()] for c in consent},
+            "purposes": [p for p in purposes.split("|") if p.strip()],
+            "collected_at": picked["collected_at"], "data_source": picked["data_source"],
+            "opt_out": {"column": picked["opt_out"], "covers_training": bool(training)}
+            if picked["opt_out"] else None, "erased": str(erased) if erased else None,
+            "trained_at": trained.strip() or None,
+            "retention": {f: e.get("retention") for f, e in entries.items()},
+            "origins": {f: e.get("origin") for f, e in entries.items()}}
+    if not any(spec[k] for k in ("consent", "collected_at", "data_source", "opt_out", "erased")):
+        return None
+    empty = [c for c, p in spec["consent"].items() if not p]
+    if empty:
+        raise InputError(f"Say which purposes the consent column(s) {empty} cover, or leave "
+                         "them out of the consent columns.")
+    return {k: v for k, v in spec.items() if v}
+
+
 def _inventory_editor(inputs: list[str]) -> dict | None:
     """The editable inventory, one row per model input; returns it normalised, or None if empty."""
     key = "load_inventory_" + hashlib.sha256("\n".join(inputs).encode()).hexdigest()[:16]
@@ -317,6 +388,14 @@ if candidate is not None:
         inventory = _inventory_editor(_inputs(json.dumps(candidate.to_dict(), sort_keys=True)))
     except InputError as e:
         state.show_error(e)
+    try:
+        rights = _rights_section(candidate, inventory)
+    except InputError as e:
+        state.show_error(e)
+        blockers.append("fix the data-rights declaration")
+    else:
+        if rights:
+            candidate = dataclasses.replace(candidate, rights=rights)
     if candidate == current:  # edits to the chosen model's inventory are kept at once
         if inventory is None:
             st.session_state.pop(state.INVENTORY, None)

@@ -53,7 +53,9 @@ PROBE_LABELS = {"data_exposure": "Personal data in the training data",
                 "explainability": "What drives the scores",
                 "membership": "Membership inference",
                 "memorisation": "Memorisation of individual customers",
-                "attribute_inference": "Guessing sensitive fields from the model"}
+                "attribute_inference": "Guessing sensitive fields from the model",
+                "data_rights": "Consent and data rights",
+                "erasure": "Erased customers exposed through the model"}
 
 DEFAULT_SAMPLE = "churn"
 

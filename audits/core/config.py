@@ -96,6 +96,42 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
        no_effect=0.0,
        source="After Sweeney 2002 (k-anonymity)",
        description="Share of records unique on the quasi-identifiers"),
+    _T("data.consent_missing", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 6(1)(a) and 7: consent is valid only for the specific purposes it was "
+              "given for; Art. 5(1)(b) purpose limitation. Judged on the exact count of the rows "
+              "held (a census): any row fails",
+       description="Share of training rows whose consent does not cover the model's purpose"),
+    _T("data.retention_exceeded", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 5(1)(e) storage limitation, against the retention the feature "
+              "inventory states; judged on the exact count: any row fails",
+       description="Share of training rows older than the retention of their data"),
+    _T("data.shadow_profiles", "above", attention=0.0, kind="REG",
+       source="GDPR Art. 14 (information where data was not obtained from the person) and "
+              "Art. 21 (objection to profiling); the severity is HEUR: any such customer needs "
+              "attention",
+       description="Share of training customers known only through third-party or broker data"),
+    _T("data.opt_out_scored", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 22(1) (automated decisions) and Art. 21(2) (objection to profiling "
+              "for direct marketing); judged on the exact count: any customer fails",
+       description="Share of holdout customers who opted out of automated decisions but are "
+                   "scored"),
+    _T("data.opt_out_trained", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 21 (objection), where the opt-out covers training; judged on the "
+              "exact count: any row fails",
+       description="Share of training rows of customers whose opt-out covers training"),
+    _T("data.erased_in_data", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 17(1) right to erasure; judged on the exact count: any erased "
+              "customer still in the data fails",
+       description="Share of erasure requests whose customer is still in the training or "
+                   "holdout rows"),
+    _T("privacy.erasure_exposure", "above", attention=0.55, fail=0.65, kind="TOOL",
+       no_effect=0.5,
+       source="SACRO-ML's membership bounds (AUC above 0.65 is disclosive; 0.55 attention HEUR) "
+              "applied to the erased customers, as in unlearning verification by membership "
+              "inference (Chen et al. 2021; Hayes et al. 2024); EDPB Opinion 28/2024 on when a "
+              "model trained on personal data holds it",
+       description="AUC of the strongest membership attack telling the erased customers still "
+                   "in the training rows from customers the model never saw"),
 ]}
 
 

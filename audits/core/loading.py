@@ -20,6 +20,7 @@ from audits.core import messages as msg
 from audits.core import validation
 from audits.core.errors import InputError
 from audits.core.paths import installation_secret
+from audits.core.rights import attach_rights
 from audits.core.subject import AuditSubject
 
 __all__ = ["load_model", "load_table", "load_subject", "file_sha256", "PICKLE_SUFFIXES"]
@@ -198,7 +199,7 @@ def load_subject(model_path: str | Path, train_path: str | Path,
                  trust_pickle: bool = False, decision_threshold: float | None = None,
                  favourable: Any = None, favourable_action: str = "",
                  id_column: str | None = None, seed: int = 0,
-                 name: str | None = None) -> AuditSubject:
+                 name: str | None = None, rights=None) -> AuditSubject:
     """Load the model and its members/non-members, validate them, and build the subject.
 
     ``train_path`` holds the rows the model was trained on (members) and ``holdout_path`` rows it
@@ -207,6 +208,8 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     options, the column roles, the files, the two parts (not the same rows), the values (no
     infinite value, no model input empty in every row) and the sensitive fields (at most
     :data:`~audits.core.validation.MAX_GROUPS` groups, none that looks personal).
+    ``rights`` (``audits.core.rights.RightsDeclaration``) is validated against the rows and
+    carried by the subject.
     """
     options = validation.check_options(decision_threshold=decision_threshold, seed=seed,
                                        favourable_action=favourable_action)
@@ -263,7 +266,7 @@ def load_subject(model_path: str | Path, train_path: str | Path,
                                                         *quasi_identifiers])))
     validation.check_groups(members, nonmembers, sensitive=sensitive, names=names)
     _check_types(model, members, nonmembers, features, names, model_path, personal)
-    return AuditSubject(
+    subject = AuditSubject(
         model=model, members=members, nonmembers=nonmembers, target=target,
         positive_label=positive, feature_columns=tuple(features),
         sensitive_fields=tuple(sensitive), personal_columns=tuple(personal),
@@ -272,6 +275,7 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         favourable_action=options["favourable_action"], id_column=id_column,
         seed=options["seed"], files=files, secret=installation_secret(),
         name=name or model_path.stem)
+    return attach_rights(subject, rights) if rights is not None else subject
 
 
 def _check_same_columns(members: pd.DataFrame, nonmembers: pd.DataFrame, names: dict) -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from audits.core import messages as msg
 from audits.core.errors import InputError
+from audits.core.rights import RightsDeclaration
 
 __all__ = ["AuditSubject", "PARTS", "pseudonymise"]
 
@@ -58,6 +59,8 @@ class AuditSubject:
     files : role -> {"path": name, "sha256": digest} of the files the subject was loaded from.
     secret : the installation's pseudonymisation key (never written into a report).
     name : a short name for the report (e.g. the sample's name or the model file's stem).
+    rights : the declared consent, collection-date, source and opt-out columns and erasure
+        requests (``audits.core.rights``), or None when none were declared.
     """
 
     model: Any
@@ -77,6 +80,8 @@ class AuditSubject:
     files: dict = field(default_factory=dict)
     secret: bytes = field(default=b"", repr=False)
     name: str = "model"
+    rights: RightsDeclaration | None = None
+
     def __post_init__(self) -> None:
         for attr in ("feature_columns", "sensitive_fields", "personal_columns",
                      "quasi_identifiers"):
@@ -174,6 +179,7 @@ class AuditSubject:
             "quasi_identifiers": list(self.quasi_identifiers),
             "id_column": self.id_column,
             "seed": self.seed,
+            **({"rights": self.rights.summary()} if self.rights is not None else {}),
         }
 
 

@@ -135,7 +135,7 @@ def test_skops_types_must_each_be_trusted_before_the_audit(home):
     assert button(at, "Use this model").disabled
     assert any("trust each listed type" in i.value for i in at.info)
     # before the model may load, the inventory lists the data's columns without the target
-    assert len(at.data_editor[0].value) == 14
+    assert len(at.data_editor[0].value) == 19  # 14 columns and 5 data-rights columns
     assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.endswith("_target"))).value \
         == "churned"
 
@@ -242,7 +242,8 @@ def test_an_unreadable_model_file_is_an_error_and_the_page_goes_on():
                 sample_file("lead_scoring", "nonmembers.csv"))
     (error,) = at.error
     assert "model.skops is not a readable skops file" in error.value
-    assert len(at.file_uploader) == 3 and at.selectbox  # the data's widgets are still there
+    # the data's widgets are still there (and the erased-customers uploader)
+    assert len(at.file_uploader) == 4 and at.selectbox
     assert button(at, "Use this model").disabled
 
 

@@ -203,7 +203,8 @@ def test_model_inputs(files):
     untrusted = AuditSource(model=folder / "model.skops", train=folder / "members.csv",
                             holdout=folder / "nonmembers.csv", target="churned")
     columns = untrusted.model_inputs()  # the model refuses to load: the data's columns
-    assert "churned" not in columns and "customer_id" in columns and len(columns) == 14
+    # the data's columns but the target: 14, and the 5 data-rights columns
+    assert "churned" not in columns and "customer_id" in columns and len(columns) == 19
     trusted = dataclasses.replace(untrusted, trusted=(
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",))
     assert trusted.model_inputs() == churn_inputs
