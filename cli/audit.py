@@ -191,8 +191,7 @@ def _audit(args) -> int:
     the data have passed their checks."""
     from audits.core.config import AuditConfig, load_config
     from audits.core.validation import check_output_dir
-    from reports.build import check_probes, check_rows, run_audit
-    from reports.context import attach_context
+    from reports.build import attach_context, check_probes, check_rows, run_audit
     from reports.context_files import load_context, load_inventory
     from reports.export import check_formats
     from reports.ledger import open_ledger

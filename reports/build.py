@@ -19,12 +19,13 @@ from audits.core import messages as msg
 from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
-from audits.core.results import Finding, ProbeResult, Severity
+from audits.core.results import Finding, ProbeResult, Severity, Threshold
 from audits.core.subject import AuditSubject
 from reports.registry import PROBES, unmet_needs
 from reports.report import AuditReport, summarise
 
-__all__ = ["run_audit", "run_probe", "combine", "check_probes", "check_rows", "TOOL_VERSION"]
+__all__ = ["run_audit", "assemble_report", "attach_context", "run_probe", "combine", "check_probes",
+           "check_rows", "TOOL_VERSION"]
 
 try:
     TOOL_VERSION = metadata.version("model-review-board")
@@ -77,13 +78,66 @@ def run_audit(subject: AuditSubject, config: AuditConfig | None = None, *,
         results[name] = run_probe(name, subject, config, progress=callback, cache=cache)
         if progress:
             progress(name, "done", 1.0)
-    findings, notes = combine(results)
-    return AuditReport(
+    return assemble_report(
         subject=subject.summary(), config=config.to_dict() | {"profile_hash": config.profile_hash},
-        probes=results, findings=tuple(findings), summary=summarise(findings, results),
-        environment=environment(), requested_probes=tuple(names), combine_notes=tuple(notes),
-        created_at=created_at or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        tool_version=TOOL_VERSION)
+        probes=results, requested=names, environment=environment(), tool_version=TOOL_VERSION,
+        created_at=created_at or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+
+
+def assemble_report(*, subject: dict, config: dict, probes: dict[str, ProbeResult],
+                    requested: Sequence[str], environment: dict, tool_version: str,
+                    created_at: str) -> AuditReport:
+    """The one place a report is put together, from the probes' results and the subject's
+    description (with the submitter's context and inventory when they were attached).
+
+    The probes' findings go through the combine rules (:func:`combine`); the ``data.inventory.*``
+    findings come from the subject's inventory (:func:`reports.context.inventory_findings`, with
+    the profile's threshold); then the findings are sorted worst first, the summary is computed
+    and the report id is the hash of the content. :func:`run_audit` and :func:`attach_context`
+    both call it, so a report reads the same however it was made.
+    """
+    from reports.context import inventory_findings
+
+    combined, notes = combine(probes)
+    stored = (config.get("thresholds") or {}).get("data.inventory")
+    threshold = Threshold.from_dict(stored) if stored else None
+    findings = [f for f in combined if not f.id.startswith("data.inventory.")]
+    findings += inventory_findings(subject, subject.get("inventory"), threshold=threshold)
+    findings.sort(key=lambda f: (-f.severity.rank, f.id))
+    return AuditReport(
+        subject=subject, config=config, probes=dict(probes), findings=tuple(findings),
+        summary=summarise(findings, probes), environment=environment,
+        requested_probes=tuple(requested), combine_notes=tuple(notes), created_at=created_at,
+        tool_version=tool_version)
+
+
+def attach_context(report: AuditReport, context: dict | None,
+                   inventory: dict | None) -> AuditReport:
+    """The report with the submitter's context and inventory stored in it, put together again.
+
+    Parameters
+    ----------
+    report : a report (from :func:`run_audit`, or stored).
+    context : the normalised context (``reports.context_files.load_context``), or None when none
+        was supplied (any context stored before is removed).
+    inventory : the normalised inventory, or None (likewise).
+
+    Returns
+    -------
+    AuditReport
+        A new report (:func:`assemble_report` on the same probes): ``subject["context"]`` and
+        ``subject["inventory"]`` set, the ``data.inventory.*`` findings from this inventory, the
+        summary and the id recomputed. The input report is not changed; attaching the same files
+        again gives the same id.
+    """
+    subject = {k: v for k, v in report.subject.items() if k not in ("context", "inventory")}
+    if context is not None:
+        subject["context"] = context
+    if inventory is not None:
+        subject["inventory"] = inventory
+    return assemble_report(subject=subject, config=report.config, probes=report.probes,
+                           requested=report.requested_probes, environment=report.environment,
+                           tool_version=report.tool_version, created_at=report.created_at)
 
 
 def check_probes(probes: Sequence[str] | None) -> list[str]:

@@ -2,7 +2,7 @@
 own API (:class:`reports.ledger.Ledger`), with no Streamlit in it.
 
 - the report as it is submitted: the submitter's feature inventory stored in it
-  (:func:`submission_report`, via :func:`reports.context.attach_context`);
+  (:func:`submission_report`, via :func:`reports.build.attach_context`);
 - finding the run that already holds a report, so that recording twice reuses it
   (:func:`find_run`; ``Ledger.record_run`` itself always inserts a new run);
 - the board's record regrouped per finding (:func:`notes_by_finding`), the conditions typed into
@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audits.core.errors import InputError
 from audits.core.results import Severity
-from reports.context import attach_context
+from reports.build import attach_context
 from reports.ledger.read import DECISION_CHOICES
 from reports.report import DECISIONS, AuditReport
 
@@ -65,7 +65,7 @@ def submission_report(report: AuditReport, inventory: dict | None) -> AuditRepor
     -------
     AuditReport
         ``report`` itself when ``inventory`` is None (an inventory stored before is kept);
-        otherwise :func:`reports.context.attach_context` with the report's own context kept, so
+        otherwise :func:`reports.build.attach_context` with the report's own context kept, so
         its inventory findings, summary and id are recomputed. Attaching the same inventory again
         gives the same report id.
     """
