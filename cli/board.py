@@ -55,11 +55,13 @@ def _reviewer_options(p: argparse.ArgumentParser, decisions) -> None:
 
 def add_board_commands(sub) -> None:
     """Add the board's sub-commands to the ``review-board`` parser."""
-    led = sub.add_parser("ledger", help="list, show or verify the ledger")
-    led.add_argument("action", choices=("list", "show", "verify"))
+    led = sub.add_parser("ledger", help="list, show or verify the ledger; re-anchor it (an "
+                                        "administrator)")
+    led.add_argument("action", choices=("list", "show", "verify", "reanchor"))
     led.add_argument("run", nargs="?", help="run id (for show)")
     led.add_argument("--model", help="only runs of this model (for list)")
     led.add_argument("--json", action="store_true", help="print JSON")
+    led.add_argument("--reason", help="why the head is re-anchored, in words (for reanchor)")
     add_db_option(led)
 
     s = sub.add_parser("submit", help="submit a self-check run to the board (freezes it)")
@@ -161,6 +163,8 @@ def _cmd_ledger(args) -> int:
         for e in info["exports"]:
             print(f"  export {e['format']} at {e['at']}: {e['files']}")
         return 0
+    if args.action == "reanchor":
+        return _reanchor(ledger, args)
     result = ledger.verify()
     for p in result.problems:
         print(f"TAMPERED: {p}")
@@ -168,7 +172,23 @@ def _cmd_ledger(args) -> int:
         print(f"note: {n}", file=sys.stderr)
     print(f"{'OK' if result.ok else 'FAILED'}: {result.n_events} events, head seq "
           f"{result.head[0]} {result.head[1]} ({ledger.display_url}; anchor {ledger.anchor_path})")
+    print(f"ledger key: {result.key_fingerprint or 'missing'} ({ledger.key_path}); compare it "
+          "with the fingerprint your board publishes")
     return 0 if result.ok else 1
+
+
+def _reanchor(ledger, args) -> int:
+    if not args.reason:
+        raise InputError("Give the reason for re-anchoring: review-board ledger reanchor "
+                         "--reason TEXT (it is recorded in the ledger).")
+    r = ledger.reanchor(reason=args.reason, by=current_user())
+    for p in r["accepted"]:
+        print(f"accepted: {p}")
+    key = "a new key" if r["new_key"] else "the ledger's key"
+    print(f"re-anchored at event {r['seq']} {r['hash']}, signed with {key} "
+          f"{r['key_fingerprint']} ({ledger.key_path}); {len(r['accepted'])} problem(s) "
+          "accepted and recorded.")
+    return 0
 
 
 def _conditions(args) -> list[dict]:

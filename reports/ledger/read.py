@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from audits.core.errors import InputError
 from reports.diff import diff_reports
-from reports.ledger import chain
+from reports.ledger import anchor, chain, keys
 from reports.ledger import schema as S
 from reports.report import DECISIONS, AuditReport
 
@@ -127,10 +127,36 @@ class LedgerReader:
         return {"run": board["run"], "summary": report.summary, "board": board,
                 "exports": [{**e, "files": json.loads(e["files"])} for e in exports]}
 
-    def verify(self):
-        """Recompute the chain, every row's hash and the anchor (``ledger_chain.verify``)."""
+    def verify(self) -> chain.VerifyResult:
+        """Recompute the chain and every row's hash, check the signed heads and the anchor file
+        against the ledger's key (``reports.ledger.anchor``)."""
         with self.engine.connect() as conn:
-            return chain.verify(conn, self.anchor_path)
+            return self._verify(conn)
+
+    def _verify(self, conn) -> chain.VerifyResult:
+        rows = chain.event_rows(conn)
+        problems = chain.chain_problems(rows) + chain.row_problems(conn, rows)
+        more, notes, fpr = anchor.anchor_problems_all(conn, rows, key_path=self.key_path,
+                                                      anchor_path=self.anchor_path)
+        problems += more
+        top = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (0, S.GENESIS)
+        return chain.VerifyResult(ok=not problems, problems=problems, notes=notes,
+                                  n_events=len(rows), head=top, key_fingerprint=fpr)
+
+    def key_fingerprint(self) -> str | None:
+        """The fingerprint of the ledger's key: the key that signed the newest head (as the
+        database says; ``verify`` checks it against the key file), else the key file's, else
+        None."""
+        with self.engine.connect() as conn:
+            signed = conn.execute(sa.select(S.heads.c.key_fingerprint).order_by(
+                S.heads.c.seq.desc(), S.heads.c.id.desc()).limit(1)).scalar()
+        if signed:
+            return signed
+        try:
+            key = keys.load_key(self.key_path)
+        except InputError:
+            return None
+        return keys.fingerprint(key) if key is not None else None
 
     def board_record(self, run: int | str, *, with_diff: bool = True) -> dict:
         """The board's record of a run, as the renderers read it (``reports.render.document``)."""
@@ -178,7 +204,8 @@ class LedgerReader:
                                         same_model=False) | {"old_version": p["version"]}
         run_view = {k: info[k] for k in ("id", "model", "version", "status", "status_label",
                                          "recorded_at", "submitted_at", "file_stem")}
-        return {"ledger": {"url": self.display_url, "head": {"seq": seq, "hash": hash_}},
+        return {"ledger": {"url": self.display_url, "head": {"seq": seq, "hash": hash_},
+                           "key_fingerprint": self.key_fingerprint()},
                 "run": run_view, "parent": parent, "diff": diff,
                 "reviewers": list(reviewers.values()), "votes": votes, "decision": decision,
                 "conditions": conds, "dispositions": disp, "comments": comments,

@@ -27,7 +27,8 @@ import sqlalchemy as sa
 
 from audits.core.errors import InputError
 from audits.core.paths import home_dir
-from reports.ledger import chain
+from reports.ledger import anchor as A
+from reports.ledger import chain, keys
 from reports.ledger import schema as S
 from reports.ledger.read import DECISION_CHOICES, STATUS_LABELS, LedgerReader
 from reports.report import AuditReport
@@ -58,10 +59,11 @@ def _normalise_url(db: str | None) -> str:
     return f"sqlite:///{Path(db).expanduser().resolve()}"
 
 
-def open_ledger(db: str | None = None, *, anchor: str | Path | None = None) -> "Ledger":
+def open_ledger(db: str | None = None, *, anchor: str | Path | None = None,
+                key: str | Path | None = None) -> "Ledger":
     """Open (creating when needed) the ledger at a URL or SQLite path (default: see
     :func:`default_url`)."""
-    return Ledger(_normalise_url(db), anchor=anchor)
+    return Ledger(_normalise_url(db), anchor=anchor, key=key)
 
 
 class Ledger(LedgerReader):
@@ -71,10 +73,14 @@ class Ledger(LedgerReader):
     Parameters
     ----------
     url : SQLAlchemy database URL.
-    anchor : path of the anchor file (default ``home_dir()/anchors/<hash of the URL>.json``).
+    anchor : path of the anchor file (default ``REVIEW_BOARD_ANCHOR``, else
+        ``home_dir()/anchors/<hash of the URL>.json``).
+    key : path of the ledger's Ed25519 key (default ``REVIEW_BOARD_LEDGER_KEY``, else
+        ``home_dir()/keys/ledger-<hash of the URL>.pem``; created with the first event).
     """
 
-    def __init__(self, url: str, *, anchor: str | Path | None = None) -> None:
+    def __init__(self, url: str, *, anchor: str | Path | None = None,
+                 key: str | Path | None = None) -> None:
         try:
             parsed = sa.engine.make_url(url)
         except sa.exc.ArgumentError as e:
@@ -85,8 +91,8 @@ class Ledger(LedgerReader):
         self.display_url = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() == "sqlite" and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        key = S.sha256_text(self.display_url)[:16]
-        self.anchor_path = Path(anchor) if anchor else home_dir() / "anchors" / f"{key}.json"
+        self.anchor_path = Path(anchor) if anchor else A.anchor_path_for(self.display_url)
+        self.key_path = Path(key) if key else A.key_path_for(self.display_url)
         try:
             self.engine = chain.make_engine(url)
             with chain.write_lock(self.engine) as conn:
@@ -96,16 +102,67 @@ class Ledger(LedgerReader):
                              f"({type(e).__name__}: {e}). Check --db or REVIEW_BOARD_DB.") from e
 
     # -- writing ---------------------------------------------------------------------------
-    def _commit(self, work):
-        """Run ``work(conn)`` under the write lock, then move the anchor to the new head."""
+    def _commit(self, work, *, by: str | None = None):
+        """Run ``work(conn)`` under the write lock, between two checks: before it, the chain must
+        verify from the anchored head to the current one (``anchor.check_before_write``: a break
+        raises :class:`~reports.ledger.anchor.LedgerRefused` and nothing is written); after it,
+        the new head is signed with the ledger's key in the same transaction, and the anchor file
+        moves forward once it commits. The first write of a new ledger creates its key."""
         with chain.write_lock(self.engine) as conn:
+            top = chain.head(conn)[0]
+            key = keys.load_key(self.key_path)
+            if top == 0:
+                A.check_empty(conn, self.anchor_path, self.display_url)
+                key = key or keys.create_key_file(self.key_path)
+                A.register_key(conn, key, reason="the ledger's first key", by=by)
+            else:
+                A.check_before_write(conn, key, key_path=self.key_path,
+                                     anchor_path=self.anchor_path, url=self.display_url)
             result = work(conn)
-            seq, hash_ = chain.head(conn)
-            first = conn.execute(sa.select(S.events.c.hash).where(S.events.c.seq == 1)).scalar()
-        if seq:
-            chain.write_anchor(self.anchor_path, seq=seq, hash_=hash_, first=first,
-                               url=self.display_url)
+            signed = A.seal_head(conn, key, since=top, url=self.display_url)
+        if signed:
+            A.write_anchor(self.anchor_path, signed)
         return result
+
+    def reanchor(self, *, reason: str, by: str | None = None) -> dict:
+        """Accept the chain's current head as the anchored one: an administrator's explicit act
+        after checking the ledger (a lost key or anchor file, a ledger written before heads were
+        signed, or a break the board has investigated).
+
+        Records a ``reanchors`` event with what ``verify`` found at that moment (the problems it
+        accepts) and the anchor file it replaces, creates a new key when the key is missing,
+        signs the head and rewrites the anchor file. It repairs nothing inside the chain: edited
+        or deleted rows stay reported by ``verify``; the signed heads that no longer match are
+        recorded as accepted and no longer checked (every other one still is). Returns the new
+        head, the key's fingerprint and the accepted problems.
+        """
+        if not (reason or "").strip():
+            raise InputError("A re-anchoring needs its reason, in words (--reason on the "
+                             "command line): it is recorded in the ledger.")
+        with chain.write_lock(self.engine) as conn:
+            seq, hash_ = chain.head(conn)
+            if seq == 0:
+                raise InputError(f"The ledger {self.display_url} is empty: there is no head to "
+                                 "re-anchor.")
+            found = self._verify(conn)
+            accepted = found.problems
+            key = keys.load_key(self.key_path)
+            new_key = key is None
+            key = key or keys.create_key_file(self.key_path)
+            if keys.fingerprint(key) not in A.registered_keys(conn):
+                A.register_key(conn, key, reason=f"re-anchoring: {reason.strip()}", by=by)
+            stale = A.failing_heads(conn)
+            previous = A.read_anchor(self.anchor_path)
+            chain.append(conn, "reanchors", {
+                "seq": seq, "hash": hash_, "key_fingerprint": keys.fingerprint(key),
+                "previous_anchor": json.dumps(previous, sort_keys=True) if previous else None,
+                "accepted": json.dumps(accepted), "heads_accepted": json.dumps(stale),
+                "reason": reason.strip(), "at": chain.now(), "by": by},
+                kind="reanchor", run_id=None, actor=by)
+            signed = A.seal_head(conn, key, since=seq, url=self.display_url)
+        A.write_anchor(self.anchor_path, signed, force=True)
+        return {"seq": signed["seq"], "hash": signed["hash"], "key_fingerprint": signed["key"],
+                "new_key": new_key, "accepted": accepted}
 
     def record_run(self, report: AuditReport, *, by: str | None = None,
                    source: str = "cli") -> int:

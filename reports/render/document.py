@@ -113,6 +113,7 @@ def _cover(report: AuditReport, board: dict) -> dict:
         "status": (run.get("status_label") or run.get("status")) if run else
         "Self-check (not recorded in a ledger)",
         "parent": parent, "ledger_url": ledger.get("url"), "head": ledger.get("head"),
+        "key_fingerprint": ledger.get("key_fingerprint"),
         "requested_probes": list(report.requested_probes),
     }
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import shutil
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -32,7 +33,8 @@ def report(sample_report):
 
 
 def open_at(url: str, anchor) -> Ledger:
-    return Ledger(url, anchor=anchor)
+    """A ledger whose anchor and key sit beside each other (``anchor.json``, ``ledger.pem``)."""
+    return Ledger(url, anchor=anchor, key=Path(anchor).with_name("ledger.pem"))
 
 
 def populate(ledger: Ledger, report, out_dir) -> dict:
@@ -56,6 +58,8 @@ def populate(ledger: Ledger, report, out_dir) -> dict:
                   conditions=[{"text": "Re-audit in 6 months", "owner": "DS",
                                "due": "2027-06-01"}])
     export_run(ledger, b, ["html", "json"], out_dir)
+    ledger.reanchor(reason="key rotation drill", by="admin")
+    ledger.comment(b, "alice", "After the drill.")
     return {"first": a, "second": b}
 
 
@@ -120,15 +124,18 @@ def pristine(tmp_path_factory, sample_report):
 def tampered_copy(pristine, tmp_path):
     shutil.copy(pristine / "ledger.db", tmp_path / "ledger.db")
     shutil.copy(pristine / "anchor.json", tmp_path / "anchor.json")
+    shutil.copy(pristine / "ledger.pem", tmp_path / "ledger.pem")
     return open_at(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path / "anchor.json")
 
 
 def edit_row(engine, table: str) -> str:
-    """Change one column of one row behind the ledger's back; returns the row's name."""
+    """Change one column of one row behind the ledger's back (the first row; of ``heads``, the
+    newest: heads before a re-anchoring are no longer checked); returns the row's name."""
     t = S.TABLES[table]
     key = t.c.seq if table == "events" else t.c.id
     with engine.begin() as conn:
-        k = conn.execute(sa.select(sa.func.min(key))).scalar()
+        k = conn.execute(sa.select((sa.func.max if table == "heads" else sa.func.min)(key))
+                         ).scalar()
         conn.execute(sa.update(t).where(key == k).values(at="2001-01-01T00:00:00Z"))
     return f"{table} row {'seq' if table == 'events' else 'id'}={k}"
 
@@ -142,7 +149,10 @@ def delete_row(engine, table: str, which=sa.func.max) -> str:
     return f"{table} row {'seq' if table == 'events' else 'id'}={k}"
 
 
-@pytest.mark.parametrize("table", sorted(S.TABLES))
+FILLED = sorted(set(S.TABLES) - {"roster", "settings", "user_signatures"})
+
+
+@pytest.mark.parametrize("table", FILLED)
 def test_editing_any_row_is_detected_and_named(pristine, tmp_path, table):
     ledger = tampered_copy(pristine, tmp_path)
     assert ledger.verify().ok
@@ -152,7 +162,7 @@ def test_editing_any_row_is_detected_and_named(pristine, tmp_path, table):
     assert any(name in p and "edited" in p for p in result.problems), result.problems
 
 
-@pytest.mark.parametrize("table", sorted(S.ROW_TABLES))
+@pytest.mark.parametrize("table", sorted(set(S.ROW_TABLES) & set(FILLED)))
 def test_deleting_any_row_is_detected_and_named(pristine, tmp_path, table):
     ledger = tampered_copy(pristine, tmp_path)
     name = delete_row(ledger.engine, table)
@@ -201,6 +211,8 @@ def test_ledger_verify_command_exits_1_and_names_the_row(pristine, tmp_path, cap
     from audits.core.paths import home_dir
     (home_dir() / "anchors").mkdir(parents=True, exist_ok=True)
     shutil.copy(anchor, home_dir() / "anchors" / f"{key}.json")
+    (home_dir() / "keys").mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "ledger.pem", home_dir() / "keys" / f"ledger-{key}.pem")
     code = review_board.main(["ledger", "verify", "--db", str(tmp_path / "ledger.db")])
     out = capsys.readouterr().out
     assert code == 1 and name in out and "FAILED" in out
@@ -208,7 +220,7 @@ def test_ledger_verify_command_exits_1_and_names_the_row(pristine, tmp_path, cap
 
 # -- concurrency --------------------------------------------------------------------------------
 def _vote_worker(url, anchor, run_id, name, n, barrier):
-    ledger = Ledger(url, anchor=anchor)
+    ledger = open_at(url, anchor)
     barrier.wait()
     for i in range(n):
         ledger.record_vote(run_id, name, "reject", role="member", note=f"{name} {i}")
@@ -216,7 +228,7 @@ def _vote_worker(url, anchor, run_id, name, n, barrier):
 
 def concurrent_votes(url: str, anchor, report, n: int = 20) -> None:
     """Two processes vote on the same run at once, n votes each: nothing is lost."""
-    ledger = Ledger(url, anchor=anchor)
+    ledger = open_at(url, anchor)
     run = ledger.record_run(report)
     ledger.submit(run)
     ledger.comment(run, "chair", "Opening the review.")
