@@ -21,9 +21,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from reports.ledger import Ledger
 from reports.ledger import schema as S
-from tests.reports.ledger.test_ledger import concurrent_votes, delete_row, edit_row, populate
+from tests.reports.ledger.test_ledger import (
+    concurrent_votes,
+    delete_row,
+    edit_row,
+    open_at,
+    populate,
+)
+from tests.reports.ledger.test_tamper import forge, row_event, truncate
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -102,7 +108,7 @@ def temp_ledger(tmp_path, monkeypatch):
 
 def test_postgresql_workflow_and_tamper_detection(pg_url, tmp_path, sample_report):
     url = _fresh_database(pg_url, "workflow")
-    ledger = Ledger(url, anchor=tmp_path / "anchor.json")
+    ledger = open_at(url, tmp_path / "anchor.json")
     assert ledger.engine.dialect.name == "postgresql"
     runs = populate(ledger, sample_report("churn", light=True), tmp_path / "out")
     assert ledger.board_record(runs["second"])["parent"]["run_id"] == runs["first"]
@@ -117,7 +123,7 @@ def test_postgresql_workflow_and_tamper_detection(pg_url, tmp_path, sample_repor
 
 def test_postgresql_newest_events_deleted(pg_url, tmp_path, sample_report):
     url = _fresh_database(pg_url, "tail")
-    ledger = Ledger(url, anchor=tmp_path / "anchor.json")
+    ledger = open_at(url, tmp_path / "anchor.json")
     run = ledger.record_run(sample_report("churn", light=True))
     ledger.submit(run)
     top = ledger.head()[0]
@@ -127,6 +133,29 @@ def test_postgresql_newest_events_deleted(pg_url, tmp_path, sample_report):
         conn.execute(sa.delete(S.events).where(S.events.c.seq > top - 2))
     result = ledger.verify()
     assert not result.ok and any("newest events were deleted" in p for p in result.problems)
+
+
+def test_postgresql_forged_and_truncated_chains_refuse_writes(pg_url, tmp_path, sample_report):
+    from reports.ledger.anchor import LedgerRefused
+
+    report = sample_report("churn", light=True)
+    url = _fresh_database(pg_url, "forged")
+    ledger = open_at(url, tmp_path / "anchor.json")
+    populate(ledger, report, tmp_path / "out")
+    rid, _ = row_event(ledger, "decisions", sa.func.min)
+    seq = forge(ledger, "decisions", rid, decision="approve")
+    with pytest.raises(LedgerRefused, match=f"events row seq={seq} was rewritten"):
+        ledger.record_run(report)
+    assert any(f"events row seq={seq} was rewritten" in p for p in ledger.verify().problems)
+
+    url = _fresh_database(pg_url, "truncated")
+    ledger = open_at(url, tmp_path / "t" / "anchor.json")
+    populate(ledger, report, tmp_path / "out")
+    top = ledger.head()[0]
+    truncate(ledger, top - 3)
+    with pytest.raises(LedgerRefused, match=f"seq={top - 2} to seq={top} are missing"):
+        ledger.record_run(report)
+    assert any("newest events were deleted" in p for p in ledger.verify().problems)
 
 
 def test_postgresql_two_processes_voting_at_once(pg_url, tmp_path, sample_report):
