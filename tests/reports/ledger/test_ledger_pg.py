@@ -10,6 +10,7 @@ failure, not a skip; elsewhere the tests skip with the reason.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
@@ -21,7 +22,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from reports.ledger import keys
 from reports.ledger import schema as S
+from tests.reports.ledger.board import make_board
 from tests.reports.ledger.test_ledger import (
     concurrent_votes,
     delete_row,
@@ -112,7 +115,30 @@ def test_postgresql_workflow_and_tamper_detection(pg_url, tmp_path, sample_repor
     assert ledger.engine.dialect.name == "postgresql"
     runs = populate(ledger, sample_report("churn", light=True), tmp_path / "out")
     assert ledger.board_record(runs["second"])["parent"]["run_id"] == runs["first"]
-    assert ledger.verify().ok
+    result = ledger.verify()
+    assert result.ok, result.problems
+    assert len(result.signatures) == 6 and {c["status"] for c in result.signatures} == \
+        {"verified"}
+    # a signature altered, then a signer's public key swapped: each named
+    with ledger.engine.begin() as conn:
+        sig = conn.execute(sa.select(S.user_signatures).order_by(S.user_signatures.c.id)
+                           .limit(1)).mappings().one()
+        conn.execute(sa.update(S.user_signatures).where(S.user_signatures.c.id == sig["id"])
+                     .values(signature=sig["signature"][::-1]))
+    assert any(f"user_signatures row id={sig['id']} " in p and "fails" in p
+               for p in ledger.verify().problems)
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.update(S.user_signatures).where(S.user_signatures.c.id == sig["id"])
+                     .values(signature=sig["signature"]))
+        key = conn.execute(sa.select(S.roster).where(
+            (S.roster.c.name == "carol") & (S.roster.c.action == "key_registered"))
+        ).mappings().one()
+        data = key["data"].replace(json.loads(key["data"])["public_key"],
+                                   keys.public_b64(keys.new_key()))
+        conn.execute(sa.update(S.roster).where(S.roster.c.id == key["id"]).values(data=data))
+    problems = ledger.verify().problems
+    assert any(f"roster row id={key['id']} was edited" in p for p in problems)
+    assert any("carol's signature of the vote" in p and "public key" in p for p in problems)
     for table in ("votes", "runs", "events"):
         name = edit_row(ledger.engine, table)
         result = ledger.verify()
@@ -124,8 +150,9 @@ def test_postgresql_workflow_and_tamper_detection(pg_url, tmp_path, sample_repor
 def test_postgresql_newest_events_deleted(pg_url, tmp_path, sample_report):
     url = _fresh_database(pg_url, "tail")
     ledger = open_at(url, tmp_path / "anchor.json")
+    s = make_board(ledger, {"ds": ("submitter",)})
     run = ledger.record_run(sample_report("churn", light=True))
-    ledger.submit(run)
+    ledger.submit(run, by=s["ds"])
     top = ledger.head()[0]
     with ledger.engine.begin() as conn:
         conn.execute(sa.delete(S.status_changes))

@@ -19,6 +19,7 @@ import review_board
 from reports.ledger import Ledger
 from reports.ledger import schema as S
 from reports.ledger.anchor import LedgerRefused
+from tests.reports.ledger.board import PASSWORD
 from tests.reports.ledger.test_ledger import open_at, populate
 
 
@@ -44,6 +45,8 @@ def copy(pristine, tmp_path, monkeypatch) -> Ledger:
         shutil.copy(pristine / name, tmp_path / name)
     monkeypatch.setenv("REVIEW_BOARD_ANCHOR", str(tmp_path / "anchor.json"))
     monkeypatch.setenv("REVIEW_BOARD_LEDGER_KEY", str(tmp_path / "ledger.pem"))
+    monkeypatch.setenv("REVIEW_BOARD_USER", "admin")  # re-anchoring: an administrator
+    monkeypatch.setenv("REVIEW_BOARD_PASSWORD", PASSWORD)
     ledger = open_at(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path / "anchor.json")
     assert ledger.verify().ok
     return ledger
@@ -309,12 +312,16 @@ def test_a_deleted_ledger_with_its_anchor_kept(copy, report, capsys):
     assert fresh.head() == (0, S.GENESIS)
 
 
-def test_reanchor_needs_a_reason_and_keeps_edits_reported(copy, report, capsys):
+def test_reanchor_needs_an_administrator_and_a_reason_and_keeps_edits_reported(
+        copy, report, capsys):
     assert review_board.main(["ledger", "reanchor", "--db", copy.url]) == 2
     assert "reason" in capsys.readouterr().err
+    assert review_board.main(["ledger", "reanchor", "--db", copy.url, "--reason", "x",
+                              "--user", "bob"]) == 2
+    assert "Re-anchoring the ledger needs the administrator role" in capsys.readouterr().err
     with copy.engine.begin() as conn:
         conn.execute(sa.update(S.comments).where(S.comments.c.id == 1).values(text="edited"))
-    copy.reanchor(reason="drill", by="admin")
+    copy.reanchor(reason="drill", by=copy.sign_in("admin", PASSWORD))
     result = copy.verify()  # a re-anchoring does not repair the chain
     assert any("comments row id=1 was edited" in p for p in result.problems)
 
