@@ -103,6 +103,12 @@ class LedgerReader:
         with self.engine.connect() as conn:
             return self._report(conn, run_id)
 
+    def ledger_id(self) -> str | None:
+        """The hash of the ledger's first event (a session is bound to it), or None when the
+        ledger is empty."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(S.events.c.hash).where(S.events.c.seq == 1)).scalar()
+
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the chain's newest event."""
         with self.engine.connect() as conn:

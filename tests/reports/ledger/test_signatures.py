@@ -207,3 +207,32 @@ def test_a_session_signs_for_its_member_only(ledger, sample_report):
     with pytest.raises(BoardRuleError, match="no longer the active one"):
         ledger.record_vote(run, "reject", by=dataclasses.replace(bob, key=carol.key))
     assert ledger.board_record(run)["votes"] == []
+
+
+def test_the_sign_off_page_shows_each_signer_and_a_line_to_sign_by_hand(ledger):
+    from reports.render.to_html import render_html
+    from reports.render.to_markdown import render_md
+
+    board = ledger.board_record(1)
+    html = render_html(ledger.report(1), board)
+    signoff = html[html.index("<h3>Signatures</h3>"):html.index('<section id="appendix">')]
+    for g, act in zip(board["signatures"], ("Vote: Reject", "Vote: Reject", "Decision: Reject")):
+        row = (f"<tr><td>{g['name']}</td><td>{g['role']}</td><td>{act}</td><td>{g['at']}</td>"
+               f'<td class="mono">{g["key_fingerprint"]}</td>'
+               '<td class="sig-verified">verified</td></tr>')
+        assert row in signoff
+        assert f'<span class="who">{g["name"]}, {g["role"]} ({act})</span><span class="line">' \
+               'Signature</span>' in signoff
+    assert f"signed with the ledger's key <span class=\"mono\">" \
+           f"{board['ledger']['key_fingerprint']}</span>" in html
+    assert "Reject 2; 2 independent votes of the quorum of 2 (met)." in html
+    md = render_md(ledger.report(1), board)
+    assert f"- Signature: alice, chair, Decision: Reject, {board['signatures'][2]['at']}, key " \
+           f"`{board['signatures'][2]['key_fingerprint']}`: verified;" in md
+    # an altered signature prints as failed, with the reason
+    row = signature_row(ledger, "alice")
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.update(S.user_signatures).where(S.user_signatures.c.id == row["id"])
+                     .values(signature=row["signature"][::-1]))
+    html = render_html(ledger.report(1), ledger.board_record(1))
+    assert '<td class="sig-failed">FAILED: the signature does not verify with alice' in html
