@@ -56,7 +56,7 @@ RESIDUAL_LABELS = {None: "not stated", "low": "Low", "medium": "Medium", "high":
 
 #: A member's signature as the board record reports it (``Ledger.board_record``'s
 #: ``verification``), in words.
-VERIFICATION_LABELS = {"verified": "verified (Ed25519, against the roster's public key)",
+VERIFICATION_LABELS = {"verified": "verified (Ed25519)",
                        "failed": "FAILED: does not verify",
                        "unsigned": "unsigned (recorded before signing began)"}
 

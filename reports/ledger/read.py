@@ -39,7 +39,8 @@ def _rows(conn, table, run_id: int) -> list[dict]:
 
 class LedgerReader:
     """Read-only methods of the ledger (needs ``self.engine``, ``self.anchor_path``,
-    ``self.display_url``)."""
+    ``self.key_path``, ``self.display_url``, and the tally of
+    :class:`~reports.ledger.workflow.WorkflowMixin`)."""
 
     def resolve(self, run: int | str) -> int:
         """A run id from ``7``, ``"7"``, ``"run-7"`` or a report-id prefix of 8+ hex digits."""
@@ -232,7 +233,7 @@ class LedgerReader:
                                                            "residual", "note", "by", "at")}
             comments = [{"by": c["by"], "at": c["at"], "text": c["text"],
                          "finding": c["finding_id"]} for c in _rows(conn, S.comments, run_id)]
-            tally = self._tally(conn, run_id) if hasattr(self, "_tally") else None
+            tally = self._tally(conn, run_id)
             parent, diff = None, None
             if info["parent_run_id"]:
                 p = self._run_row(conn, info["parent_run_id"])

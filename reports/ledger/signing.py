@@ -119,7 +119,6 @@ def check_signatures(conn, *, run_id: int | None = None) -> list[dict]:
     if not sigs:
         return []
     roster = R.load_roster(conn)
-    events = {e["seq"]: e for e in chain.event_rows(conn)}
     runs = {r["id"]: dict(r) for r in conn.execute(
         sa.select(S.runs.c.id, S.runs.c.report_id, S.runs.c.report_sha256)).mappings()}
     wanted: dict[str, set] = {}
@@ -133,11 +132,16 @@ def check_signatures(conn, *, run_id: int | None = None) -> list[dict]:
         for ev in (statement or {}).get("events", []):
             if ev.get("table"):
                 wanted.setdefault(ev["table"], set()).add(ev["row_id"])
+    seqs = sorted({ev["seq"] for st in parsed for ev in (st or {}).get("events", [])})
+    events = {}
+    for i in range(0, len(seqs), 500):  # only the signed events (bounded IN lists)
+        events |= {e["seq"]: dict(e) for e in conn.execute(sa.select(S.events).where(
+            S.events.c.seq.in_(seqs[i:i + 500]))).mappings()}
     rows = {}
     for table, ids in wanted.items():
-        tt = S.ROW_TABLES.get(table)
-        if tt is not None:
-            for r in conn.execute(sa.select(tt).where(tt.c.id.in_(sorted(ids)))).mappings():
+        tt, ids = S.ROW_TABLES.get(table), sorted(ids)
+        for i in range(0, len(ids) if tt is not None else 0, 500):
+            for r in conn.execute(sa.select(tt).where(tt.c.id.in_(ids[i:i + 500]))).mappings():
                 rows[(table, r["id"])] = dict(r)
     out = []
     for g, statement in zip(sigs, parsed):

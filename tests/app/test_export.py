@@ -19,7 +19,7 @@ from reports.export import render
 from reports.ledger import open_ledger
 from reports.render.document import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
 from reports.report import AuditReport
-from tests.reports.ledger.board import make_board, ready_to_decide
+from tests.reports.ledger.board import board_template, copy_board, ready_to_decide
 from views import state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,18 +31,25 @@ def lead(sample_report):
     return sample_report("lead_scoring", light=True)
 
 
+@pytest.fixture(scope="module")
+def board_dir(tmp_path_factory):
+    """The board (``tests.reports.ledger.board``: ds submits, bob and carol review, alice
+    chairs), set up once and copied into each test's ledger."""
+    d = tmp_path_factory.mktemp("board")
+    return d, board_template(d)
+
+
 @pytest.fixture
-def ledger(tmp_path, monkeypatch):
-    """A fresh SQLite ledger that the page opens too (``open_ledger()`` reads the variable)."""
-    monkeypatch.setenv("REVIEW_BOARD_DB", f"sqlite:///{tmp_path / 'ledger.db'}")
+def ledger(board_dir, tmp_path, monkeypatch):
+    """A fresh SQLite ledger holding only the board, which the page opens too
+    (``open_ledger()`` reads the variables)."""
+    copy_board(board_dir[0], tmp_path, monkeypatch)
     return open_ledger()
 
 
 @pytest.fixture
-def members(ledger):
-    """The board (``tests.reports.ledger.board``): ds submits, bob and carol review, alice
-    chairs."""
-    return make_board(ledger)
+def members(board_dir):
+    return board_dir[1]
 
 
 def open_page(report, run_id=None, reviewer=None) -> AppTest:

@@ -56,3 +56,38 @@ def ready_to_decide(ledger: Ledger, run: int, sessions: dict[str, Session], vote
 def recommended_option(report) -> str:
     return {"approve": "approve", "approve_with_conditions": "conditions",
             "reject": "reject"}[report.summary["recommended_decision"]]
+
+
+BOARD_FILES = ("ledger.db", "anchor.json", "ledger.pem")
+
+
+def board_template(directory) -> dict[str, Session]:
+    """A ledger holding only the board, in ``directory`` (``ledger.db`` with ``anchor.json`` and
+    ``ledger.pem`` beside it), to be copied by :func:`copy_board`; returns the sessions, which
+    stay valid in every copy (the same ledger, roster and keys)."""
+    from pathlib import Path
+
+    d = Path(directory)
+    ledger = Ledger(f"sqlite:///{d / 'ledger.db'}", anchor=d / "anchor.json",
+                    key=d / "ledger.pem")
+    sessions = make_board(ledger)
+    ledger.engine.dispose()
+    return sessions
+
+
+def copy_board(template, directory, monkeypatch=None) -> str:
+    """Copy a :func:`board_template` into ``directory``; returns the database URL. With
+    ``monkeypatch``, point REVIEW_BOARD_DB, REVIEW_BOARD_ANCHOR and REVIEW_BOARD_LEDGER_KEY at the
+    copy (what the app and the command line open)."""
+    import shutil
+    from pathlib import Path
+
+    src, dst = Path(template), Path(directory)
+    for name in BOARD_FILES:
+        shutil.copy(src / name, dst / name)
+    url = f"sqlite:///{dst / 'ledger.db'}"
+    if monkeypatch is not None:
+        monkeypatch.setenv("REVIEW_BOARD_DB", url)
+        monkeypatch.setenv("REVIEW_BOARD_ANCHOR", str(dst / "anchor.json"))
+        monkeypatch.setenv("REVIEW_BOARD_LEDGER_KEY", str(dst / "ledger.pem"))
+    return url
