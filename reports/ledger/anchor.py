@@ -134,7 +134,9 @@ def read_anchor(path: Path) -> dict | None:
         return None
     except (OSError, ValueError):
         return {"corrupt": True}
-    return data if isinstance(data, dict) else {"corrupt": True}
+    ok = isinstance(data, dict) and isinstance(data.get("seq"), int) and \
+        not isinstance(data.get("seq"), bool) and isinstance(data.get("hash"), str)
+    return data if ok else {"corrupt": True}
 
 
 def write_anchor(path: Path, anchor: dict, *, force: bool = False) -> None:

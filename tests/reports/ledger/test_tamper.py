@@ -274,6 +274,13 @@ def test_an_edited_anchor(copy, report, capsys):
     refused(copy, report, capsys, "was edited or forged")
 
 
+@pytest.mark.parametrize("text", ['{"seq": "12", "hash": "x"}', "[1, 2]", "not json"])
+def test_an_unreadable_anchor(copy, report, capsys, text):
+    copy.anchor_path.write_text(text)
+    still_detected(copy, capsys, f"The anchor file {copy.anchor_path} is unreadable")
+    refused(copy, report, capsys, "is unreadable")
+
+
 def test_a_deleted_key(copy, report, capsys):
     old = copy.verify().key_fingerprint
     copy.key_path.unlink()
