@@ -9,8 +9,9 @@ own API (:class:`reports.ledger.Ledger`), with no Streamlit in it.
   a table (:func:`conditions_from_rows`), the history of a model's runs (:func:`history_rows`) and
   the changed findings between two of them (:func:`diff_rows`).
 
-The rules (who may do what in which status, the note an overruling decision needs) stay in the
-ledger: nothing here checks them twice.
+The rules (who may do what in which status, the quorum, the dispositions a decision needs, the note
+an overruling decision needs) stay in the ledger (``reports.ledger.rules``): nothing here checks
+them twice.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from reports.ledger.read import DECISION_CHOICES
 from reports.report import DECISIONS, AuditReport
 
 __all__ = ["DECISION_LABELS", "DECISION_OPTIONS", "DISPOSITION_LABELS", "LEDGER_ERRORS",
-           "RESIDUAL_LABELS", "conditions_from_rows", "diff_rows", "find_run", "history_rows",
-           "iso_date", "notes_by_finding", "option_of", "run_label", "submission_report"]
+           "RESIDUAL_LABELS", "VERIFICATION_LABELS", "conditions_from_rows", "diff_rows",
+           "find_run", "history_rows", "iso_date", "notes_by_finding", "option_of", "run_label",
+           "submission_report"]
 
 #: What the ledger raises: bad input or a forbidden transition (InputError), or the database
 #: failing underneath (e.g. locked for longer than its timeout).
@@ -51,6 +53,12 @@ DISPOSITION_LABELS = {
     "avoid": "Avoid: drop the input or the use that causes the risk",
 }
 RESIDUAL_LABELS = {None: "not stated", "low": "Low", "medium": "Medium", "high": "High"}
+
+#: A member's signature as the board record reports it (``Ledger.board_record``'s
+#: ``verification``), in words.
+VERIFICATION_LABELS = {"verified": "verified (Ed25519)",
+                       "failed": "FAILED: does not verify",
+                       "unsigned": "unsigned (recorded before signing began)"}
 
 
 def submission_report(report: AuditReport, inventory: dict | None) -> AuditReport:

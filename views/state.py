@@ -10,8 +10,9 @@ The contract between the pages (each page reads and writes only these keys):
   ``reports.context_files.normalise_inventory`` (stored with the submission), or absent.
 - ``REPORT``: the current report as its JSON text, with ``AUDIT_KEY`` its cache key. Set by the
   Run page (or seeded by a test); every result page reads it and computes nothing.
-- ``RUN_ID``: the ledger run id once the report is recorded (Review page), ``REVIEWER`` the name
-  the reviewer signs with.
+- ``RUN_ID``: the ledger run id once the report is recorded (Review page), ``SIGNED_IN`` the
+  signed-in member's session (``reports.ledger.Session``: name, roles, the key that signs) and
+  ``REVIEWER`` their name.
 
 The engine is reached only through the functions below, each cached so that moving between pages
 never recomputes: the report is parsed once per JSON text, the subject loaded once per source.
@@ -38,6 +39,7 @@ AUDIT_KEY = "audit_key"
 RUN_ID = "run_id"
 REVIEWER = "reviewer"
 REVIEWER_ROLE = "reviewer_role"  # the reviewer's role on the board (Review page), or absent
+SIGNED_IN = "signed_in"  # the signed-in member's reports.ledger.Session (Review page), or absent
 REVIEW_NOTICE = "review_notice"  # the Review page's last confirmation, shown once after a rerun
 UPLOADS = "uploads"        # Load page: saved upload paths by role (model/train/holdout)
 LOAD_FORM = "load_form"    # Load page: its widgets' last values, restored after a page switch
