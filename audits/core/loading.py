@@ -2,8 +2,12 @@
 
 Everything is checked up front, before any probe runs; each problem raises :class:`InputError`
 naming the file or column and the fix. Model files are loaded with skops (safe: no code runs);
-types skops does not trust are listed and must be trusted by name. joblib/pickle files load only
-when the caller explicitly trusts pickles, because loading a pickle runs code.
+types skops does not trust are listed and must be trusted by name. XGBoost JSON/UBJSON, LightGBM
+text and ONNX files are data too (:mod:`audits.core.formats`). joblib/pickle files load only
+when the caller explicitly trusts pickles, because loading a pickle runs code. The task (binary,
+multiclass, regression) comes from the model and is checked against the target
+(:mod:`audits.core.task`); the training recipe from the user or the model file
+(:mod:`audits.core.recipe`).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 from audits.core.errors import InputError
+from audits.core.formats import NATIVE_FORMATS, load_native, model_format
 from audits.core.paths import installation_secret
 from audits.core.subject import AuditSubject
+from audits.core.task import check_regression_target, infer_task, model_task, parse_direction
 
 __all__ = ["load_model", "load_table", "load_subject", "file_sha256", "PICKLE_SUFFIXES"]
 
@@ -44,14 +50,18 @@ def _need_file(path: str | Path, role: str, flag: str) -> Path:
 
 # -- models ------------------------------------------------------------------------------------
 def load_model(path: str | Path, *, trusted: Sequence[str] = (), trust_pickle: bool = False) -> Any:
-    """Load a fitted classifier from a skops file (or a pickle, only when ``trust_pickle``).
+    """Load a fitted model from a skops, XGBoost, LightGBM or ONNX file (or a pickle, only when
+    ``trust_pickle``).
 
     Raises InputError for a missing, corrupt or untrusted file, for an object that is not a
-    model, and for a model without ``predict_proba``.
+    model, and for a classifier without ``predict_proba``.
     """
     path = _need_file(path, "model", "--model")
-    if path.suffix.lower() in PICKLE_SUFFIXES:
+    fmt = model_format(path)
+    if fmt == "pickle":
         model = _load_pickle(path, trust_pickle)
+    elif fmt in NATIVE_FORMATS:
+        model = load_native(path, fmt)
     else:
         model = _load_skops(path, trusted)
     _check_model(model, path)
@@ -107,6 +117,9 @@ def _check_model(model: Any, path: Path) -> None:
     if not hasattr(model, "predict"):
         raise InputError(f"The file {path} holds a {type(model).__name__}, which is not a model "
                          "(it has no predict method). Pass a fitted classifier.")
+    if model_task(model) == "regression":
+        _check_fitted(model, path)
+        return
     if not hasattr(model, "predict_proba"):
         raise InputError(f"The model in {path} ({type(model).__name__}) has no predict_proba; the "
                          "audit needs probability scores. Use a probabilistic classifier, or wrap "
@@ -114,6 +127,21 @@ def _check_model(model: Any, path: Path) -> None:
     if not hasattr(model, "classes_"):
         raise InputError(f"The model in {path} ({type(model).__name__}) is not fitted (it has no "
                          "classes_). Fit it before saving.")
+
+
+def _check_fitted(model: Any, path: Path) -> None:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if getattr(model, "feature_names_in_", None) is not None:
+        return
+    try:
+        check_is_fitted(model)
+    except NotFittedError as e:
+        raise InputError(f"The model in {path} ({type(model).__name__}) is not fitted. Fit it "
+                         "before saving.") from e
+    except TypeError:  # not a scikit-learn estimator: the data check will tell
+        pass
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -193,11 +221,16 @@ def load_subject(model_path: str | Path, train_path: str | Path,
                  trust_pickle: bool = False, decision_threshold: float | None = None,
                  favourable: Any = None, favourable_action: str = "",
                  id_column: str | None = None, seed: int = 0,
-                 name: str | None = None) -> AuditSubject:
+                 name: str | None = None, task: str | None = None,
+                 recipe: str | Path | None = None) -> AuditSubject:
     """Load the model and its members/non-members, validate them, and build the subject.
 
     ``train_path`` holds the rows the model was trained on (members) and ``holdout_path`` rows it
     never saw (non-members); or ``train_path`` holds both, told apart by ``split_column``.
+    ``task`` declares the task (checked against the model's); ``favourable`` is a class for a
+    classifier and a direction (``higher``/``lower``) for a regression; ``recipe`` names the
+    training recipe (a skops file of an unfitted estimator, or one of
+    ``audits.core.recipe.NAMED_RECIPES``), by default the one the model file gives.
     """
     model_path, train_path = Path(model_path), Path(train_path)
     model = load_model(model_path, trusted=trusted, trust_pickle=trust_pickle)
@@ -223,12 +256,17 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     if target not in columns:
         raise InputError(f"The target column {target!r} is not in {names['members']}. Columns in "
                          f"the file: {columns}. Check --target.")
-    classes = list(model.classes_)
-    _check_target(members, nonmembers, target, classes, names)
-    positive = _default_positive(classes) if positive_label is None else \
-        _match_label(positive_label, classes, what="positive label", flag="--positive-label")
-    favourable_label = None if favourable is None else \
-        _match_label(favourable, classes, what="favourable label", flag="--favourable")
+    task = infer_task(model, declared=task, model_name=model_path.name)
+    if task == "regression":
+        check_regression_target(members, nonmembers, target, names, model_name=model_path.name)
+        positive, favourable_label = _no_label(positive_label, model_path), None
+        direction = parse_direction(favourable)
+    else:
+        classes = list(model.classes_)
+        _check_target(members, nonmembers, target, classes, names)
+        positive, favourable_label = _labels(task, classes, positive_label, favourable,
+                                             decision_threshold)
+        direction = None
     for flag, cols in (("--sensitive", sensitive), ("--personal", personal),
                        ("--quasi-identifiers", quasi_identifiers)):
         missing = [c for c in cols if c not in columns]
@@ -242,6 +280,13 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     _check_types(model, members, nonmembers, features, names, model_path)
     if id_column is None:
         id_column = next((c for c in personal if c.lower().endswith("id")), None)
+    from audits.core.recipe import load_recipe, recipe_from_model
+
+    if recipe is not None:
+        the_recipe = load_recipe(recipe, task=task, trusted=trusted)
+        recipe_note = the_recipe.description
+    else:
+        the_recipe, recipe_note = recipe_from_model(model)
     return AuditSubject(
         model=model, members=members, nonmembers=nonmembers, target=target,
         positive_label=positive, feature_columns=tuple(features),
@@ -249,7 +294,35 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         quasi_identifiers=tuple(quasi_identifiers), decision_threshold=decision_threshold,
         favourable_label=favourable_label, favourable_action=favourable_action,
         id_column=id_column, seed=int(seed), files=files, secret=installation_secret(),
-        name=name or model_path.stem)
+        name=name or model_path.stem, task=task, favourable_direction=direction,
+        model_format=model_format(model_path), recipe=the_recipe, recipe_note=recipe_note)
+
+
+def _no_label(positive_label: Any, model_path: Path) -> None:
+    if positive_label is not None:
+        raise InputError(f"The model in {model_path.name} is a regression: it has no classes, so "
+                         "--positive-label does not apply. Drop it (use --favourable higher or "
+                         "lower for the favourable direction).")
+    return None
+
+
+def _labels(task: str, classes: list, positive_label: Any, favourable: Any,
+            decision_threshold: float | None) -> tuple:
+    """(positive label, favourable label) of a classifier. Binary: the positive label defaults
+    as before. Multiclass: the score is one class against the rest, the declared positive label,
+    else the favourable class, else none (the probes say what they need)."""
+    positive = None if positive_label is None else \
+        _match_label(positive_label, classes, what="positive label", flag="--positive-label")
+    favourable_label = None if favourable is None else \
+        _match_label(favourable, classes, what="favourable label", flag="--favourable")
+    if positive is None:
+        positive = _default_positive(classes) if task == "binary" else favourable_label
+    if task == "multiclass" and decision_threshold is not None:
+        raise InputError(f"A decision threshold applies to a binary classifier or a regression; "
+                         f"the model is a multiclass classifier with classes "
+                         f"{[_plain(c) for c in classes]}, which decides by its most probable "
+                         "class. Drop --decision-threshold.")
+    return positive, favourable_label
 
 
 def _check_same_columns(members: pd.DataFrame, nonmembers: pd.DataFrame, names: dict) -> None:
@@ -268,22 +341,25 @@ def _check_target(members, nonmembers, target, classes, names) -> None:
             raise InputError(f"The target column {target!r} has {int(values.isna().sum())} empty "
                              f"values in {names[part]}. Drop or fill those rows.")
         distinct = pd.unique(values)
-        if len(distinct) > 2:
+        if len(distinct) > 2 and len(classes) == 2:
             raise InputError(f"The target column {target!r} has {len(distinct)} distinct values in "
-                             f"{names[part]}; multiclass models are not supported yet: the audit "
-                             "needs a binary target. Check --target.")
+                             f"{names[part]}, but the model is a binary classifier (classes "
+                             f"{[_plain(c) for c in classes]}): a multiclass target is not "
+                             "supported by a binary model. Check --target, or pass the model "
+                             "trained on this target.")
         if len(distinct) < 2:
+            need = "both classes" if len(classes) == 2 else "at least two classes"
             raise InputError(f"The target column {target!r} has 1 distinct value "
-                             f"({_plain(distinct[0])!r}) in {names[part]}; an audit needs both "
-                             "classes. Check --target and --positive-label.")
+                             f"({_plain(distinct[0])!r}) in {names[part]}; an audit needs {need}. "
+                             "Check --target and --positive-label.")
         unknown = [v for v in distinct if not any(v == c or str(v) == str(c) for c in classes)]
         if unknown:
             raise InputError(f"The target column {target!r} in {names[part]} has values "
                              f"{[_plain(v) for v in unknown]} that are not the model's classes "
                              f"{[_plain(c) for c in classes]}. Check --target.")
-    if len(classes) != 2:
-        raise InputError(f"The model has {len(classes)} classes; multiclass models are not "
-                         "supported yet: the audit needs a binary classifier.")
+    if len(classes) < 2:
+        raise InputError(f"The model has {len(classes)} class; an audit needs a classifier with "
+                         "at least two classes.")
     for frame in (members, nonmembers):  # align types, e.g. "1" in the file vs 1 in the model
         if frame[target].dtype != np.asarray(classes).dtype:
             mapping = {v: c for v in pd.unique(frame[target]) for c in classes if str(v) == str(c)}
@@ -323,7 +399,7 @@ def _check_types(model, members, nonmembers, features, names, model_path) -> Non
                              f"{text_file}. Fix the values so both files have the same type.")
     try:
         probe = pd.concat([members[features].head(50), nonmembers[features].head(50)])
-        model.predict_proba(probe)
+        (model.predict_proba if hasattr(model, "predict_proba") else model.predict)(probe)
     except Exception as e:
         culprit = _non_numeric_column(members, nonmembers, features, names) or \
             _empty_values(members, nonmembers, features, names, model)
