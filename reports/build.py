@@ -2,7 +2,9 @@
 
 Probes never read each other's results; the one place results meet is :func:`combine`, whose rules
 are listed there. A probe that raises is recorded as not assessed (with the reason), never
-dropped: a release gate must not pass because a check silently did nothing.
+dropped: a release gate must not pass because a check silently did nothing. A probe that does not
+support the subject's task (``reports.registry.probe_tasks``) is recorded as not assessed without
+running, with the reason ("not yet supported for regression").
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.results import Finding, ProbeResult, Severity
 from audits.core.subject import AuditSubject
-from reports.registry import PROBES
+from reports.registry import PROBES, probe_tasks
 from reports.report import AuditReport, summarise
 
 __all__ = ["run_audit", "combine", "TOOL_VERSION"]
@@ -29,7 +31,7 @@ except metadata.PackageNotFoundError:  # running from a source tree
     TOOL_VERSION = "0.1.0"
 
 _PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops", "fairlearn", "shap", "lime",
-             "lightgbm")
+             "lightgbm", "xgboost-cpu", "onnxruntime", "onnx")
 
 Progress = Callable[[str, str, float], None]
 
@@ -70,7 +72,10 @@ def run_audit(subject: AuditSubject, config: AuditConfig | None = None, *,
         if name not in names:
             continue
         callback = (lambda stage, frac, _n=name: progress(_n, stage, frac)) if progress else None
-        results[name] = _run_one(name, subject, config, callback, cache)
+        if subject.task in probe_tasks(name):
+            results[name] = _run_one(name, subject, config, callback, cache)
+        else:
+            results[name] = _unsupported(name, subject.task)
         if progress:
             progress(name, "done", 1.0)
     findings, notes = combine(results)
@@ -96,6 +101,19 @@ def _run_one(name: str, subject: AuditSubject, config: AuditConfig, progress,
                                statement=f"The {name} probe stopped with an error, so its checks "
                                          f"were not assessed: {reason}",
                                action="Fix the cause and re-run the audit."),))
+
+
+def _unsupported(name: str, task: str) -> ProbeResult:
+    area = PROBES[name][1]
+    reason = f"not yet supported for {task}"
+    return ProbeResult(probe=name, area=area, status="not_assessed", notes=(reason,),
+                       params={"task": task}, findings=(Finding(
+                           id=f"{name}.task.{task}", severity=Severity.NOT_ASSESSED, area=area,
+                           title=f"The {name} probe does not support {task} models yet",
+                           statement=f"The {name} probe is {reason} models, so its checks were "
+                                     "not assessed.",
+                           action=f"Review these checks by other means until the {name} probe "
+                                  f"supports {task} models."),))
 
 
 def combine(results: dict[str, ProbeResult]) -> tuple[list[Finding], list[str]]:

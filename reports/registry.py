@@ -5,6 +5,10 @@ signature ``run(subject, config, *, progress=None, cache=None) -> ProbeResult`` 
 run's :class:`audits.core.cache.RunCache`, through which probes share computations). Order is the
 run order: the cheap data checks first, then the probes that share the proxy screen, then the
 reference-model pool's attacks, which share one pool.
+
+``PROBE_TASKS`` says which tasks (``audits.core.task.TASKS``) a probe supports; a probe it does not
+list supports binary classifiers only. The runner marks a probe that does not support the
+subject's task not_assessed, with the reason, instead of running it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from audits.explainability import run_explainability
 from audits.fairness import run_fairness
 from audits.performance import run_performance
 
-__all__ = ["PROBES"]
+__all__ = ["PROBES", "PROBE_TASKS", "probe_tasks"]
 
 PROBES = {
     "data_exposure": (run_data_exposure, "data"),
@@ -27,3 +31,13 @@ PROBES = {
     "memorisation": (run_memorisation, "privacy"),
     "attribute_inference": (run_attribute_inference, "privacy"),
 }
+
+#: Tasks each probe supports, beyond binary (the default). Data exposure reads only the data.
+PROBE_TASKS: dict[str, tuple[str, ...]] = {
+    "data_exposure": ("binary", "multiclass", "regression"),
+}
+
+
+def probe_tasks(name: str) -> tuple[str, ...]:
+    """The tasks the probe ``name`` supports (binary only unless ``PROBE_TASKS`` says more)."""
+    return PROBE_TASKS.get(name, ("binary",))
