@@ -65,6 +65,34 @@ def test_binary_model_refuses_a_three_valued_target(files):
         subject(files, "churn.json", "offer")
 
 
+def test_scikit_learn_regressor_from_skops(files, tmp_path):
+    import pandas as pd
+    import skops.io as sio
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from audits.core.loading import load_model
+
+    d, _ = files
+    members = pd.read_csv(d / "members.csv")
+    pipe = Pipeline([("pre", ColumnTransformer([("region", OneHotEncoder(), ["region"])],
+                                               remainder="passthrough")), ("model", Ridge())])
+    pipe.fit(members[["tenure", "spend", "region"]], members["value"])
+    sio.dump(pipe, d / "ridge.skops")
+    trusted = sio.get_untrusted_types(file=d / "ridge.skops")
+    s = subject(files, "ridge.skops", "value", trusted=trusted, favourable="lower")
+    assert s.task == "regression" and s.model_format == "skops"
+    assert s.recipe.origin == "model" and s.favourable_direction == "lower"
+    np.testing.assert_allclose(s.predictions("members"),
+                               pipe.predict(members[["tenure", "spend", "region"]]))
+    sio.dump(Ridge(), tmp_path / "unfitted.skops")
+    with pytest.raises(InputError, match="not fitted"):
+        load_model(tmp_path / "unfitted.skops",
+                   trusted=sio.get_untrusted_types(file=tmp_path / "unfitted.skops"))
+
+
 def test_directions():
     assert parse_direction(" Higher ") == "higher" and parse_direction(None) is None
     assert parse_direction("") is None
