@@ -48,9 +48,9 @@ def write_task_files(d: Path):
     members = pd.read_csv(d / "members.csv")
     X = members[FEATURES].assign(region=members["region"].astype("category"))
     with threadpool_limits(1):
-        lgb.LGBMRegressor(n_estimators=30, verbose=-1).fit(X, members["value"]) \
+        lgb.LGBMRegressor(n_estimators=30, verbose=-1, n_jobs=1).fit(X, members["value"]) \
             .booster_.save_model(str(d / "value.txt"))
-        xgb.XGBClassifier(n_estimators=20, enable_categorical=True, max_depth=3) \
+        xgb.XGBClassifier(n_estimators=20, enable_categorical=True, max_depth=3, n_jobs=1) \
             .fit(X, members["churned"]).save_model(d / "churn.json")
         pipe = Pipeline([("pre", ColumnTransformer(
             [("region", OneHotEncoder(handle_unknown="ignore", sparse_output=False),

@@ -19,6 +19,9 @@ from, so that the report can say how faithful the refits are. Where it comes fro
 3. an ONNX graph records none: no recipe.
 
 Without a recipe the probes that refit say not_assessed with :attr:`TrainingRecipe`'s reason.
+Boosters in recipes train on one thread (``n_jobs=1``): the audit parallelises above the model
+(the reference pool trains its models in parallel), and LightGBM's own threads ignore
+``threadpoolctl``'s limit.
 Tree boosters take categorical inputs as pandas categories: :class:`CategoricalBooster` wraps
 the LightGBM or XGBoost estimator so that the recipe fits on the audit's rows as read from CSV.
 """
@@ -212,7 +215,7 @@ def lightgbm_recipe(params: dict, *, task: str, n_iterations: int,
     if kwargs.get("monotone_constraints") in ([], ""):
         kwargs.pop("monotone_constraints")
     kwargs |= {"n_estimators": int(n_iterations), "verbose": -1, "deterministic": True,
-               "force_row_wise": True}
+               "force_row_wise": True, "n_jobs": 1}
     cls = lightgbm.LGBMRegressor if task == "regression" else lightgbm.LGBMClassifier
     est = CategoricalBooster(cls(**kwargs), categories=categories or None)
     return TrainingRecipe(est, "file", f"rebuilt from the training parameters the LightGBM text "
@@ -235,6 +238,7 @@ def xgboost_recipe(booster, *, task: str, categories: dict) -> tuple[TrainingRec
                       "write only the estimator type, a bare booster nothing); name one with "
                       "--recipe")
     params["n_estimators"] = int(booster.num_boosted_rounds())
+    params["n_jobs"] = 1
     est = CategoricalBooster(cls(**params), categories=categories or None)
     return TrainingRecipe(est, "file", f"rebuilt from the training parameters in the XGBoost "
                           f"file's scikit_learn attribute ({cls.__name__}, "
@@ -272,11 +276,12 @@ def _named(name: str, task: str):
             import lightgbm
 
             cls = lightgbm.LGBMRegressor if regression else lightgbm.LGBMClassifier
-            return CategoricalBooster(cls(verbose=-1, deterministic=True, force_row_wise=True))
+            return CategoricalBooster(cls(verbose=-1, deterministic=True, force_row_wise=True,
+                                          n_jobs=1))
         import xgboost
 
-        return CategoricalBooster(xgboost.XGBRegressor() if regression else
-                                  xgboost.XGBClassifier())
+        return CategoricalBooster(xgboost.XGBRegressor(n_jobs=1) if regression else
+                                  xgboost.XGBClassifier(n_jobs=1))
     text = make_column_selector(dtype_include=[object, "string", "category"])
     numbers = make_column_selector(dtype_exclude=[object, "string", "category"])
     encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)

@@ -53,9 +53,10 @@ def categorical(X: pd.DataFrame) -> pd.DataFrame:
 def _fit(library: str, task: str, X, y, **kw):
     if library == "lightgbm":
         cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
-        return cls(n_estimators=40, num_leaves=15, verbose=-1, random_state=0, **kw).fit(X, y)
+        return cls(n_estimators=40, num_leaves=15, verbose=-1, random_state=0, n_jobs=1,
+                   **kw).fit(X, y)
     cls = xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier
-    return cls(n_estimators=40, max_depth=4, random_state=0, **kw).fit(X, y)
+    return cls(n_estimators=40, max_depth=4, random_state=0, n_jobs=1, **kw).fit(X, y)
 
 
 def _reference(model, task, X):
@@ -370,9 +371,10 @@ def test_corrupt_native_files(tmp_path):
 def test_unnamed_inputs_are_refused(tmp_path, data):
     X, y, _ = data
     numeric = X[["tenure", "spend"]].to_numpy()
-    lgb.LGBMClassifier(n_estimators=3, verbose=-1).fit(numeric, y["binary"]) \
+    lgb.LGBMClassifier(n_estimators=3, verbose=-1, n_jobs=1).fit(numeric, y["binary"]) \
         .booster_.save_model(str(tmp_path / "m.txt"))
-    xgb.XGBClassifier(n_estimators=3).fit(numeric, y["binary"]).save_model(tmp_path / "m.json")
+    xgb.XGBClassifier(n_estimators=3, n_jobs=1).fit(numeric, y["binary"]) \
+        .save_model(tmp_path / "m.json")
     for name in ("m.txt", "m.json"):
         with pytest.raises(InputError, match="does not record its input column names"):
             load_model(tmp_path / name)
@@ -380,12 +382,12 @@ def test_unnamed_inputs_are_refused(tmp_path, data):
 
 def test_objectives_the_audit_cannot_read_are_refused(tmp_path, data):
     X, y, _ = data
-    ranker = lgb.LGBMRanker(n_estimators=3, verbose=-1)
+    ranker = lgb.LGBMRanker(n_estimators=3, verbose=-1, n_jobs=1)
     ranker.fit(X[["tenure", "spend"]], y["multiclass"], group=[1000] * 3)
     ranker.booster_.save_model(str(tmp_path / "rank.txt"))
     with pytest.raises(InputError, match="lambdarank"):
         load_model(tmp_path / "rank.txt")
-    hinge = xgb.XGBClassifier(n_estimators=3, objective="binary:hinge")
+    hinge = xgb.XGBClassifier(n_estimators=3, objective="binary:hinge", n_jobs=1)
     hinge.fit(X[["tenure", "spend"]], y["binary"])
     hinge.save_model(tmp_path / "hinge.json")
     with pytest.raises(InputError, match="binary:hinge"):

@@ -50,7 +50,7 @@ def test_lightgbm_file_recipe_retrains_the_same_model(tmp_path):
         cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
         model = cls(n_estimators=25, num_leaves=9, learning_rate=0.08, min_child_samples=30,
                     reg_lambda=2.0, subsample=0.8, subsample_freq=1, colsample_bytree=0.9,
-                    random_state=5, verbose=-1)
+                    random_state=5, verbose=-1, n_jobs=1)
         model.fit(X.assign(plan=X["plan"].astype("category")), y[task])
         model.booster_.save_model(str(tmp_path / "m.txt"))
         adapter = load_model(tmp_path / "m.txt")
@@ -71,7 +71,7 @@ def test_lightgbm_file_recipe_retrains_the_same_model(tmp_path):
 def test_xgboost_recipe_only_where_the_file_records_parameters(tmp_path):
     X, y = rows()
     Xc = X.assign(plan=X["plan"].astype("category"))
-    model = xgb.XGBClassifier(n_estimators=15, max_depth=3, learning_rate=0.2,
+    model = xgb.XGBClassifier(n_estimators=15, max_depth=3, learning_rate=0.2, n_jobs=1,
                               enable_categorical=True, random_state=0).fit(Xc, y["binary"])
     model.save_model(tmp_path / "bare.json")
     adapter = load_model(tmp_path / "bare.json")
@@ -161,7 +161,7 @@ def test_recipe_on_load_subject(tmp_path):
     frame = X.assign(value=y["regression"])
     frame.iloc[:500].to_csv(tmp_path / "members.csv", index=False)
     frame.iloc[500:].to_csv(tmp_path / "holdout.csv", index=False)
-    model = lgb.LGBMRegressor(n_estimators=10, verbose=-1)
+    model = lgb.LGBMRegressor(n_estimators=10, verbose=-1, n_jobs=1)
     model.fit(X.iloc[:500].assign(plan=X["plan"].iloc[:500].astype("category")),
               y["regression"][:500])
     model.booster_.save_model(str(tmp_path / "m.txt"))
