@@ -33,7 +33,7 @@ except metadata.PackageNotFoundError:  # running from a source tree
     TOOL_VERSION = "0.1.0"
 
 _PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops", "fairlearn", "shap", "lime",
-             "lightgbm")
+             "lightgbm", "xgboost-cpu", "onnxruntime", "onnx")
 
 Progress = Callable[[str, str, float], None]
 

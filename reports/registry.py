@@ -10,11 +10,12 @@ cheap data checks first, then the probes that share the proxy screen, then the r
 pool's attacks, which share one pool.
 
 ``NEEDS`` declares, per probe, what it needs (:class:`Needs`): the parts whose rows it reads (each
-needs at least ``config.min_group_size`` rows, the size THRESHOLDS.md calls too small to judge),
-at least one sensitive field, a model that can be cloned and refitted (the training recipe re-run),
-an id column. The runner checks the needs before it runs a probe (:func:`unmet_needs`) and records
-``not_assessed`` with the reason when one is missing, so a 2-row file never yields a confident
-finding. A probe without an entry needs rows in both parts.
+needs at least ``config.min_group_size`` rows, the size THRESHOLDS.md calls too small to judge), at
+least one sensitive field, a model that can be cloned and refitted (the training recipe re-run), an
+id column, the tasks it supports (binary, multiclass, regression). The runner checks the needs
+before it runs a probe (:func:`unmet_needs`) and records ``not_assessed`` with the reason when one
+is missing, so a 2-row file never yields a confident finding. A probe without an entry needs rows in
+both parts.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ PROBES = {
 }
 
 
+#: Every task: a probe that reads only the data, not the model's outputs.
+ALL_TASKS = ("binary", "multiclass", "regression")
+
+
 @dataclass(frozen=True)
 class Needs:
     """What a probe needs before it can judge anything.
@@ -58,19 +63,21 @@ class Needs:
     sensitive_fields : at least one sensitive field.
     refit : a model that ``sklearn.base.clone`` can copy (the training recipe is re-run).
     id_column : a record id column.
+    tasks : the tasks it supports (``audits.core.task.TASKS``); binary only unless it says more.
     """
 
     parts: tuple[str, ...] = PARTS
     sensitive_fields: bool = False
     refit: bool = False
     id_column: bool = False
+    tasks: tuple[str, ...] = ("binary",)
 
 
 NEEDS: dict[str, Needs] = {
     # re-identification is measured on the training rows; personal columns on both
-    "data_exposure": Needs(parts=("members",)),
+    "data_exposure": Needs(parts=("members",), tasks=ALL_TASKS),
     # a census of both parts' rows against the declared consent, retention, source and erasures
-    "data_rights": Needs(),
+    "data_rights": Needs(tasks=ALL_TASKS),
     "performance": Needs(),
     # groups, the proxy screen and the what-if are on the holdout rows
     "fairness": Needs(parts=("nonmembers",), sensitive_fields=True),
@@ -113,6 +120,9 @@ def unmet_needs(name: str, subject: AuditSubject, config: AuditConfig) -> list[U
     """The needs of probe ``name`` that ``subject`` does not meet (empty when it can run)."""
     needs = needs_of(name)
     out = []
+    if subject.task not in needs.tasks:
+        out.append(Unmet("task", msg.NEED_TASK.render(probe=name, task=subject.task),
+                         f"a version of the {name} probe for {subject.task} models"))
     for part in needs.parts:
         n = len(subject.frame(part))
         if n < config.min_group_size:

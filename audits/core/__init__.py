@@ -8,6 +8,9 @@
 - :mod:`~audits.core.results` metrics, thresholds, findings, tables, probe results, ``judge``;
 - :mod:`~audits.core.config` ``AuditConfig``, every value that decides a result, with its source;
 - :mod:`~audits.core.subject` and :mod:`~audits.core.loading` the audited model and its rows;
+- :mod:`~audits.core.formats` and :mod:`~audits.core.adapters` model files that are data, not code
+  (XGBoost, LightGBM, ONNX) and their one adapter; :mod:`~audits.core.task` the task (binary,
+  multiclass, regression); :mod:`~audits.core.recipe` how to retrain the model;
 - :mod:`~audits.core.seeds`, :mod:`~audits.core.paths`, :mod:`~audits.core.parallel`,
   :mod:`~audits.core.bootstrap`, :mod:`~audits.core.groups`, :mod:`~audits.core.pii`: the shared
   mechanics (named seeds, the tool's folder, the parallel map, resampling, groups of a field,

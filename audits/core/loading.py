@@ -2,8 +2,12 @@
 
 Everything is checked up front, before any probe runs; each problem raises :class:`InputError`
 naming the file or column and the fix. Model files are loaded with skops (safe: no code runs);
-types skops does not trust are listed and must be trusted by name. joblib/pickle files load only
-when the caller explicitly trusts pickles, because loading a pickle runs code.
+types skops does not trust are listed and must be trusted by name. XGBoost JSON/UBJSON, LightGBM
+text and ONNX files are data too (:mod:`audits.core.formats`). joblib/pickle files load only
+when the caller explicitly trusts pickles, because loading a pickle runs code. The task (binary,
+multiclass, regression) comes from the model and is checked against the target
+(:mod:`audits.core.task`); the training recipe from the user or the model file
+(:mod:`audits.core.recipe`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ import pandas as pd
 from audits.core import messages as msg
 from audits.core import validation
 from audits.core.errors import InputError
+from audits.core.formats import NATIVE_FORMATS, load_native, model_format
 from audits.core.paths import installation_secret
 from audits.core.rights import attach_rights
 from audits.core.subject import AuditSubject
+from audits.core.task import check_regression_target, infer_task, model_task, parse_direction
 
 __all__ = ["load_model", "load_table", "load_subject", "file_sha256", "PICKLE_SUFFIXES"]
 
@@ -51,14 +57,18 @@ def _need_file(path: str | Path, what: str, field: str) -> Path:
 
 # -- models ------------------------------------------------------------------------------------
 def load_model(path: str | Path, *, trusted: Sequence[str] = (), trust_pickle: bool = False) -> Any:
-    """Load a fitted classifier from a skops file (or a pickle, only when ``trust_pickle``).
+    """Load a fitted model from a skops, XGBoost, LightGBM or ONNX file (or a pickle, only when
+    ``trust_pickle``).
 
     Raises InputError for a missing, corrupt or untrusted file, for an object that is not a
-    model, and for a model without ``predict_proba``.
+    model, and for a classifier without ``predict_proba``.
     """
     path = _need_file(path, "model file", "model")
-    if path.suffix.lower() in PICKLE_SUFFIXES:
+    fmt = model_format(path)
+    if fmt == "pickle":
         model = _load_pickle(path, trust_pickle)
+    elif fmt in NATIVE_FORMATS:
+        model = load_native(path, fmt)
     else:
         model = _load_skops(path, trusted)
     _check_model(model, path)
@@ -105,10 +115,27 @@ def _check_model(model: Any, path: Path) -> None:
     kind = type(model).__name__
     if not hasattr(model, "predict"):
         raise InputError(msg.MODEL_NOT_A_MODEL, path=path, kind=kind)
+    if model_task(model) == "regression":
+        _check_fitted(model, path)
+        return
     if not hasattr(model, "predict_proba"):
         raise InputError(msg.MODEL_NO_PROBA, path=path, kind=kind)
     if not hasattr(model, "classes_"):
         raise InputError(msg.MODEL_NOT_FITTED, path=path, kind=kind)
+
+
+def _check_fitted(model: Any, path: Path) -> None:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if getattr(model, "feature_names_in_", None) is not None:
+        return
+    try:
+        check_is_fitted(model)
+    except NotFittedError as e:
+        raise InputError(msg.MODEL_NOT_FITTED, path=path, kind=type(model).__name__) from e
+    except TypeError:  # not a scikit-learn estimator: the data check will tell
+        pass
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -199,7 +226,8 @@ def load_subject(model_path: str | Path, train_path: str | Path,
                  trust_pickle: bool = False, decision_threshold: float | None = None,
                  favourable: Any = None, favourable_action: str = "",
                  id_column: str | None = None, seed: int = 0,
-                 name: str | None = None, rights=None) -> AuditSubject:
+                 name: str | None = None, rights=None, task: str | None = None,
+                 recipe: str | Path | None = None) -> AuditSubject:
     """Load the model and its members/non-members, validate them, and build the subject.
 
     ``train_path`` holds the rows the model was trained on (members) and ``holdout_path`` rows it
@@ -210,6 +238,10 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     :data:`~audits.core.validation.MAX_GROUPS` groups, none that looks personal).
     ``rights`` (``audits.core.rights.RightsDeclaration``) is validated against the rows and
     carried by the subject.
+    ``task`` declares the task (checked against the model's); ``favourable`` is a class for a
+    classifier and a direction (``higher``/``lower``) for a regression; ``recipe`` names the
+    training recipe (a skops file of an unfitted estimator, or one of
+    ``audits.core.recipe.NAMED_RECIPES``), by default the one the model file gives.
     """
     options = validation.check_options(decision_threshold=decision_threshold, seed=seed,
                                        favourable_action=favourable_action)
@@ -254,18 +286,30 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     if id_column is None:
         id_column = next((c for c in personal if c.lower().endswith("id")), None)
     validation.check_parts(members, nonmembers, names=names, hashes=hashes, id_column=id_column)
-    classes = list(model.classes_)
-    _check_target(members, nonmembers, target, classes, names, model_path)
-    positive = _default_positive(classes) if positive_label is None else \
-        _match_label(positive_label, classes, what="positive label", field="positive_label")
-    favourable_label = None if favourable is None else \
-        _match_label(favourable, classes, what="favourable label", field="favourable")
+    task = infer_task(model, declared=task, model_name=model_path.name)
+    if task == "regression":
+        check_regression_target(members, nonmembers, target, names, model_name=model_path.name)
+        positive, favourable_label = _no_label(positive_label, model_path), None
+        direction = parse_direction(favourable)
+    else:
+        classes = list(model.classes_)
+        _check_target(members, nonmembers, target, classes, names, model_path)
+        positive, favourable_label = _labels(task, classes, positive_label, favourable,
+                                             options["decision_threshold"])
+        direction = None
     features = _feature_columns(model, columns, target, model_path, names)
     validation.check_values(members, nonmembers, features=features, names=names,
                             columns=list(dict.fromkeys([*features, *sensitive,
                                                         *quasi_identifiers])))
     validation.check_groups(members, nonmembers, sensitive=sensitive, names=names)
     _check_types(model, members, nonmembers, features, names, model_path, personal)
+    from audits.core.recipe import load_recipe, recipe_from_model
+
+    if recipe is not None:
+        the_recipe = load_recipe(recipe, task=task, trusted=trusted)
+        recipe_note = the_recipe.description
+    else:
+        the_recipe, recipe_note = recipe_from_model(model)
     subject = AuditSubject(
         model=model, members=members, nonmembers=nonmembers, target=target,
         positive_label=positive, feature_columns=tuple(features),
@@ -274,8 +318,31 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         decision_threshold=options["decision_threshold"], favourable_label=favourable_label,
         favourable_action=options["favourable_action"], id_column=id_column,
         seed=options["seed"], files=files, secret=installation_secret(),
-        name=name or model_path.stem)
+        name=name or model_path.stem, task=task, favourable_direction=direction,
+        model_format=model_format(model_path), recipe=the_recipe, recipe_note=recipe_note)
     return attach_rights(subject, rights) if rights is not None else subject
+
+
+def _no_label(positive_label: Any, model_path: Path) -> None:
+    if positive_label is not None:
+        raise InputError(msg.REGRESSION_NO_LABEL, path=model_path.name)
+    return None
+
+
+def _labels(task: str, classes: list, positive_label: Any, favourable: Any,
+            decision_threshold: float | None) -> tuple:
+    """(positive label, favourable label) of a classifier. Binary: the positive label defaults
+    as before. Multiclass: the score is one class against the rest, the declared positive label,
+    else the favourable class, else none (the probes say what they need)."""
+    positive = None if positive_label is None else \
+        _match_label(positive_label, classes, what="positive label", field="positive_label")
+    favourable_label = None if favourable is None else \
+        _match_label(favourable, classes, what="favourable label", field="favourable")
+    if positive is None:
+        positive = _default_positive(classes) if task == "binary" else favourable_label
+    if task == "multiclass" and decision_threshold is not None:
+        raise InputError(msg.THRESHOLD_MULTICLASS, classes=[_plain(c) for c in classes])
+    return positive, favourable_label
 
 
 def _check_same_columns(members: pd.DataFrame, nonmembers: pd.DataFrame, names: dict) -> None:
@@ -293,7 +360,7 @@ def _check_target(members, nonmembers, target, classes, names, model_path) -> No
             raise InputError(msg.TARGET_EMPTY_VALUES, column=target,
                              n=int(values.isna().sum()), file=names[part])
         distinct = pd.unique(values)
-        if len(distinct) > 2:
+        if len(distinct) > 2 and len(classes) == 2:
             raise InputError(msg.TARGET_MULTICLASS, column=target, n=len(distinct),
                              file=names[part])
         if len(distinct) < 2:
@@ -304,8 +371,8 @@ def _check_target(members, nonmembers, target, classes, names, model_path) -> No
             raise InputError(msg.TARGET_UNKNOWN_VALUES, column=target, file=names[part],
                              values=[_plain(v) for v in unknown],
                              classes=[_plain(c) for c in classes])
-    if len(classes) != 2:
-        raise InputError(msg.MODEL_MULTICLASS, path=model_path.name, n=len(classes))
+    if len(classes) < 2:
+        raise InputError(msg.MODEL_ONE_CLASS, path=model_path.name, n=len(classes))
     for frame in (members, nonmembers):  # align types, e.g. "1" in the file vs 1 in the model
         if frame[target].dtype != np.asarray(classes).dtype:
             mapping = {v: c for v in pd.unique(frame[target]) for c in classes if str(v) == str(c)}
@@ -340,7 +407,7 @@ def _check_types(model, members, nonmembers, features, names, model_path, person
             raise InputError(msg.COLUMN_TYPE_DIFFERS, column=col, file=text_file)
     try:
         probe = pd.concat([members[features].head(50), nonmembers[features].head(50)])
-        model.predict_proba(probe)
+        (model.predict_proba if hasattr(model, "predict_proba") else model.predict)(probe)
     except Exception as e:
         _non_numeric_column(members, nonmembers, features, names, personal, e)
         _empty_values(members, nonmembers, features, names, model, e)

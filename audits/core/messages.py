@@ -155,8 +155,16 @@ MODEL_NO_PROBA = M("The model in {path} ({kind}) has no predict_proba; the audit
                    "sklearn.calibration.CalibratedClassifierCV.")
 MODEL_NOT_FITTED = M("The model in {path} ({kind}) is not fitted (it has no classes_). Fit it "
                      "before saving.")
-MODEL_MULTICLASS = M("The model in {path} has {n} classes; multiclass models are not supported "
-                     "yet: the audit needs a binary classifier.")
+MODEL_ONE_CLASS = M("The model in {path} has {n} class; an audit needs a classifier with at "
+                    "least two classes, or a regression.")
+REGRESSION_NO_LABEL = M("The model in {path} is a regression: it has no classes, so "
+                        "{f[positive_label]} does not apply. Leave it out, and give "
+                        "{f[favourable]} as higher or lower (which predictions benefit the "
+                        "customer).")
+THRESHOLD_MULTICLASS = M("A decision threshold applies to a binary classifier or a regression; "
+                         "the model is a multiclass classifier with classes {classes}, which "
+                         "decides by its most probable class. Leave out "
+                         "{f[decision_threshold]}.")
 MODEL_NO_FEATURE_NAMES = M(
     "The model in {path} does not record its input column names (it was fitted on a NumPy "
     "array). Refit it on a pandas DataFrame so the audit can match columns by name.")
@@ -198,15 +206,20 @@ TARGET_NOT_IN_FILE = M("The target column {column!r} is not in {file}. Columns i
                        "{columns}. Check {f[target]}.")
 TARGET_EMPTY_VALUES = M("The target column {column!r} has {n} empty values in {file}. Drop or "
                         "fill those rows.")
-TARGET_MULTICLASS = M("The target column {column!r} has {n} distinct values in {file}; "
-                      "multiclass models are not supported yet: the audit needs a binary target. "
-                      "Check {f[target]}.")
+TARGET_MULTICLASS = M("The target column {column!r} has {n} distinct values in {file}, but the "
+                      "model is a binary classifier: a multiclass target is not supported by a "
+                      "binary model. Check {f[target]}, or give the model trained on this "
+                      "target.")
 TARGET_ONE_CLASS = M("The target column {column!r} has 1 distinct value ({value!r}) in {file}; "
-                     "an audit needs both classes. Check {f[target]} and {f[positive_label]}.")
+                     "an audit needs at least two classes. Check {f[target]} and "
+                     "{f[positive_label]}.")
 TARGET_UNKNOWN_VALUES = M("The target column {column!r} in {file} has values {values} that are "
                           "not the model's classes {classes}. Check {f[target]}.")
 LABEL_NOT_A_CLASS = M("The {what} {value!r} is not one of the model's classes {classes}. Check "
                       "{field}.")
+DIRECTION_UNKNOWN = M("The favourable direction {value!r} of a regression is not one of {valid}: "
+                      "say whether higher or lower predictions benefit the customer. Check "
+                      "{f[favourable]}.")
 ROLE_COLUMNS_MISSING = M("{field} name(s) {missing}, which are not columns of {file}. Columns in "
                          "the file: {columns}.")
 ROLE_DUPLICATES = M("{field} name(s) {names} more than once. Name each column once.")
@@ -306,6 +319,8 @@ ROWS_TOO_FEW = M(
     "The data has {members} training rows and {nonmembers} holdout rows; every probe asked for "
     "needs at least {need} rows in the parts it reads, so none could judge anything. Give more "
     "rows in {f[train]} and {f[holdout]}.")
+NEED_TASK = M("The {probe} probe does not support {task} models yet, so its checks were not "
+               "assessed.")
 NEED_ROWS = M("The {probe} probe needs at least {need} {part}; {file} has {n}, too few for any "
               "judgement, so its checks were not assessed.")
 NEED_SENSITIVE = M("The {probe} probe needs at least one sensitive field, and none was given, so "

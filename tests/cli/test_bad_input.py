@@ -281,9 +281,9 @@ case("model-not-fitted")(lambda ws: (
 case("model-untrusted-types")(lambda ws: (
     {"--model": str(ws.models["hgb"])}, msg.MODEL_UNTRUSTED_TYPES,
     {"path": ws.models["hgb"], "types": sorted(ws.models["hgb_untrusted"])}))
-case("model-three-classes")(lambda ws: (
-    {"--model": str(ws.models["three"])}, msg.MODEL_MULTICLASS,
-    {"path": "three.skops", "n": 3}))
+case("multiclass-model-with-a-decision-threshold")(lambda ws: (
+    {"--model": str(ws.models["three"]), "--decision-threshold": "0.5"},
+    msg.THRESHOLD_MULTICLASS, {"classes": [0, 1, 2]}))
 case("model-fitted-on-numpy")(lambda ws: (
     {"--model": str(ws.models["numpy"])}, msg.MODEL_NO_FEATURE_NAMES, {"path": "numpy.skops"}))
 
