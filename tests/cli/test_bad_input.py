@@ -773,7 +773,8 @@ def _run(ws: Workspace, options: dict, capsys) -> int:
 def test_threshold_rule_fails_when_broken(files, tmp_path, capsys, monkeypatch):
     from audits.core import validation
 
-    monkeypatch.setattr(validation, "parse_threshold", lambda v: None if v is None else float(v))
+    monkeypatch.setattr(validation, "parse_threshold",
+                        lambda v, **_: None if v is None else float(v))
     assert _run(Workspace(files, {}, tmp_path), {"--decision-threshold": "1.5"}, capsys) == 2
 
 
