@@ -95,10 +95,28 @@ def test_drill_down_shows_shap_and_lime_side_by_side_with_stability(churn):
     text = " ".join(m.value for m in at.markdown)
     assert (f"LIME gives the same reasons each time: {grade(summary['lime_stability'])}."
             in text)
-    assert f"SHAP and LIME agree on what matters: {grade(summary['lime_shap_spearman'])}" in text
+    assert (f"SHAP and LIME agree on what matters: "
+            f"{grade(summary['lime_shap_feature_agreement'])}; and on which way it pushes: "
+            f"{grade(summary['lime_shap_sign_agreement'])}" in text)
+    assert "shown, not judged" in text
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["LIME gives the same reasons each time"] == grade(
         summary["lime_stability"]).capitalize()
+
+
+def test_lime_is_judged_on_the_random_sample_with_its_intervals(churn):
+    at = open_page(churn, "churn")
+    probe = churn.probes["explainability"]
+    sample = probe.table("lime_sample").to_frame()
+    table = next(d.value for d in at.dataframe if "Measure" in d.value.columns)
+    assert len(table) == 3 and (sample["n_customers"] >= 30).all()
+    column = next(c for c in table.columns if c.startswith("Mean over"))
+    for shown, (mean, lo, hi) in zip(table[column], sample[["mean", "ci_low", "ci_high"]]
+                                     .itertuples(index=False)):
+        assert shown == f"{mean:.2f} ({lo:.2f} to {hi:.2f})"
+    finding = next(f for f in probe.findings if f.id == "explainability.local_stability.lime")
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**{finding.severity.label}.**" in text
 
 
 def test_explain_another_customer_on_demand(churn):
@@ -126,5 +144,9 @@ def test_minimisation_table_in_plain_words(churn):
     table = next(d.value for d in at.dataframe if "Why it was checked" in d.value.columns)
     row = table.set_index("Input").loc["postcode_region"]
     assert row["Why it was checked"] == "proxy for ethnicity"
-    assert row["Recommendation"].startswith(("keep only", "remove it"))
-    assert "(" in row["Change when removed (95% interval)"]
+    assert row["Recommendation"].startswith(("keep only", "remove it", "undecided"))
+    cost = churn.probes["explainability"].table("minimisation").to_frame()
+    probe_row = cost.set_index("feature").loc["postcode_region"]
+    shown = row["Accuracy lost when removed (AUC, 95% interval, refits included)"]
+    assert shown == (f"{probe_row['cost']:.4f} ({probe_row['ci_low']:.4f} to "
+                     f"{probe_row['ci_high']:.4f})")
