@@ -268,7 +268,7 @@ def reference_size(n_members: int, n_targets: int, k: int, config: AuditConfig) 
     rows = min(int(n_members), cap, half)
     limited_by = ("the audited model's size" if rows == n_members else
                   "the profile's cap (reference_max_rows)" if rows == cap else
-                  "half the pool (members are more than half the targets)")
+                  "half the pool: the members are more than half the targets")
     if k * rows < 2 * n_targets:
         rows, limited_by = -(-2 * n_targets // k), "at least two IN models per record"
     counts = _in_counts(k, n_targets, rows, None)

@@ -202,11 +202,14 @@ def membership_notes(records, pool, modes, reason, best, pre=None) -> list[str]:
                      "instead of 0.1%, on the ratio TPR/FPR.")
     if pre is not None:
         h = pre.holdout
-        notes.append(f"Precondition (holdout drawn like the training rows): a classifier without "
-                     f"the model tells the files apart with AUC {h.auc:.3f} (interval "
-                     f"{h.ci[0]:.3f} to {h.ci[1]:.3f}; not assessed above {h.bound:g}); the "
-                     f"strongest attack's AUC interval must not lie wholly below 0.5. "
-                     + ("Met." if pre.met else "Not met: " + pre.remedy))
+        why = {"distinguisher": "the files differ", "attack below chance":
+               "the strongest attack reads the holdout as the members"}.get(pre.cause, "")
+        notes.append(f"Precondition, a holdout drawn like the training rows: a classifier "
+                     f"without the model tells the files apart with AUC {h.auc:.3f} (interval "
+                     f"{h.ci[0]:.3f} to {h.ci[1]:.3f}; the precondition fails when the interval "
+                     f"lies wholly above {h.bound:g}, or when the strongest attack's AUC "
+                     "interval lies wholly below 0.5). "
+                     + ("Met." if pre.met else f"Not met ({why}). {pre.remedy}"))
     return notes
 
 

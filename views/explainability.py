@@ -305,6 +305,9 @@ else:
     st.caption("Each input was removed and the model retrained the same way; the table shows "
                "how well the model ranks holdout customers (AUC) with and without it "
                "(GDPR Art. 5(1)(c): keep only the data needed).")
+    if "cost" not in mini:  # a report stored before the cost and its refits were recorded
+        mini = mini.assign(cost=-mini["change"], ci_low=-mini["ci_high"],
+                           ci_high=-mini["ci_low"], seeds=1)
     st.dataframe(pd.DataFrame({
         "Input": mini["feature"], "Why it was checked": mini["why"],
         "Model quality with it (AUC)": [f"{v:.3f}" for v in mini["auc_with"]],

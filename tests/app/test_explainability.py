@@ -150,3 +150,38 @@ def test_minimisation_table_in_plain_words(churn):
     shown = row["Accuracy lost when removed (AUC, 95% interval, refits included)"]
     assert shown == (f"{probe_row['cost']:.4f} ({probe_row['ci_low']:.4f} to "
                      f"{probe_row['ci_high']:.4f})")
+
+
+def _as_stored_before(report):
+    """The report as the probe wrote it before LIME's sample check and the refit costs: the
+    old local_summary and minimisation columns, no lime_sample table."""
+    from reports.report import AuditReport
+
+    d = report.to_dict()
+    probe = d["probes"]["explainability"]
+    probe["tables"] = [t for t in probe["tables"] if t["name"] != "lime_sample"]
+    for t in probe["tables"]:
+        if t["name"] == "minimisation":
+            cols = t["columns"]
+            i, lo, hi, seeds = (cols.index(c) for c in ("cost", "ci_low", "ci_high", "seeds"))
+            for r in t["rows"]:
+                r[i], r[lo], r[hi] = -r[i], -r[hi], -r[lo]
+                del r[seeds]
+            cols[i] = "change"
+            del cols[seeds]
+        if t["name"] == "local_summary":
+            t["columns"] = [{"lime_shap_feature_agreement": "lime_shap_topk_jaccard",
+                             "lime_shap_sign_agreement": "show_to_customer"}.get(c, c)
+                            for c in t["columns"]]
+    probe["params"].pop("lime_verdict", None)
+    return AuditReport.from_dict(d)
+
+
+def test_a_report_stored_before_the_sample_check_still_opens(churn):
+    at = open_page(_as_stored_before(churn), "churn")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Why it was checked" in d.value.columns)
+    want = churn.probes["explainability"].table("minimisation").to_frame().iloc[0]
+    shown = table["Accuracy lost when removed (AUC, 95% interval, refits included)"].iloc[0]
+    assert shown.startswith(f"{want['cost']:.4f}")
+    assert any("LIME was not judged in this audit" in i.value for i in at.info)
