@@ -127,10 +127,11 @@ if mem is not None:
                        "accusing only that share of customers the model never saw.")
         low_ci = ci_text(best["tpr_low_fpr_low"], best["tpr_low_fpr_high"], True)
         ratio = best.get("tpr_fpr_ratio")
+        r_lo, r_hi = best.get("tpr_fpr_ratio_low"), best.get("tpr_fpr_ratio_high")
         ratio_text = ("" if ratio is None else
-                      f"; {fmt(ratio)} times the false-alarm rate (interval "
-                      f"{ci_text(best.get('tpr_fpr_ratio_low'), best.get('tpr_fpr_ratio_high'))}"
-                      "; judged on this ratio: 5 attention, 20 fail, 100 critical)")
+                      f"; {ratio:.1f} times the false-alarm rate (interval "
+                      + ("—" if r_lo is None or r_hi is None else f"{r_lo:.1f} to {r_hi:.1f}")
+                      + "; judged on this ratio: 5 attention, 20 fail, 100 critical)")
         c2.caption(f"Share of the training customers picked out; 95% interval {low_ci}"
                    f"{ratio_text}; false alarms reached on the reporting records "
                    f"{pct(best['fpr_reached'])}; at 1% false alarms: {pct(best['tpr_1pct'])} "

@@ -215,7 +215,7 @@ def test_ratio_floor_replica_and_holdout_check_are_shown(propensity):
     at = open_page(propensity, "purchase_propensity")
     best = next(a for a in attacks(propensity, "this model") if a["strongest"])
     captions = " ".join(c.value for c in at.caption)
-    assert f"{fmt(best['tpr_fpr_ratio'])} times the false-alarm rate" in captions
+    assert f"{best['tpr_fpr_ratio']:.1f} times the false-alarm rate" in captions
     assert "5 attention, 20 fail, 100 critical" in captions
     pre = propensity.probes["membership"].params["precondition"]
     assert f"tells the files apart with AUC {fmt(pre['distinguisher_auc'])}" in captions
