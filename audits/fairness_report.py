@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from audits.core.config import AuditConfig
+from audits.core.numbers import plain
 from audits.core.results import Finding, Metric, Severity
 from audits.core.subject import AuditSubject
 from audits.fairness_field import FieldAudit, worst
@@ -70,7 +71,7 @@ def _small_groups(fa: FieldAudit, config: AuditConfig) -> list[str]:
 
 
 def _action(subject: AuditSubject) -> str:
-    return subject.favourable_action or f"the decision {subject.favourable_label!r}"
+    return subject.favourable_action or f"the decision {plain(subject.favourable_label)!r}"
 
 
 def field_findings(fa: FieldAudit, subject: AuditSubject, config: AuditConfig, *,

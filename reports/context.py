@@ -7,8 +7,9 @@ Two small files that only the submitter can answer, read by ``review-board audit
 - the **context** (YAML): intended and out-of-scope uses, whether decisions are automated or
   advisory (the GDPR Art. 22 screen), and the DPIA screening questions (the nine criteria of the
   EDPB-endorsed WP29 guidelines on DPIAs, WP248 rev.01: two or more usually mean a DPIA is needed);
-- the **inventory** (YAML or CSV): for each model input its origin (first-party, third-party
-  broker, derived), purpose, legal basis (GDPR Art. 6(1)) and retention period.
+- the **inventory** (YAML or CSV): for each model input its origin (first-party, third-party such
+  as a partner's data, third-party broker, derived), purpose, legal basis (GDPR Art. 6(1)) and
+  retention period.
 
 An unanswered question is stored as None and printed as "not provided", never as placeholder text.
 :func:`inventory_findings` turns the inventory into ``data.inventory.<feature>`` findings (purpose
@@ -28,7 +29,7 @@ from reports.report import AuditReport, summarise
 __all__ = ["inventory_findings", "attach_context", "feature_risk", "art22_screen",
            "dpia_screen", "DPIA_QUESTIONS", "ORIGINS", "LEGAL_BASES"]
 
-ORIGINS = ("first-party", "third-party broker", "derived")
+ORIGINS = ("first-party", "third-party", "third-party broker", "derived")
 LEGAL_BASES = ("consent", "contract", "legitimate interest", "legal obligation",
                "vital interests", "public task")
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from audits.core import messages as msg
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.results import Table
@@ -62,10 +63,8 @@ def ensure_same_subject(subject: AuditSubject, report_subject: dict) -> None:
             diffs.append(f"{key} is {here.get(key)!r} here but {report_subject.get(key)!r} in the "
                          "report")
     if diffs:
-        raise InputError(
-            f"The model and data loaded now ({here.get('name')!r}) are not the ones this report "
-            f"audited ({report_subject.get('name')!r}): {'; '.join(diffs)}. Load the same files "
-            "on the Load page, or run the audit again, before recomputing.")
+        raise InputError(msg.SUBJECT_CHANGED, now=here.get("name"),
+                         then=report_subject.get("name"), diffs="; ".join(diffs))
 
 
 def fairness_against(subject: AuditSubject, report_subject: dict, report_config: dict, field: str,

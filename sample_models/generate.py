@@ -45,8 +45,9 @@ __all__ = [
 
 SAMPLE_NAMES = ("churn", "lead_scoring", "purchase_propensity")
 DEFAULT_SEED = 20261123
-GENERATOR_VERSION = 3
-FILES = ("model.skops", "members.csv", "nonmembers.csv", "manifest.json")
+GENERATOR_VERSION = 4
+FILES = (
+    "model.skops", "members.csv", "nonmembers.csv", "erased.csv", "manifest.json")
 ENV_VAR = "REVIEW_BOARD_SAMPLES_DIR"
 
 
@@ -107,9 +108,11 @@ def cramers_v(x, y) -> float:
 
 def generate_data(name: str, *, seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The members and non-members of a sample exactly as written to CSV (no model, no files)."""
-    from sample_models import _datasets
+    from sample_models import _datasets, _rights
 
-    members, nonmembers, _ = _datasets.SPECS[_check_name(name)].make(_rng(name, seed))
+    members, nonmembers, hidden = _datasets.SPECS[_check_name(name)].make(_rng(name, seed))
+    members, nonmembers, *_ = _rights.add_rights(name, _rights_rng(name, seed), members,
+                                                 nonmembers, hidden)
     return members, nonmembers
 
 
@@ -126,6 +129,11 @@ def _one_openmp_thread():
 def _rng(name: str, seed: int) -> np.random.Generator:
     # one independent stream per sample, all derived from the one seed
     return np.random.default_rng([seed, SAMPLE_NAMES.index(name)])
+
+
+def _rights_rng(name: str, seed: int) -> np.random.Generator:
+    # the data-rights columns' own stream: drawing them changes none of the sample's own draws
+    return np.random.default_rng([seed, SAMPLE_NAMES.index(name), 18])
 
 
 def train_model(name: str, members: pd.DataFrame, *, seed: int = DEFAULT_SEED):
@@ -188,12 +196,15 @@ def _build(name, folder, seed):
     import pandas as pd
     import skops.io as sio
 
-    from sample_models import _datasets
+    from sample_models import _datasets, _rights
 
     spec = _datasets.SPECS[_check_name(name)]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").unlink(missing_ok=True)
     members, nonmembers, hidden = spec.make(_rng(name, seed))
+    members, nonmembers, erased, rights, planted_rights = _rights.add_rights(
+        name, _rights_rng(name, seed), members, nonmembers, hidden)
+    _write_atomic(folder / _rights.ERASED_FILE, erased.to_csv(index=False).encode("utf-8"))
     for part, frame in (("members", members), ("nonmembers", nonmembers)):
         _write_atomic(folder / f"{part}.csv", frame.to_csv(index=False).encode("utf-8"))
     members = pd.read_csv(folder / "members.csv")        # fit on what a loader will read
@@ -224,6 +235,7 @@ def _build(name, folder, seed):
         "rows": {"members": len(members), "nonmembers": len(nonmembers)},
         "model": f"{type(model[-1]).__name__} in a scikit-learn Pipeline",
         "planted_effects": effects, "expected_findings": findings,
+        "rights": rights, "planted_rights": planted_rights,
     }
     _write_atomic(folder / "manifest.json",
                   (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))

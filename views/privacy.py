@@ -21,6 +21,7 @@ from views import privacy_charts as charts
 from views import state
 from views.plot_style import show
 from views.privacy_charts import short_label
+from views.rights import show_rights
 
 #: The form of a pseudonymised record id (``audits.core.subject.pseudonymise``: "p-" and 12 hex
 #: digits).
@@ -360,6 +361,8 @@ if dx is not None:
             "Unique share without it": pct(r["unique_share_without_it"])} for r in rows(qd)]),
             hide_index=True, width="stretch", key="privacy_drivers")
         st.caption(md(qd.note))
+
+show_rights(report)
 
 with st.expander("How these numbers were computed"):
     for name in ("membership", "memorisation", "attribute_inference", "data_exposure"):

@@ -110,6 +110,42 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
        no_effect=0.0,
        source="After Sweeney 2002 (k-anonymity)",
        description="Share of records unique on the quasi-identifiers"),
+    _T("data.consent_missing", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 6(1)(a) and 7: consent is valid only for the specific purposes it was "
+              "given for; Art. 5(1)(b) purpose limitation. Judged on the exact count of the rows "
+              "held (a census): any row fails",
+       description="Share of training rows whose consent does not cover the model's purpose"),
+    _T("data.retention_exceeded", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 5(1)(e) storage limitation, against the retention the feature "
+              "inventory states; judged on the exact count: any row fails",
+       description="Share of training rows older than the retention of their data"),
+    _T("data.shadow_profiles", "above", attention=0.0, kind="REG",
+       source="GDPR Art. 14 (information where data was not obtained from the person) and "
+              "Art. 21 (objection to profiling); the severity is HEUR: any such customer needs "
+              "attention",
+       description="Share of training customers known only through third-party or broker data"),
+    _T("data.opt_out_scored", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 22(1) (automated decisions) and Art. 21(2) (objection to profiling "
+              "for direct marketing); judged on the exact count: any customer fails",
+       description="Share of holdout customers who opted out of automated decisions but are "
+                   "scored"),
+    _T("data.opt_out_trained", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 21 (objection), where the opt-out covers training; judged on the "
+              "exact count: any row fails",
+       description="Share of training rows of customers whose opt-out covers training"),
+    _T("data.erased_in_data", "above", fail=0.0, kind="REG",
+       source="GDPR Art. 17(1) right to erasure; judged on the exact count: any erased "
+              "customer still in the data fails",
+       description="Share of erasure requests whose customer is still in the training or "
+                   "holdout rows"),
+    _T("privacy.erasure_exposure", "above", attention=0.55, fail=0.65, kind="TOOL",
+       no_effect=0.5,
+       source="SACRO-ML's membership bounds (AUC above 0.65 is disclosive; 0.55 attention HEUR) "
+              "applied to the erased customers, as in unlearning verification by membership "
+              "inference (Chen et al. 2021; Hayes et al. 2024); EDPB Opinion 28/2024 on when a "
+              "model trained on personal data holds it",
+       description="AUC of the strongest membership attack telling the erased customers still "
+                   "in the training rows from customers the model never saw"),
 ]}
 
 
@@ -138,7 +174,7 @@ class AuditConfig:
     n_bootstrap: int = _param(1000, "bootstrap replicates behind every confidence interval",
                               low=50, high=100_000)
     confidence: float = _param(0.95, "confidence level of the intervals", low=0.5, high=1.0)
-    min_group_size: int = _param(30, "groups smaller than this are not assessed", low=1,
+    min_group_size: int = _param(30, "groups smaller than this are not assessed", low=2,
                                  high=1_000_000)
     suppress_below: int = _param(10, "counts under this are never printed (small cells "
                                  "identify people)", low=0, high=1_000_000)
@@ -263,35 +299,35 @@ class AuditConfig:
         return hashlib.sha256(blob).hexdigest()
 
 
-_PARAMS = {f.name for f in dataclasses.fields(AuditConfig)} - {"thresholds", "name"}
-
-
 def load_config(path: str | Path | None = None, *, base: AuditConfig | None = None) -> AuditConfig:
-    """Read a TOML profile on top of ``base`` (the default profile when not given)."""
+    """Read a TOML profile on top of ``base`` (the default profile when not given).
+
+    The file is checked against a schema derived from ``AuditConfig`` and ``Threshold``
+    (:mod:`audits.core.profile_schema`: types, ranges, unknown keys, bound order) before anything
+    is built; every problem raises :class:`InputError` naming the file, the key and the fix.
+    """
+    from audits.core import messages as msg
+    from audits.core.profile_schema import validate_profile
+
     base = base or AuditConfig()
     if path is None:
         return base
     path = Path(path)
+    if not path.exists():
+        raise InputError(msg.FILE_MISSING, what="threshold profile", path=path, field="config")
     if not path.is_file():
-        raise InputError(f"The threshold profile {path} does not exist. Check --config.")
+        raise InputError(msg.FILE_IS_FOLDER, what="threshold profile", path=path, field="config")
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"The threshold profile {path} is not valid TOML: {e}. "
-                         "Fix the file or leave out --config for the default profile.") from e
-    params = doc.get("params", {})
-    unknown = set(params) - _PARAMS
-    if unknown:
-        raise InputError(f"The threshold profile {path} sets unknown parameters {sorted(unknown)}; "
-                         f"valid parameters: {sorted(_PARAMS)}.")
+        raise InputError(msg.PROFILE_NOT_TOML, path=path, error=e) from e
+    validate_profile(doc, path, thresholds=base.thresholds)
     thresholds = dict(base.thresholds)
     for name, over in doc.get("thresholds", {}).items():
-        if name not in thresholds:
-            raise InputError(f"The threshold profile {path} names unknown threshold {name!r}; "
-                             f"valid thresholds: {sorted(thresholds)}.")
         fields_ = thresholds[name].to_dict() | over
         if fields_.get("band") is not None:
             fields_["band"] = list(fields_["band"])
         thresholds[name] = Threshold.from_dict(fields_)
+    params = doc.get("params", {})
     return dataclasses.replace(base, name=doc.get("name", path.stem), thresholds=thresholds,
                                **params)

@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
+from audits.core.rights import RightsDeclaration
 
 __all__ = ["AuditSubject", "PARTS", "pseudonymise"]
 
@@ -57,6 +59,8 @@ class AuditSubject:
     files : role -> {"path": name, "sha256": digest} of the files the subject was loaded from.
     secret : the installation's pseudonymisation key (never written into a report).
     name : a short name for the report (e.g. the sample's name or the model file's stem).
+    rights : the declared consent, collection-date, source and opt-out columns and erasure
+        requests (``audits.core.rights``), or None when none were declared.
     """
 
     model: Any
@@ -76,19 +80,24 @@ class AuditSubject:
     files: dict = field(default_factory=dict)
     secret: bytes = field(default=b"", repr=False)
     name: str = "model"
+    rights: RightsDeclaration | None = None
+
     def __post_init__(self) -> None:
         for attr in ("feature_columns", "sensitive_fields", "personal_columns",
                      "quasi_identifiers"):
             object.__setattr__(self, attr, tuple(getattr(self, attr)))
         classes = list(getattr(self.model, "classes_", []))
+        plain = [_plain(c) for c in classes]
         if self.positive_label not in classes:
-            raise InputError(f"The positive label {self.positive_label!r} is not one of the model's "
-                             f"classes {classes}. Check --positive-label.")
+            raise InputError(msg.LABEL_NOT_A_CLASS, what="positive label",
+                             value=_plain(self.positive_label), classes=plain,
+                             field="positive_label")
         if self.favourable_label is None:
             object.__setattr__(self, "favourable_label", self.positive_label)
         elif self.favourable_label not in classes:
-            raise InputError(f"The favourable label {self.favourable_label!r} is not one of the "
-                             f"model's classes {classes}. Check --favourable.")
+            raise InputError(msg.LABEL_NOT_A_CLASS, what="favourable label",
+                             value=_plain(self.favourable_label), classes=plain,
+                             field="favourable")
 
     # -- data access -------------------------------------------------------------------------
     def frame(self, part: str) -> pd.DataFrame:
@@ -170,6 +179,7 @@ class AuditSubject:
             "quasi_identifiers": list(self.quasi_identifiers),
             "id_column": self.id_column,
             "seed": self.seed,
+            **({"rights": self.rights.summary()} if self.rights is not None else {}),
         }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from audits.core.results import Severity
 from reports.context import art22_screen, dpia_screen, feature_risk
+from reports.render.rights_section import is_rights_finding, rights_view
 from reports.render.sections import area_view, finding_view, threshold_text
 from reports.render.tables import MAX_ROWS, fmt
 from reports.render.texts import (
@@ -213,7 +214,9 @@ def _data(report: AuditReport, findings: list[dict], suppress: int) -> dict:
         "reidentification": reid, "inventory": inventory,
         "inventory_source": (s.get("inventory") or {}).get("source"),
         "inventory_supplied": bool(s.get("inventory")),
-        "findings": [f for f in findings if f["area"] == "data"],
+        "findings": [f for f in findings if f["area"] == "data"
+                     and not is_rights_finding(f["id"])],
+        "rights": rights_view(report, findings, suppress, max_rows=MAX_ROWS),
     }
 
 

@@ -37,6 +37,20 @@ CHECKS = {
     "input. Identifiers carry no legitimate signal and let a model memorise individuals.",
     "privacy.reidentification": "How many customers in the training data are unique on a few "
     "ordinary attributes (age, gender, region): unique people can be re-identified.",
+    "data.consent": "Whether every customer whose row trains the model consented to the "
+    "model's purpose: consent covers only the purposes it was given for.",
+    "data.retention": "Whether rows are kept longer than the retention the inventory states "
+    "for their data (storage limitation).",
+    "data.shadow_profiles": "Whether the model profiles people who never dealt with the "
+    "business, known only through data bought from or shared by third parties.",
+    "data.opt_out": "Whether customers who opted out of automated decisions (or of their data "
+    "training models) are scored or trained on all the same.",
+    "data.erasure": "Whether customers who asked to be erased are still in the data.",
+    "data.rights": "Whether the customers' consent, retention, objections and erasure requests "
+    "were declared, so that the rows could be checked against them.",
+    "privacy.erasure_exposure": "Whether the model still gives away customers who asked to be "
+    "erased, as membership attacks measure it: if it does, deleting their rows is not enough "
+    "and the model must be retrained without them.",
     "privacy.membership_inference": "Whether an attacker with access to the model's scores can "
     "tell which customers were in its training data.",
     "privacy.reference_attacks": "Whether the stronger attacks, which need reference models "

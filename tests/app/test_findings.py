@@ -123,7 +123,8 @@ def test_filter_by_area_and_severity(churn):
     at.multiselect(key="findings_area_filter").set_value(["Fairness"]).run()
     labels = [e.label for e in at.expander]
     assert labels and all("(fairness." in t for t in labels)
-    at.multiselect(key="findings_area_filter").set_value(["Data"]).run()
+    # churn's data fails now (its planted data-rights violations); its performance does not
+    at.multiselect(key="findings_area_filter").set_value(["Performance"]).run()
     assert not at.expander and "No finding matches this filter." in [i.value for i in at.info]
 
 
