@@ -283,8 +283,10 @@ def _in_counts(k: int, n_targets: int, rows: int, rng: np.random.Generator | Non
     total = k * rows
     r = total // n_targets
     counts = np.full(n_targets, r, dtype=int)
-    extra = np.arange(n_targets) if rng is None else rng.permutation(n_targets)
-    counts[extra[:total - r * n_targets]] += 1
+    n_extra = total - r * n_targets
+    if n_extra:  # no draw when every record gets r: the keep matrix of a K/2 design is unchanged
+        extra = np.arange(n_targets) if rng is None else rng.permutation(n_targets)
+        counts[extra[:n_extra]] += 1
     return np.clip(counts, 2, k // 2)
 
 

@@ -92,7 +92,7 @@ st.subheader("Findings, worst first")
 f1, f2 = st.columns(2)
 areas = f1.multiselect("Area", [a.capitalize() for a in AREAS],
                        default=[a.capitalize() for a in AREAS], key="findings_area_filter")
-sev_order = ("fail", "attention", "not_assessed", "pass")
+sev_order = ("fail", "attention", "inconclusive", "not_assessed", "pass")
 severities = f2.multiselect("Severity", [Severity(s).label for s in sev_order],
                             default=[Severity(s).label for s in sev_order],
                             key="findings_severity_filter")

@@ -6,6 +6,7 @@ purchase_propensity takes the sensitive field expecting_parent as an input.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +158,7 @@ def _as_stored_before(report):
     old local_summary and minimisation columns, no lime_sample table."""
     from reports.report import AuditReport
 
-    d = report.to_dict()
+    d = json.loads(report.to_json())  # a copy: the session's report must stay intact
     probe = d["probes"]["explainability"]
     probe["tables"] = [t for t in probe["tables"] if t["name"] != "lime_sample"]
     for t in probe["tables"]:

@@ -18,7 +18,8 @@ from tests.app import pages
 from views import state
 
 ROOT = Path(__file__).resolve().parents[2]
-RANK = {"✗ Fail": 3, "! Needs attention": 2, "– Not assessed": 1, "✓ Pass": 0}
+RANK = {"✗ Fail": 4, "! Needs attention": 3, "? Inconclusive": 2, "– Not assessed": 1,
+        "✓ Pass": 0}
 
 
 def open_page(report, name: str) -> AppTest:
@@ -66,7 +67,8 @@ def test_scorecard_has_the_five_areas_in_symbols_and_words(churn):
     for area in AREAS:  # a symbol and words for each area, from the report's scorecard
         sev = churn.summary["scorecard"][area]
         symbol, words = {"fail": ("✗", "Fails"), "attention": ("!", "Needs attention"),
-                         "pass": ("✓", "Passes"), "not_assessed": ("–", "Not assessed")}[sev]
+                         "inconclusive": ("?", "Inconclusive"), "pass": ("✓", "Passes"),
+                         "not_assessed": ("–", "Not assessed")}[sev]
         assert card[area.capitalize()] == (symbol, words)
     assert card["Fairness"] == ("✗", "Fails")
 
@@ -87,7 +89,7 @@ def test_findings_are_sorted_worst_first(churn):
     assert len(labels) == len(churn.findings)
     ranks = [severity_of(t) for t in labels]
     assert ranks == sorted(ranks, reverse=True)
-    assert ranks[0] == 3 and ranks[-1] == 0 and 2 in ranks  # fail ... attention ... pass
+    assert ranks[0] == 4 and ranks[-1] == 0 and 3 in ranks  # fail ... attention ... pass
     # each finding once, with its id in its title
     assert sorted(t.rsplit("(", 1)[1].rstrip(")") for t in labels) == \
         sorted(f.id for f in churn.findings)

@@ -235,7 +235,7 @@ def test_ratio_floor_replica_and_holdout_check_are_shown(propensity):
 
 def _not_exchangeable(report) -> AuditReport:
     """The report as a time-ordered holdout leaves it (the probes' own words, seeded in)."""
-    d = report.to_dict()
+    d = json.loads(report.to_json())  # a copy: the session's report must stay intact
     reason = "The holdout rows are not drawn like the training rows: a test reason."
     remedy = "Draw the holdout at random from the training period, then re-audit."
     for name in ("membership", "memorisation"):
