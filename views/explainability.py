@@ -253,8 +253,8 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
         + f" Rule: each measure's interval over the customers at least {stab.attention:g} "
           f"({md(stab.source)}).")
     st.caption(f"SHAP starts from the average {s['shap_base']:.3f} and its contributions add up "
-               f"to this customer's {s['shap_output']:.3f} ({md(scale)}). LIME's weights are on the "
-               "probability scale, so compare the order and direction of the two charts, not "
+               f"to this customer's {s['shap_output']:.3f} ({md(scale)}). LIME's weights are on "
+               "the probability scale, so compare the order and direction of the two charts, not "
                "the sizes. Personal values are redacted.")
     show_table(pd.DataFrame({
         "Input": rl["feature"], "Value": rl["value"],

@@ -32,8 +32,8 @@ def md(text) -> str:
 
 
 def esc(text) -> str:
-    """HTML-escaped text (for the HTML these helpers build)."""
-    return html.escape(str(text), quote=True)
+    """HTML-escaped text (the content of the elements these helpers build)."""
+    return html.escape(str(text), quote=False)
 
 
 def badge(severity: str, label: str | None = None) -> str:

@@ -31,3 +31,9 @@ def charts(at: AppTest) -> dict[str, dict]:
         spec = json.loads(c.proto.spec)
         out[spec["layout"]["title"]["text"]] = spec
     return out
+
+
+def tables(at: AppTest) -> list:
+    """Every table of the page as a DataFrame: the scrolling ones (``st.dataframe``) and the
+    static ones (``st.table``, which the pages use for small tables so that nothing is cut)."""
+    return [d.value for d in at.dataframe] + [t.value for t in at.table]
