@@ -98,11 +98,11 @@ def _name(item: dict) -> str:
 def _may_not_meet(a: dict, b: dict) -> bool:
     """Whether two text boxes of a chart must stay apart (see the module's rules)."""
     ka, kb = a["kind"], b["kind"]
-    if ka in FRAME and kb in FRAME:
+    if "data-label" in (ka, kb):  # a data label against anything
         return True
-    if "tick" in (ka, kb):
+    if "tick" in (ka, kb):  # a tick label against the frame and the other ticks
         return ka in FRAME or kb in FRAME or ka == kb
-    return "data-label" in (ka, kb)  # a data label against anything
+    return ka in FRAME and kb in FRAME
 
 
 def chart_problems(chart: dict) -> list[str]:
