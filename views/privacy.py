@@ -244,11 +244,10 @@ if ai is not None:
         bound = (report.config.get("thresholds", {}).get("privacy.attribute_inference", {})
                  .get("attention")) or 0.02
         adv = charts.advantage_rows(ai, bound=bound)
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Sensitive field": r["field"], "Attack": r["attack"], "Compared on": r["compared"],
             "AUC gain over the baseline": f"{r['advantage']:+.3f} "
-            f"({ci_text(r['low'], r['high'])})", "In words": r["verdict"]} for r in adv]),
-            hide_index=True, width="stretch")
+            f"({ci_text(r['low'], r['high'])})", "In words": r["verdict"]} for r in adv]))
         st.caption("Intervals: " + md(adv[0]["method"]) if adv else "")
     else:
         st.info("No sensitive field was audited for attribute inference.")
@@ -263,12 +262,11 @@ if mem is not None:
     ex = table_of(mem, "exposed_records")
     if ex is not None:
         st.subheader("Most exposed by the strongest attack (this model)")
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Rank": r["rank"], "Customer (pseudonymised id)": pseudonym(r["record"]),
             "Attack score": fmt(r["score"]),
             "Holdout customers scoring as high": pct(r["false_alarm_share"]),
-            "Memorisation": fmt(r["memorisation"])} for r in rows(ex)]),
-            hide_index=True, width="stretch", key="privacy_exposed")
+            "Memorisation": fmt(r["memorisation"])} for r in rows(ex)]))
         st.caption(md(ex.note))
     groups = table_of(mem, "groups")
     if groups is not None and groups.rows:
@@ -301,12 +299,11 @@ if memo is not None:
         st.markdown(f"**What it means:** {md(memo.params['interpretation'])}")
     mr = table_of(memo, "memorised_records")
     if mr is not None:
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Rank": r["rank"], "Customer (pseudonymised id)": pseudonym(r["record"]),
             "In this model's training data": "yes" if r["part"] == "training"
             else "no (holdout)", "Memorisation": fmt(r["memorisation"]),
-            "Soft score": fmt(r["soft"])} for r in rows(mr)]),
-            hide_index=True, width="stretch", key="privacy_memorised")
+            "Soft score": fmt(r["soft"])} for r in rows(mr)]))
         st.caption(md(mr.note))
 
 # -- data exposure ------------------------------------------------------------------------
@@ -343,19 +340,17 @@ if dx is not None:
     st.caption(md(" ".join(dx.notes)))
     eq = table_of(dx, "equivalence_classes")
     if eq is not None:
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Records sharing a combination": r["class_size"],
             "Combinations": fmt(r["classes"]) if r["classes"] is not None else "suppressed",
             "Records": fmt(r["records"]) if r["records"] is not None else "suppressed",
-            "Share of records": pct(r["share_of_records"])} for r in rows(eq)]),
-            hide_index=True, width="stretch", key="privacy_classes")
+            "Share of records": pct(r["share_of_records"])} for r in rows(eq)]))
         st.caption(md(eq.note))
     qd = table_of(dx, "quasi_identifier_drivers")
     if qd is not None:
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Quasi-identifier": r["quasi_identifier"], "Distinct values": fmt(r["distinct_values"]),
-            "Unique share without it": pct(r["unique_share_without_it"])} for r in rows(qd)]),
-            hide_index=True, width="stretch", key="privacy_drivers")
+            "Unique share without it": pct(r["unique_share_without_it"])} for r in rows(qd)]))
         st.caption(md(qd.note))
 
 show_rights(report)

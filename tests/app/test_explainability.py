@@ -6,6 +6,7 @@ purchase_propensity takes the sensitive field expecting_parent as an input.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app import pages
+from views.plot_style import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,7 +119,10 @@ def test_lime_is_judged_on_the_random_sample_with_its_intervals(churn):
         assert shown == f"{mean:.2f} ({lo:.2f} to {hi:.2f})"
     finding = next(f for f in probe.findings if f.id == "explainability.local_stability.lime")
     text = " ".join(m.value for m in at.markdown)
-    assert f"**{finding.severity.label}.**" in text
+    # the verdict in its severity's colour, with its symbol and word, then the statement
+    badge = f"{SEVERITY[finding.severity.value]['icon']} {finding.severity.label}</span>"
+    assert badge in text and SEVERITY[finding.severity.value]["fg"] in text
+    assert html.escape(finding.statement, quote=False) in text
 
 
 def test_explain_another_customer_on_demand(churn):

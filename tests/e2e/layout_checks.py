@@ -71,10 +71,19 @@ COLLECT_JS = r"""
       cut.push({what: 'table', text: (e.querySelector('th') || e).textContent.trim().slice(0, 80),
                 overflow: e.scrollWidth - e.clientWidth});
   });
+  const before = (e) => {  // the text shown just above an element: its heading or caption
+    let c = e.closest('[data-testid=stElementContainer]') || e;
+    for (let i = 0; i < 4 && c; i++) {
+      c = c.previousElementSibling;
+      const t = c ? c.innerText.trim() : '';
+      if (t) return t.slice(0, 80);
+    }
+    return '';
+  };
   document.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller').forEach(e => {
     if (e.scrollWidth > e.clientWidth + 1)
-      cut.push({what: 'dataframe', text: e.closest('[data-testid=stDataFrame]')
-                  .getAttribute('aria-label') || '', overflow: e.scrollWidth - e.clientWidth});
+      cut.push({what: 'dataframe', text: 'after: ' + before(e),
+                overflow: e.scrollWidth - e.clientWidth});
   });
   return {charts: charts, cut: cut};
 }

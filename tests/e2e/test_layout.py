@@ -20,29 +20,15 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import plotly.graph_objects as go
 import pytest
 
 from tests.e2e import layout_checks as lc
-from tests.e2e.browser_flow import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    LOCAL_HOSTS,
-    PAGES,
-    ROOT,
-    _idle,
-    _open,
-    _settle,
-    _shot,
-    browser_missing,
-    running_app,
-)
+from tests.e2e.browser_flow import CHROMIUM, CHROMIUM_FLAGS, PAGES, ROOT, browser_missing
+from tests.e2e.layout_flow import SAMPLES, run_layout_flow
 
-SAMPLES = ("churn", "lead_scoring", "purchase_propensity")
 SHOTS = ROOT / "build" / "e2e"
-LIGHT = "Quick look"
 
 
 def _need_browser():
@@ -146,23 +132,9 @@ def test_chromium_check_finds_values_over_names_and_cut_axis_titles(figure_page)
 
 
 # -- every page of every sample in the app ---------------------------------------------------------
-def _choose_sample(page, name: str) -> None:
-    group = page.get_by_test_id("stRadio").filter(has_text="Sample model")
-    group.get_by_text(name, exact=True).click()
-    _settle(page)
-    page.get_by_test_id("stRadio").filter(has_text="Audit profile").get_by_text(
-        LIGHT, exact=False).click()
-    _settle(page)
-    page.get_by_role("button", name="Use this model").click()
-    page.get_by_text("Ready to audit", exact=False).first.wait_for(timeout=60_000)
-    _idle(page, 60_000)
-
-
 @pytest.fixture(scope="module")
 def layout_run(sample_report):
     _need_browser()
-    from playwright.sync_api import sync_playwright
-
     from audits.core.config import AuditConfig
     from reports.source import AuditSource, cached_report, store_report
 
@@ -172,47 +144,8 @@ def layout_run(sample_report):
         if cached_report(key) is None:
             store_report(key, sample_report(name, light=True).to_json())
     audits_s = time.perf_counter() - start
-    home = Path(os.environ["REVIEW_BOARD_HOME"])
-    result = {"problems": {}, "errors": [], "external": [], "switch": {}, "shots": {},
-              "texts": {}, "audits_s": audits_s}
-    start = time.perf_counter()
-    with running_app(home) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("pageerror", lambda e: result["errors"].append(str(e)))
-        page.on("request", lambda r: result["external"].append(r.url)
-                if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
-                and (urlparse(r.url).hostname or "") not in LOCAL_HOSTS else None)
-        page.goto(url)
-        page.get_by_role("heading", level=1, name=PAGES[0][1], exact=True).wait_for(
-            timeout=60_000)
-        _idle(page, 60_000)
-        for name in SAMPLES:
-            out = SHOTS / name
-            out.mkdir(parents=True, exist_ok=True)
-            try:
-                _open(page, *PAGES[0])
-                _choose_sample(page, name)
-                result["problems"][(name, "load")] = lc.page_problems(page)
-                result["shots"][(name, "load")] = _shot(page, out, "1-load")
-                _open(page, *PAGES[1])
-                page.get_by_role("button", name="Run the audit").click()
-                page.get_by_text("Recommended decision", exact=False).first.wait_for(
-                    timeout=120_000)
-                _idle(page, 60_000)
-                result["problems"][(name, "run")] = lc.page_problems(page)
-                result["shots"][(name, "run")] = _shot(page, out, "2-run")
-                for i, (link, heading) in enumerate(PAGES[2:], start=3):
-                    key = heading.split()[0].lower()
-                    result["switch"][(name, key)] = _open(page, link, heading)
-                    result["problems"][(name, key)] = lc.page_problems(page)
-                    result["texts"][(name, key)] = page.get_by_test_id("stMain").inner_text()
-                    result["shots"][(name, key)] = _shot(page, out, f"{i}-{key}")
-            except Exception:
-                _shot(page, out, "failed")
-                raise
-        browser.close()
-    result["browser_s"] = time.perf_counter() - start
+    result = run_layout_flow(Path(os.environ["REVIEW_BOARD_HOME"]), SHOTS, SAMPLES)
+    result["audits_s"] = audits_s
     return result
 
 
