@@ -273,7 +273,7 @@ def suggest_quasi_identifiers(columns: Sequence[str], *, exclude: Sequence[str] 
     -------
     list of FieldSuggestion
         Each with its reason: "a default quasi-identifier (...)" or "name matches 'country'
-        (where the person lives: ...)".
+        (where the person lives)".
     """
     defaults = set(default_quasi_identifiers(list(columns), exclude=exclude))
     out = []
@@ -283,12 +283,11 @@ def suggest_quasi_identifiers(columns: Sequence[str], *, exclude: Sequence[str] 
         if c in defaults:
             out.append(FieldSuggestion(str(c), "a default quasi-identifier (age, gender, "
                                        "postcode or date of birth: together they can single a "
-                                       "person out, Sweeney 2002)"))
+                                       "person out, Sweeney 2002)"))  # the audit's own words
             continue
         found = _qi_by_name(c)
         if found is not None:
-            out.append(FieldSuggestion(str(c), f"name matches '{found[1]}' ({found[0]}: with "
-                                       "the other quasi-identifiers it can single a person out)"))
+            out.append(FieldSuggestion(str(c), f"name matches '{found[1]}' ({found[0]})"))
     return out
 
 

@@ -45,6 +45,8 @@ SAMPLE, UPLOAD = "A built-in sample", "My own model (upload files)"
 TWO_FILES, ONE_FILE = "Two files: members and non-members", "One file with a column that splits it"
 KEEP = {"persist_state": "session"}
 INV_FIELDS = ("origin", "purpose", "legal_basis", "retention")
+CHOICE_FIELDS = ("origin", "legal_basis")  # the inventory's drop-down columns
+NOT_GIVEN = "(not given)"  # their empty choice, shown in words
 
 form = st.session_state.setdefault(state.LOAD_FORM, {})
 uploads = st.session_state.setdefault(state.UPLOADS, {})
@@ -340,19 +342,21 @@ def _inventory_editor(inputs: list[str]) -> dict | None:
         rows = drafts.get(key, {}).get("current") or [
             {"feature": f} | {k: (saved.get(f) or {}).get(k) for k in INV_FIELDS} for f in inputs]
         drafts[key] = {"base": rows, "current": rows}
-    # an empty cell is an empty string: a missing value would print Python's "None" in the cell
-    base = pd.DataFrame(drafts[key]["base"], columns=["feature", *INV_FIELDS]).fillna("")
+    # an empty cell says so: a missing value would print Python's "None" in the cell
+    base = pd.DataFrame(drafts[key]["base"], columns=["feature", *INV_FIELDS])
+    base = base.fillna({k: NOT_GIVEN if k in CHOICE_FIELDS else "" for k in INV_FIELDS})
     edited = st.data_editor(
         base, key=key, num_rows="fixed", hide_index=True, disabled=["feature"],
         column_config={
             "feature": st.column_config.TextColumn("Model input"),
             "origin": st.column_config.SelectboxColumn(
-                "Origin", options=list(ORIGINS), help="Where the data comes from."),
+                "Origin", options=[NOT_GIVEN, *ORIGINS], help="Where the data comes from."),
             "purpose": st.column_config.TextColumn("Purpose", help="Why the model uses it."),
             "legal_basis": st.column_config.SelectboxColumn(
-                "Legal basis", options=list(LEGAL_BASES), help="GDPR Art. 6(1)."),
+                "Legal basis", options=[NOT_GIVEN, *LEGAL_BASES], help="GDPR Art. 6(1)."),
             "retention": st.column_config.TextColumn("Retention", help="How long it is kept.")})
-    records = edited.astype(object).where(edited.notna(), None).to_dict("records")
+    records = edited.astype(object).where(edited.notna(), None).replace(
+        {NOT_GIVEN: None}).to_dict("records")
     drafts[key]["current"] = records
     entries = {r["feature"]: {k: r.get(k) for k in INV_FIELDS} for r in records}
     if not any(v not in (None, "") for e in entries.values() for v in e.values()):

@@ -27,7 +27,7 @@ __all__ = ["downsample_log", "short_label", "roc_figure", "attribute_points",
            "attribute_figure", "advantage_rows", "group_auc_figure", "GUESSING"]
 
 GUESSING = "Guessing (true-positive rate = false-positive rate)"
-MAX_POINTS = 300
+MAX_POINTS = 150  # per curve: a log-spaced grid keeps the shape; fewer points draw faster
 _REF_LINE = {"color": "#6b6b6b", "dash": "dot", "width": 1}
 PARTS = {"members": "training customers", "nonmembers": "customers it never saw"}
 

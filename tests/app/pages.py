@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -31,6 +32,12 @@ def charts(at: AppTest) -> dict[str, dict]:
         spec = json.loads(c.proto.spec)
         out[spec["layout"]["title"]["text"]] = spec
     return out
+
+
+def plain(text: str) -> str:
+    """Markdown source as it reads on the page: the pages escape what comes from data
+    (``views.texts.md``: ``lead\\_scoring`` prints as ``lead_scoring``)."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def tables(at: AppTest) -> list:

@@ -131,6 +131,18 @@ def test_chromium_check_finds_values_over_names_and_cut_axis_titles(figure_page)
         problems
 
 
+# -- every chart variant of Explainability and Privacy, on every sample ------------------------
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_every_chart_variant_fits(figure_page, sample_report, sample):
+    from tests.e2e.layout_figures import PAGE_WIDTH, figures
+
+    drawn = figures(sample_report(sample, light=True))
+    assert len(drawn) >= 8  # importance, dependence, SHAP and LIME, four ROC variants at least
+    problems = [f"{name}: {p}" for name, fig in drawn
+                for p in lc.chart_problems(lc.figure_layout(figure_page, fig, width=PAGE_WIDTH))]
+    assert problems == [], "\n".join(problems)
+
+
 # -- every page of every sample in the app ---------------------------------------------------------
 @pytest.fixture(scope="module")
 def layout_run(sample_report):
