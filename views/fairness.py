@@ -136,6 +136,11 @@ def _band_lines(metric: str, ref_label: str, ref_value, sr: Threshold, er: Thres
 report = state.require_report()
 probe = report.probes.get("fairness")
 st.title("Fairness")
+incomplete = [r for r in current_summary(report).get("incomplete", []) if "fairness" in r]
+if incomplete:
+    st.warning("Incomplete: " + "; ".join(incomplete) + ". No approval is recommended until "
+               "the fairness checks can be judged, or the board records why it accepts the "
+               "absence.")
 if probe is None or probe.status != "ok":
     st.info("The fairness probe did not run in this audit, so groups were not compared. "
             + " ".join(probe.notes if probe else ()))
@@ -183,11 +188,6 @@ st.caption("Every pair of groups of a field is compared, both ways, and all the 
            "A report stored before every pair of groups was compared: each group was judged "
            "against the most favoured group.")
 
-incomplete = [r for r in current_summary(report).get("incomplete", []) if "fairness" in r]
-if incomplete:
-    st.warning("Incomplete: " + "; ".join(incomplete) + ". No approval is recommended until "
-               "the fairness checks can be judged, or the board records why it accepts the "
-               "absence.")
 unsettled = [f for f in report.findings if f.area == "fairness"
              and f.severity in (Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)]
 with st.container(border=True):

@@ -6,9 +6,9 @@ from audits.core.results import Finding, ProbeResult, Severity
 from reports.build import combine
 
 
-def results(fairness_severity):
+def results(fairness_severity, check="fairness.disparate_impact.ethnicity"):
     fair = ProbeResult("fairness", "fairness", findings=(
-        Finding("fairness.disparate_impact.ethnicity", fairness_severity, "t", "s"),))
+        Finding(check, fairness_severity, "t", "s"),))
     expl = ProbeResult("explainability", "explainability", findings=(
         Finding("explainability.sensitive_driver.postcode", Severity.ATTENTION, "t", "s"),),
         params={"sensitive_drivers": [{"feature": "postcode", "fields": ["ethnicity"],
@@ -25,6 +25,19 @@ def test_proxy_driver_escalates_only_when_fairness_fails():
     by_id = {f.id: f for f in findings}
     assert by_id["explainability.sensitive_driver.postcode"].severity is Severity.ATTENTION
     assert not notes
+
+
+def test_any_failing_fairness_check_on_the_field_or_its_intersection_escalates():
+    for check in ("fairness.subgroup_performance.ethnicity",
+                  "fairness.error_rate_parity.gender*ethnicity",
+                  "fairness.disparate_impact.ethnicity*gender"):
+        by_id = {f.id: f for f in combine(results(Severity.FAIL, check))[0]}
+        assert by_id["explainability.sensitive_driver.postcode"].severity is Severity.FAIL
+    # another field's failure, or an inconclusive check, does not
+    for sev, check in ((Severity.FAIL, "fairness.disparate_impact.gender"),
+                       (Severity.INCONCLUSIVE, "fairness.disparate_impact.ethnicity")):
+        by_id = {f.id: f for f in combine(results(sev, check))[0]}
+        assert by_id["explainability.sensitive_driver.postcode"].severity is Severity.ATTENTION
 
 
 def test_findings_are_worst_first():
