@@ -49,6 +49,9 @@ class FieldAudit:
 
     ``den[m]`` is the number of rows rate ``m`` rests on (AUC: the smaller of the positives and
     negatives) and ``jeffreys[m]`` marks the groups whose replicates of ``m`` are Jeffreys draws.
+    For the cell metrics, ``trials[m] = (events, trials)`` are the counts a judged comparison's
+    standard error uses (continuity-corrected, ``x + 1/2`` of ``n + 1``, where the rate takes
+    Jeffreys draws), and ``trials_reps[m]`` the same per replicate, arrays (B, G).
     """
 
     field: str
@@ -63,6 +66,8 @@ class FieldAudit:
     den: dict
     jeffreys: dict
     n_boot: int
+    trials: dict
+    trials_reps: dict
 
 
 def audit_field(field: str, codes: np.ndarray, levels, y: np.ndarray, scores: np.ndarray,
@@ -99,10 +104,18 @@ def audit_field(field: str, codes: np.ndarray, levels, y: np.ndarray, scores: np
     raw = cell_metrics(cell_reps, favourable_positive=favourable_positive)
     den = {k: np.asarray(v) for k, v in denominators(counts).items()}
     events = numerators(counts, favourable_positive=favourable_positive)
-    reps, jeffreys = {}, {}
+    ev_reps = numerators(cell_reps, favourable_positive=favourable_positive)
+    den_reps = denominators(cell_reps)
+    reps, jeffreys, trials, trials_reps = {}, {}, {}, {}
     for m in CELL_METRICS:  # one generator, metrics in a fixed order: reproducible draws
         reps[m] = jeffreys_draws(events[m], den[m], raw[m], random_state=jeff_rng)
-        jeffreys[m] = (den[m] > 0) & (np.minimum(events[m], den[m] - events[m]) < MIN_EVENTS)
+        jeff = (den[m] > 0) & (np.minimum(events[m], den[m] - events[m]) < MIN_EVENTS)
+        jeffreys[m] = jeff
+        x, n_ = events[m].astype(float), den[m].astype(float)
+        x[jeff], n_[jeff] = x[jeff] + 0.5, n_[jeff] + 1
+        xr, nr = ev_reps[m].astype(float), den_reps[m].astype(float)
+        xr[:, jeff], nr[:, jeff] = reps[m][:, jeff] * n_[jeff], n_[jeff]
+        trials[m], trials_reps[m] = (x, n_), (xr, nr)
     sc = group_score_bootstrap(y, scores, codes, n_groups=G, n_boot=n_boot,
                                random_state=score_rng, groups=np.flatnonzero(assessed))
     for name, (pt, rp) in sc.items():
@@ -115,4 +128,5 @@ def audit_field(field: str, codes: np.ndarray, levels, y: np.ndarray, scores: np
         low[m], high[m] = percentile_interval(reps[m], confidence=confidence)
     return FieldAudit(field=field, levels=tuple(str(g) for g in levels), counts=counts, n=n,
                       assessed=assessed, rates=rates, reps=reps, rate_low=low, rate_high=high,
-                      den=den, jeffreys=jeffreys, n_boot=n_boot)
+                      den=den, jeffreys=jeffreys, n_boot=n_boot, trials=trials,
+                      trials_reps=trials_reps)

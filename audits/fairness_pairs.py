@@ -21,10 +21,14 @@ fields and intersections do not raise false alarms by chance:
   ``1 - acc_group / acc_all``, attention above 5%, fail above 10% (Giskard's performance-bias
   defaults).
 
-The family's band is :func:`audits.group_metrics.max_statistic_band` on the log ratios and the
-drops (Westfall & Young 1993's max statistic; Romano & Wolf 2005). The other comparisons shown
-(differences, TPR, AUC and calibration ratios, pairs not judged) form a second family,
-"shown", with its own band; they decide nothing.
+The family's band is :func:`audits.group_metrics.studentised_band` (Westfall & Young 1993's
+max statistic, studentised as in Romano & Wolf 2005): each comparison is a log ratio (two groups'
+rates; a group's accuracy over the overall accuracy, whose rows include the group's) with its
+delta-method standard error, recomputed in every replicate; a rate on fewer than 10 events
+enters continuity-corrected, ``(x + 1/2) / (n + 1)``, with Jeffreys draws as replicates. The band
+is symmetric on the log scale around that estimate. The other comparisons shown (differences,
+TPR, AUC and calibration ratios, pairs not judged) form a second family, "shown", with its own
+band (:func:`audits.group_metrics.max_statistic_band`); they decide nothing.
 
 What an inconclusive comparison could not establish (THRESHOLDS.md) comes from a power
 calculation on the band's bootstrap spread s (normal approximation, 80% power, z = 0.84):
@@ -45,7 +49,13 @@ import pandas as pd
 from audits.core.errors import InputError
 from audits.core.results import Severity, Threshold, judge
 from audits.fairness_field import DISPARITY_METRICS, FieldAudit
-from audits.group_metrics import jeffreys_draws, max_statistic_band, safe_ratio
+from audits.group_metrics import (
+    jeffreys_draws,
+    log_rate_var,
+    max_statistic_band,
+    safe_ratio,
+    studentised_band,
+)
 
 __all__ = ["Comparisons", "compare_groups", "JUDGED", "HARM_HIGHER", "PAIR_COLUMNS",
            "DROP_COLUMNS", "Z_POWER"]
@@ -100,8 +110,12 @@ def _pair_rows(audits: list[FieldAudit], min_group_size: int,
             ref_idx = fa.levels.index(str(ref))
         for m in DISPARITY_METRICS:
             ok = fa.assessed & (fa.den[m] >= min_group_size) & ~np.isnan(fa.rates[m])
+            # orient on the estimates a judged comparison is centred on (continuity-corrected
+            # where a rate rests on fewer than 10 events)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est = fa.trials[m][0] / fa.trials[m][1] if m in fa.trials else fa.rates[m]
             for i, j in combinations(np.flatnonzero(ok), 2):
-                a, b = fa.rates[m][i], fa.rates[m][j]
+                a, b = est[i], est[j]
                 num, den = (i, j) if (a >= b) == (m in HARM_HIGHER) else (j, i)
                 if a == b:
                     num, den = i, j
@@ -129,12 +143,6 @@ def _settle_ratio(r, s, c, band) -> tuple[float, float]:
     lr = np.log(r)
     d = min(lr - np.log(a), np.log(b) - lr) if a <= r <= b else abs(lr)
     return detect, (float((k * s / d) ** 2) if d > 0 else np.inf)
-
-
-def _evidence_of_drop(centre, s_lo, s_hi) -> float:
-    """How many of its half-spreads a drop lies above 0 (negative: a gain)."""
-    s = s_lo if centre > 0 else s_hi
-    return float(centre / s) if s else np.nan
 
 
 def compare_groups(audits: list[FieldAudit], overall_counts: np.ndarray,
@@ -175,89 +183,125 @@ def compare_groups(audits: list[FieldAudit], overall_counts: np.ndarray,
             rep = audits[r["k"]].reps[r["m"]]
             log_reps[:, c] = _log(rep[:, r["num"]]) - _log(rep[:, r["den"]])
             diff_reps[:, c] = rep[:, r["num"]] - rep[:, r["den"]]
+    judged = np.array([r["judged"] for r in rows], dtype=bool)
 
-    # subgroup performance: each assessed group's relative drop of accuracy
+    # the judged family: log ratios with their standard errors, on the data and per replicate
+    theta, se, theta_r, se_r = [], [], [], []
+    for r in (r for r in rows if r["judged"]):
+        fa, m = audits[r["k"]], r["m"]
+        (x, n), (xr, nr) = fa.trials[m], fa.trials_reps[m]
+        a, b = r["num"], r["den"]
+        theta.append(_log(x[a] / n[a]) - _log(x[b] / n[b]))
+        se.append(np.sqrt(log_rate_var(x[a], n[a]) + log_rate_var(x[b], n[b])))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            theta_r.append(_log(xr[:, a] / nr[:, a]) - _log(xr[:, b] / nr[:, b]))
+        se_r.append(np.sqrt(log_rate_var(xr[:, a], nr[:, a]) + log_rate_var(xr[:, b],
+                                                                            nr[:, b])))
+
+    # subgroup performance: each assessed group's accuracy over the overall accuracy
     c0 = np.asarray(overall_counts, dtype=float)
-    acc_all = (c0[0] + c0[3]) / c0.sum() if c0.sum() else np.nan
+    xa, na = c0[0] + c0[3], c0.sum()
+    acc_all = xa / na if na else np.nan
     o = np.asarray(overall_reps, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        acc_all_reps = (o[:, 0] + o[:, 3]) / o.sum(axis=1)
-    acc_all_reps = jeffreys_draws(np.array([c0[0] + c0[3]]), np.array([c0.sum()]),
-                                  acc_all_reps[:, None], random_state=jeffreys_seed)[:, 0]
-    drop_rows, drop_cols = [], []
+    xa_r, na_r = o[:, 0] + o[:, 3], o.sum(axis=1)
+    if na and min(xa, na - xa) < 10:  # continuity-corrected, with Jeffreys draws
+        draws = jeffreys_draws(np.array([xa]), np.array([na]), (xa_r / na_r)[:, None],
+                               random_state=jeffreys_seed)[:, 0]
+        xa, na = xa + 0.5, na + 1
+        xa_r, na_r = draws * na, np.full(B, na)
+    drop_rows = []
     for k, fa in enumerate(audits):
         if fa.assessed.sum() < 2:
             continue
+        (x, n), (xr, nr) = fa.trials["accuracy"], fa.trials_reps["accuracy"]
         for g in np.flatnonzero(fa.assessed):
             drop_rows.append((k, int(g)))
+            theta.append(_log(x[g] / n[g]) - _log(xa / na))
+            se.append(np.sqrt(max(0.0, float(_drop_var(x[g], n[g], xa, na)))))
             with np.errstate(divide="ignore", invalid="ignore"):
-                drop_cols.append(1 - fa.reps["accuracy"][:, g] / acc_all_reps)
-    drop_reps = np.column_stack(drop_cols) if drop_cols else np.empty((B, 0))
-
-    judged = np.array([r["judged"] for r in rows], dtype=bool)
-    family = max_statistic_band(np.column_stack([log_reps[:, judged], drop_reps]),
-                                confidence=confidence)
+                theta_r.append(_log(xr[:, g] / nr[:, g]) - _log(xa_r / na_r))
+            se_r.append(np.sqrt(np.maximum(0.0, _drop_var(xr[:, g], nr[:, g], xa_r, na_r))))
+    nj = int(judged.sum())
+    family = studentised_band(np.array(theta), np.array(se),
+                              np.column_stack(theta_r) if theta_r else np.empty((B, 0)),
+                              np.column_stack(se_r) if se_r else np.empty((B, 0)),
+                              confidence=confidence)
     shown = max_statistic_band(np.column_stack([log_reps[:, ~judged], diff_reps]),
                                confidence=confidence)
-    nj = int(judged.sum())
-    band = {key: np.full(len(rows), np.nan) for key in ("lo", "hi", "centre", "s_lo", "s_hi")}
-    for key in band:
-        band[key][judged] = family[key][:nj]
-        band[key][~judged] = shown[key][:int((~judged).sum())]
-    d_lo = shown["lo"][int((~judged).sum()):]
-    d_hi = shown["hi"][int((~judged).sum()):]
+    n_shown_ratios = int((~judged).sum())
+    d_lo, d_hi = shown["lo"][n_shown_ratios:], shown["hi"][n_shown_ratios:]
+    crit = family["critical"]
+    k_ = crit + Z_POWER
 
-    pairs = []
+    pairs, jc, sc = [], 0, 0
     for c, r in enumerate(rows):
         fa, m = audits[r["k"]], r["m"]
         v, rv = float(fa.rates[m][r["num"]]), float(fa.rates[m][r["den"]])
-        ratio = float(safe_ratio(v, rv))
-        lo, hi = float(np.exp(band["lo"][c])), float(np.exp(band["hi"][c]))
-        cen = band["centre"][c]
-        s_toward = band["s_hi"][c] if cen < 0 else band["s_lo"][c]
         row = {"field": fa.field, "group": fa.levels[r["num"]],
                "reference": fa.levels[r["den"]], "metric": m, "value": v,
                "reference_value": rv, "difference": v - rv, "difference_low": float(d_lo[c]),
-               "difference_high": float(d_hi[c]), "ratio": ratio, "ratio_low": lo,
-               "ratio_high": hi, "family": JUDGED[m] if r["judged"] else "shown",
-               "family_size": family["size"] if r["judged"] else shown["size"],
-               "severity": None, "evidence": float(abs(cen) / s_toward) if s_toward else np.nan,
-               "detectable": np.nan, "rows_factor": np.nan}
+               "difference_high": float(d_hi[c]), "ratio": float(safe_ratio(v, rv)),
+               "family": JUDGED[m] if r["judged"] else "shown", "severity": None,
+               "evidence": np.nan, "detectable": np.nan, "rows_factor": np.nan}
         if r["judged"]:
+            t, s_ = float(theta[jc]), float(se[jc])
+            lo, hi = float(np.exp(family["lo"][jc])), float(np.exp(family["hi"][jc]))
+            ratio = float(np.exp(t)) if np.isfinite(t) else row["ratio"]
             thr = thresholds["selection_rate" if m == "selection_rate" else "error_rate"]
-            row["severity"] = _judge_both_ways(lo, hi, ratio, thr)
-            s = (band["s_lo"][c] + band["s_hi"][c]) / 2
-            lower = min(ratio, 1 / ratio) if ratio > 0 else ratio
-            det, factor = _settle_ratio(lower, s, family["critical"], thr.band)
-            row["detectable"] = det if m not in HARM_HIGHER else 1 / det
-            if row["severity"] == Severity.INCONCLUSIVE.value:
-                row["rows_factor"] = factor
+            sev = _judge_both_ways(lo, hi, ratio, thr)
+            det, factor = _settle_ratio(min(ratio, 1 / ratio) if ratio > 0 else ratio, s_,
+                                        crit, thr.band)
+            row |= {"ratio": ratio, "ratio_low": lo, "ratio_high": hi,
+                    "family_size": family["size"], "severity": sev,
+                    "evidence": abs(t) / s_ if s_ > 0 else np.nan,
+                    "detectable": det if m not in HARM_HIGHER else (1 / det if det else np.inf),
+                    "rows_factor": factor if sev == Severity.INCONCLUSIVE.value else np.nan}
+            jc += 1
+        else:
+            row |= {"ratio_low": float(np.exp(shown["lo"][sc])),
+                    "ratio_high": float(np.exp(shown["hi"][sc])), "family_size": shown["size"]}
+            sc += 1
         pairs.append(row)
 
     thr = thresholds["subgroup_drop"]
     drops = []
     for c, (k, g) in enumerate(drop_rows):
-        fa = audits[k]
-        col = nj + c
-        acc = float(fa.rates["accuracy"][g])
-        drop = 1 - acc / acc_all if acc_all else np.nan
-        lo, hi = float(family["lo"][col]), float(family["hi"][col])
-        s = (family["s_lo"][col] + family["s_hi"][col]) / 2
+        fa, col = audits[k], nj + c
+        t, s_ = float(theta[col]), float(se[col])
+        drop = 1 - float(np.exp(t))
+        lo, hi = 1 - float(np.exp(family["hi"][col])), 1 - float(np.exp(family["lo"][col]))
         sev = judge((lo, hi), thr, value=drop).value
-        k_ = family["critical"] + Z_POWER
+        s_drop = float(np.exp(t)) * s_  # the drop's standard error (delta method)
         dist = abs(drop - thr.attention)
         drops.append({
-            "field": fa.field, "group": fa.levels[g], "n": int(fa.n[g]), "accuracy": acc,
+            "field": fa.field, "group": fa.levels[g], "n": int(fa.n[g]),
+            "accuracy": float(fa.rates["accuracy"][g]),
             "accuracy_low": float(fa.rate_low["accuracy"][g]),
             "accuracy_high": float(fa.rate_high["accuracy"][g]), "overall_accuracy": acc_all,
             "drop": drop, "drop_low": lo, "drop_high": hi, "family_size": family["size"],
-            "severity": sev,
-            "evidence": _evidence_of_drop(family["centre"][col], family["s_lo"][col],
-                                          family["s_hi"][col]),
-            "detectable": thr.attention + k_ * s,
-            "rows_factor": (float((k_ * s / dist) ** 2) if dist > 0 else np.inf)
+            "severity": sev, "evidence": -t / s_ if s_ > 0 else np.nan,
+            "detectable": thr.attention + k_ * s_drop,
+            "rows_factor": (float((k_ * s_drop / dist) ** 2) if dist > 0 else np.inf)
             if sev == Severity.INCONCLUSIVE.value else np.nan})
     return Comparisons(pairs=pd.DataFrame(pairs, columns=list(PAIR_COLUMNS)),
                        drops=pd.DataFrame(drops, columns=list(DROP_COLUMNS)),
-                       family_size=family["size"], critical=family["critical"],
+                       family_size=family["size"], critical=crit,
                        shown_size=shown["size"], shown_critical=shown["critical"])
+
+
+def _drop_var(x, n, xa, na):
+    """Delta-method variance of log(group accuracy / overall accuracy), the overall being the
+    group's rows (share w) plus the rest's: ``a_all = w a + (1 - w) a_rest``, so
+    ``var = (1/a - w/a_all)^2 var(a) + ((1 - w)/a_all)^2 var(a_rest)``, never negative (the
+    rest's rate taken as ``(x + 1/2) / (n + 1)``)."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    xa, na = np.asarray(xa, dtype=float), np.asarray(na, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a, aa, w = x / n, xa / na, n / na
+        nr = na - n
+        # the rest's accuracy continuity-corrected, so a rest of few rows all right or all
+        # wrong still carries its uncertainty
+        ar = np.clip((xa - x + 0.5) / (np.where(nr > 0, nr, 0) + 1), 0.0, 1.0)
+        var_r = np.where(nr > 0, ar * (1 - ar) / np.where(nr > 0, nr + 1, 1), 0.0)
+        return ((1 / a - w / aa) ** 2 * a * (1 - a) / n
+                + ((1 - w) / aa) ** 2 * np.clip(var_r, 0, None))

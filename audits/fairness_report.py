@@ -152,9 +152,10 @@ def _pair_finding(check: str, rows: pd.DataFrame, fa: FieldAudit, subject: Audit
                             f"the estimate lies outside {rule}: the gap may reach the bound.",
         Severity.PASS: f" Every pair's interval lies inside {rule}; this pair is the furthest "
                        "from parity.",
-        Severity.INCONCLUSIVE: f" The interval reaches across an edge of {rule} (or includes 1 "
-                               "with the estimate outside the band), so it neither passes nor "
-                               "shows a harm.",
+        Severity.INCONCLUSIVE: (f" The interval reaches across an edge of {rule}, so it neither "
+                                "passes nor shows a harm." if a <= float(w["ratio"]) <= b else
+                                f" The estimate lies outside {rule}, but the interval includes "
+                                "1 (no difference), so no harm is shown."),
     }.get(sev, " The interval could not be computed.")
     statement = head + verdict
     action = {

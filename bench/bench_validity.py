@@ -137,11 +137,11 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 
 
 def run_cell(groups: int, rows: int, base_rate: float, seeds: int, *, ratio: float = 1.0,
-             config: AuditConfig | None = None) -> dict:
-    """One cell of the table: ``seeds`` audits."""
+             config: AuditConfig | None = None, first_seed: int = 0) -> dict:
+    """One cell of the table: ``seeds`` audits (seeds ``first_seed`` onwards)."""
     config = config or dataclasses.replace(AuditConfig(), whatif=False, proxy_models=False)
     hits = 0
-    for seed in range(seeds):
+    for seed in range(first_seed, first_seed + seeds):
         out = audit_once(simulate(groups, rows, base_rate, seed, ratio=ratio), config)
         hits += out["planted_flagged"] if ratio < 1 else out["alarm"]
     lo, hi = clopper_pearson(hits, seeds)
@@ -152,24 +152,25 @@ def run_cell(groups: int, rows: int, base_rate: float, seeds: int, *, ratio: flo
 def lead_scoring_seeds(seeds: list[int]) -> list[dict]:
     """The lead_scoring control built with each generator seed, audited by the fairness probe
     (default profile, audit seed 0): its fairness findings by severity."""
-    import os
     import tempfile
     from pathlib import Path
 
-    from sample_models.generate import ENV_VAR, build_sample
+    from audits.core.loading import load_subject
+    from sample_models.generate import build_sample, load_manifest
 
     out = []
     for seed in seeds:
         root = Path(tempfile.mkdtemp(prefix=f"lead-scoring-{seed}-"))
-        build_sample("lead_scoring", out_dir=root, seed=seed)
-        old = os.environ.get(ENV_VAR)
-        os.environ[ENV_VAR] = str(root)
-        try:
-            from reports.source import load_sample
-
-            subject = load_sample("lead_scoring")
-        finally:
-            os.environ.pop(ENV_VAR) if old is None else os.environ.__setitem__(ENV_VAR, old)
+        folder = build_sample("lead_scoring", out_dir=root, seed=seed)
+        m = load_manifest("lead_scoring", out_dir=root)
+        assert m["seed"] == seed
+        subject = load_subject(
+            folder / "model.skops", folder / "members.csv", folder / "nonmembers.csv",
+            target=m["target"], sensitive=m["sensitive_fields"],
+            positive_label=m["positive_label"], personal=m["personal_columns"],
+            quasi_identifiers=m["quasi_identifiers"], trusted=m["trusted_types"],
+            favourable=m["favourable_label"], favourable_action=m["favourable_action"],
+            id_column=m["id_column"], name="lead_scoring")
         result = run_fairness(subject, AuditConfig())
         by = {}
         for f in result.findings:
@@ -191,7 +192,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a few cells, 20 seeds")
     ap.add_argument("--lead-scoring-seeds", default=None, metavar="A-B",
                     help="audit lead_scoring built with generator seeds A to B, and stop")
+    ap.add_argument("--cell", action="append", default=[], metavar="G,N,B",
+                    help="run only these fair cells (groups, rows, base rate); repeatable")
+    ap.add_argument("--first-seed", type=int, default=0, help="the first seed of each cell")
     args = ap.parse_args()
+    if args.cell:
+        for spec in args.cell:
+            g, n, b = spec.split(",")
+            t = time.perf_counter()
+            r = run_cell(int(g), int(n), float(b), args.seeds, first_seed=args.first_seed)
+            print(_line(r, time.perf_counter() - t) + f"  seeds {args.first_seed} to "
+                  f"{args.first_seed + args.seeds - 1}", flush=True)
+        return
     if args.lead_scoring_seeds:
         a, _, b = args.lead_scoring_seeds.partition("-")
         lead_scoring_seeds(list(range(int(a), int(b or a) + 1)))

@@ -83,10 +83,13 @@ def _summary() -> None:
     decision = summary.get("recommendation") or DECISIONS[summary["recommended_decision"]]
     counts = ", ".join(f"{summary['counts'].get(k, 0)} {w}" for k, w in _SEVERITY_WORDS.items()
                        if summary["counts"].get(k))
-    st.success(f"Recommended decision: **{decision}**. Findings: {counts}.")
-    if summary.get("incomplete"):
-        st.warning("Incomplete: " + "; ".join(summary["incomplete"]) + ". No approval is "
-                   "recommended until it runs, or the board records why it accepts the absence.")
+    if summary.get("incomplete"):  # not a success: no approval can be recommended yet
+        st.warning(f"Recommended decision: **{decision}**. Findings: {counts}. The audit is "
+                   f"incomplete ({'; '.join(summary['incomplete'])}): no approval is recommended "
+                   "until every requested probe runs, or the board records why it accepts the "
+                   "absence.")
+    else:
+        st.success(f"Recommended decision: **{decision}**. Findings: {counts}.")
     if summary["counts"].get("inconclusive"):
         st.info(f"{summary['counts']['inconclusive']} inconclusive: these rows cannot tell "
                 "whether those checks are met; the Findings page lists what would settle them. "

@@ -116,6 +116,7 @@ def broken_most_favoured(y, d, groups):
 def broken_degenerate(y, d, groups):
     """Resamples every rate, however few its events (a zero count resamples to zero)."""
     with mock.patch.object(fairness_field, "jeffreys_draws", lambda x, m, reps, **k: reps), \
+            mock.patch.object(fairness_field, "MIN_EVENTS", 0), \
             np.errstate(divide="ignore", invalid="ignore"):
         return real(y, d, groups)
 
