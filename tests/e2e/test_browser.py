@@ -3,8 +3,9 @@
 Loads the churn sample, runs the audit (the light profile: the default profile's numbers are
 checked by the planted-truth tests; here the point is the app), opens every page, records a
 decision and downloads the PDF; then audits the lead_scoring control without sensitive fields,
-an incomplete audit, and reads what its pages say. A screenshot of each page goes to ``build/e2e/``. Page-switch
-times are printed, not asserted (the 2 s target lives in ``bench/bench_app.py``).
+an incomplete audit, and reads what its pages say. A screenshot of each page goes to
+``build/e2e/``. Page-switch times are printed, not asserted (the 2 s target lives in
+``bench/bench_app.py``).
 
 Under CI (``CI=true``) a missing browser fails the test, since ``.ci/run`` installs it; elsewhere
 the test skips and prints why.
