@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from audits.core.errors import InputError
+    from cli.flags import render_error
 
     args = _parser().parse_args(argv)
     try:
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_board_command(args)
         return run_audit_command(args)
     except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {render_error(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -51,6 +51,7 @@ from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.groups import group_codes, intersect_codes
+from audits.core.numbers import plain
 from audits.core.results import Finding, Metric, ProbeResult, Severity, Table
 from audits.core.seeds import derive_seed as _seed
 from audits.core.subject import PARTS, AuditSubject
@@ -350,7 +351,7 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *,
 
 
 def _action(subject: AuditSubject) -> str:
-    return subject.favourable_action or f"the decision {subject.favourable_label!r}"
+    return subject.favourable_action or f"the decision {plain(subject.favourable_label)!r}"
 
 
 def _whatif(subject, audits, part, config) -> tuple[Table | None, str]:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from audits.core.config import AuditConfig
+from audits.core.numbers import plain
 from audits.core.results import Finding, Metric, Severity
 from audits.core.subject import AuditSubject
 from audits.fairness_field import FieldAudit
@@ -76,7 +77,7 @@ def _who(field: str, group: str) -> str:
 
 
 def _action(subject: AuditSubject) -> str:
-    return subject.favourable_action or f"the decision {subject.favourable_label!r}"
+    return subject.favourable_action or f"the decision {plain(subject.favourable_label)!r}"
 
 
 def strongest(rows: pd.DataFrame) -> pd.Series | None:

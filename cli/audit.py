@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 from audits.core.results import Severity
+from audits.core.seeds import MAX_SEED
 from cli.board import add_db_option, current_user
 from reports.source import SAMPLE_NAMES
 
-__all__ = ["add_audit_commands", "run_audit_command", "gate_reached", "FORMATS"]
+__all__ = ["add_audit_commands", "run_audit_command", "gate_reached", "source_of", "FORMATS"]
 
 FORMATS = ("json", "html", "md", "pdf")
 _GATE = {"fail": Severity.FAIL.rank, "attention": Severity.ATTENTION.rank, "never": None}
@@ -26,9 +27,10 @@ def _csv(text: str) -> list[str]:
 def add_audit_commands(sub) -> None:
     """Add ``audit`` and ``samples`` to the ``review-board`` parser."""
     a = sub.add_parser("audit", help="audit a model and write report.json",
-                       description="Audit a model (or a built-in sample) and write DIR/report.json.")
+                       description="Audit a model (or a built-in sample) and write "
+                                   "DIR/report.json.")
     src = a.add_argument_group("what to audit (a sample, or files)")
-    src.add_argument("--sample", choices=SAMPLE_NAMES)
+    src.add_argument("--sample", help=f"a built-in sample: {', '.join(SAMPLE_NAMES)}")
     src.add_argument("--model", help="model file (.skops; .pkl/.joblib only with --trust-pickle)")
     src.add_argument("--train", help="the rows the model was trained on (members), CSV or Parquet")
     src.add_argument("--holdout", help="rows the model never saw (non-members), CSV or Parquet")
@@ -40,8 +42,9 @@ def add_audit_commands(sub) -> None:
     src.add_argument("--personal", type=_csv, default=None, help="personal columns")
     src.add_argument("--quasi-identifiers", type=_csv, default=None)
     src.add_argument("--id-column", help="record id column (pseudonymised in reports)")
-    src.add_argument("--decision-threshold", type=float,
-                     help="decide positive when P(positive) >= T (default: the model's predict)")
+    src.add_argument("--decision-threshold", metavar="T",
+                     help="decide positive when P(positive) >= T, a probability in (0, 1) "
+                          "(default: the model's predict)")
     src.add_argument("--favourable", help="the decision that benefits the customer "
                                           "(default: the positive label)")
     src.add_argument("--favourable-action", help="the business action it triggers, in words")
@@ -60,11 +63,12 @@ def add_audit_commands(sub) -> None:
                                        "context)")
     run.add_argument("--inventory", help="feature inventory (YAML or CSV; template: review-board "
                                          "template inventory --model M)")
+    _add_rights_options(a)
     add_db_option(run)
-    run.add_argument("--fail-on", choices=tuple(_GATE), default="fail")
+    run.add_argument("--fail-on", default="fail", help=f"the release gate: {' | '.join(_GATE)}")
     run.add_argument("--allow-not-assessed", action="store_true",
                      help="do not count probes that could not run against the gate")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", default="0", help=f"the audit's seed, 0 to {MAX_SEED}")
     run.add_argument("--probes", type=_csv, default=None, help="probes to run (default: all)")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
 
@@ -73,31 +77,65 @@ def add_audit_commands(sub) -> None:
     s.add_argument("--force", action="store_true", help="rebuild even when present")
 
 
-def _subject(args):
-    from audits.core.errors import InputError
-    from audits.core.loading import load_subject
-    from reports.source import load_sample
+def _add_rights_options(a) -> None:
+    """The data-rights options (issue 18): row-level columns that are not model inputs."""
+    r = a.add_argument_group("consent and data rights (columns of the rows, not model inputs)")
+    r.add_argument("--consent", action="append", default=[], metavar="COL=PURPOSE|...",
+                   help="a yes/no consent column and the purposes it covers (repeat per column)")
+    r.add_argument("--purpose", help="the model's purposes, '|'-separated (default: the "
+                                     "context's purposes)")
+    r.add_argument("--collected-at", metavar="COL", help="the date each row was collected")
+    r.add_argument("--data-source", metavar="COL",
+                   help="where each row came from: first party, third party or broker")
+    r.add_argument("--opt-out", metavar="COL[=decisions|training]",
+                   help="opt-out of automated decisions; '=decisions|training' when it also "
+                        "covers training")
+    r.add_argument("--erased", metavar="FILE", help="CSV of customers who asked to be erased: "
+                                                    "their id column and requested_at")
+    r.add_argument("--trained-at", metavar="DATE", help="when the model was trained (YYYY-MM-DD)")
 
-    common = dict(positive_label=args.positive_label, sensitive=args.sensitive,
-                  personal=args.personal, quasi_identifiers=args.quasi_identifiers,
-                  decision_threshold=args.decision_threshold, favourable=args.favourable,
-                  favourable_action=args.favourable_action, id_column=args.id_column,
-                  seed=args.seed)
+
+_RIGHTS_OPTIONS = ("consent", "purpose", "collected_at", "data_source", "opt_out", "erased",
+                   "trained_at")
+
+
+def _with_rights(subject, args, context, inventory):
+    """The subject with the declared rights (options, the context's purposes, the inventory's
+    retention and origins); a sample keeps its own declaration when no option is given."""
+    from audits.core.rights import (
+        attach_rights,
+        declaration_from_spec,
+        parse_consent,
+        parse_purposes,
+    )
+
+    if not any(getattr(args, k, None) for k in _RIGHTS_OPTIONS):
+        return subject
+    entries = (inventory or {}).get("features") or {}
+    spec = {"consent": {c.column: list(c.purposes) for c in map(parse_consent, args.consent)},
+            "purposes": list(parse_purposes(args.purpose)) or (context or {}).get("purposes"),
+            "collected_at": args.collected_at, "data_source": args.data_source,
+            "opt_out": args.opt_out, "erased": args.erased, "trained_at": args.trained_at,
+            "retention": {f: e.get("retention") for f, e in entries.items()},
+            "origins": {f: e.get("origin") for f, e in entries.items()}}
+    return attach_rights(subject, declaration_from_spec(spec, id_column=subject.id_column))
+
+
+def source_of(args):
+    """The :class:`~reports.source.AuditSource` the options describe (typed options checked)."""
+    from reports.source import AuditSource
+
+    options = dict(target=args.target, positive_label=args.positive_label,
+                   sensitive=args.sensitive, personal=args.personal,
+                   quasi_identifiers=args.quasi_identifiers, id_column=args.id_column,
+                   decision_threshold=args.decision_threshold, favourable=args.favourable,
+                   favourable_action=args.favourable_action, trusted=tuple(args.trust),
+                   seed=args.seed)
     if args.sample:
-        given = [f"--{k}" for k in ("model", "train", "holdout") if getattr(args, k)]
-        if given:
-            raise InputError(f"--sample audits a built-in sample; drop {given} or drop --sample.")
-        return load_sample(args.sample, target=args.target, trusted=args.trust or None, **common)
-    missing = [f"--{k}" for k in ("model", "train", "target") if not getattr(args, k)]
-    if missing:
-        raise InputError(f"Missing {missing}. Give --model, --train, --holdout (or "
-                         "--split-column) and --target, or --sample NAME.")
-    common = {k: (v if v is not None else ()) if k in ("sensitive", "personal",
-                                                       "quasi_identifiers") else v
-              for k, v in common.items()}
-    return load_subject(args.model, args.train, args.holdout, target=args.target,
-                        split_column=args.split_column, trusted=args.trust,
-                        trust_pickle=args.trust_pickle, **common)
+        return AuditSource(sample=args.sample, model=args.model, train=args.train,
+                           holdout=args.holdout, **options)
+    return AuditSource(model=args.model, train=args.train, holdout=args.holdout,
+                       split_column=args.split_column, trust_pickle=args.trust_pickle, **options)
 
 
 def _progress(quiet: bool):
@@ -138,33 +176,48 @@ def gate_reached(report, fail_on: str, allow_not_assessed: bool) -> bool:
     return bool(incomplete) and not allow_not_assessed
 
 
-def _audit(args) -> int:
-    from audits.core.config import AuditConfig, load_config
+def _check_gate(fail_on: str) -> str:
+    from audits.core import messages as msg
     from audits.core.errors import InputError
-    from reports.build import run_audit
-    from reports.context import attach_context
+
+    if fail_on not in _GATE:
+        raise InputError(msg.GATE_UNKNOWN, value=fail_on, valid=list(_GATE))
+    return fail_on
+
+
+def _audit(args) -> int:
+    """Validate every input, then audit, write and record. Nothing is written, and no probe
+    runs, until every option, the profile, the output folder, the context and inventory files and
+    the data have passed their checks."""
+    from audits.core.config import AuditConfig, load_config
+    from audits.core.validation import check_output_dir
+    from reports.build import attach_context, check_probes, check_rows, run_audit
     from reports.context_files import load_context, load_inventory
+    from reports.export import check_formats
     from reports.ledger import open_ledger
 
-    bad = [f for f in args.format if f not in FORMATS]
-    if bad:
-        raise InputError(f"--format {bad} is not available; available: {list(FORMATS)}.")
+    formats = check_formats(args.format)
+    probes = check_probes(args.probes)
+    _check_gate(args.fail_on)
+    source = source_of(args)
+    out = check_output_dir(args.out)
     config = load_config(args.config, base=AuditConfig.light() if args.light else None)
     context = load_context(args.context) if args.context else None
-    subject = _subject(args)
+    subject = source.load()
     inventory = load_inventory(args.inventory, subject.feature_columns) if args.inventory \
         else None
+    subject = _with_rights(subject, args, context, inventory)
+    check_rows(subject, config, probes)
     ledger = open_ledger(args.db)
     if not args.quiet:
         print(f"Auditing {subject.name}: {len(subject.members)} members, "
               f"{len(subject.nonmembers)} non-members, profile {config.name}", file=sys.stderr)
-    report = run_audit(subject, config, probes=args.probes, progress=_progress(args.quiet))
+    report = run_audit(subject, config, probes=probes, progress=_progress(args.quiet))
     report = attach_context(report, context, inventory)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = report.write(out / "report.json")
     run_id = ledger.record_run(report, by=current_user())
-    _write_formats(ledger, run_id, [f for f in args.format if f != "json"], out)
+    _write_formats(ledger, run_id, [f for f in formats if f != "json"], out)
     print(_table(report))
     print(f"\nreport: {path}  (id {report.report_id[:16]})")
     print(f"ledger: run {run_id}, a self-check until submitted (review-board submit {run_id}); "

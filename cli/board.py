@@ -1,10 +1,13 @@
-"""The board's commands of ``review-board`` (parsers and handlers): ``ledger list|show|verify``,
-``submit``, ``vote``, ``decide``, ``comment``, ``dispose``, ``export``, ``diff`` and ``template``.
+"""The board's commands of ``review-board`` (parsers and handlers): ``ledger
+list|show|verify|reanchor``, ``submit``, ``vote``, ``decide``, ``comment``, ``dispose``,
+``export``, ``diff``, ``template``, and the roster's ``users`` and ``board`` (in :mod:`cli.users`).
 
 Kept apart from ``review_board.py`` (the entry point and the audit command) so each stays short.
 Handlers only call the ledger, the renderers and the context-file readers, and print; bad input
-raises :class:`audits.core.errors.InputError` (exit 2); ``ledger verify`` exits 1 when it finds a
-problem.
+and a refusal of the board's rules raise :class:`audits.core.errors.InputError` (exit 2);
+``ledger verify`` exits 1 when it finds a problem. Board actions sign in
+(:func:`cli.users.sign_in`: ``--user`` and a password prompt, or ``REVIEW_BOARD_USER`` and
+``REVIEW_BOARD_PASSWORD``).
 """
 
 from __future__ import annotations
@@ -16,16 +19,25 @@ import sys
 from pathlib import Path
 
 from audits.core.errors import InputError
+from cli.users import (
+    USER_COMMANDS,
+    add_user_commands,
+    add_user_option,
+    run_board_settings,
+    run_users,
+    sign_in,
+)
 
 __all__ = ["add_board_commands", "run_board_command", "BOARD_COMMANDS", "current_user",
            "add_db_option"]
 
 BOARD_COMMANDS = ("ledger", "submit", "vote", "decide", "comment", "dispose", "export", "diff",
-                  "template")
+                  "template") + USER_COMMANDS
 
 
 def current_user() -> str | None:
-    """The operating-system user, recorded as who ran a command (not an identity proof)."""
+    """The operating-system user, recorded as who ran a command that needs no sign-in (an audit,
+    an export): not an identity proof."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -44,52 +56,62 @@ def add_db_option(p: argparse.ArgumentParser) -> None:
 def _reviewer_options(p: argparse.ArgumentParser, decisions) -> None:
     p.add_argument("run", help="run id (see review-board ledger list)")
     p.add_argument("--decision", required=True, choices=decisions)
-    p.add_argument("--reviewer", required=True, help="your name, as you sign")
-    p.add_argument("--role", help="your role on the board (e.g. chair, privacy officer)")
     p.add_argument("--note", help="the reason, in words (required to overrule the recommendation)")
-    p.add_argument("--independent", action="store_true",
-                   help="declare that you are independent of the model's development")
-    p.add_argument("--declaration", help="your declaration of interests, in words")
+    add_user_option(p)
     add_db_option(p)
 
 
 def add_board_commands(sub) -> None:
     """Add the board's sub-commands to the ``review-board`` parser."""
-    led = sub.add_parser("ledger", help="list, show or verify the ledger")
-    led.add_argument("action", choices=("list", "show", "verify"))
-    led.add_argument("run", nargs="?", help="run id (for show)")
+    led = sub.add_parser("ledger", help="list, show or verify the ledger, a run's tally; "
+                                        "re-anchor it (an administrator)")
+    led.add_argument("action", choices=("list", "show", "tally", "verify", "reanchor"))
+    led.add_argument("run", nargs="?", help="run id (for show, and tally: the votes and what a "
+                                            "decision still needs)")
     led.add_argument("--model", help="only runs of this model (for list)")
     led.add_argument("--json", action="store_true", help="print JSON")
+    led.add_argument("--reason", help="why the head is re-anchored, in words (for reanchor)")
+    add_user_option(led)
     add_db_option(led)
 
-    s = sub.add_parser("submit", help="submit a self-check run to the board (freezes it)")
+    s = sub.add_parser("submit", help="submit a self-check run to the board (a submitter; "
+                                      "freezes it)")
     s.add_argument("run")
-    s.add_argument("--by", default=current_user(), help="who submits (default: your user name)")
+    add_user_option(s)
     add_db_option(s)
 
-    v = sub.add_parser("vote", help="record your vote on a submitted run (signed)")
+    v = sub.add_parser("vote", help="record your vote on a submitted run (a reviewer; signed "
+                                    "with your key)")
     _reviewer_options(v, ("approve", "conditions", "reject", "changes"))
+    v.add_argument("--independent", action="store_true",
+                   help="declare that you are independent of the model's development (only "
+                        "such votes count towards the quorum)")
+    v.add_argument("--declaration", help="your declaration of interests, in words")
 
-    d = sub.add_parser("decide", help="record the board's decision on a submitted run")
+    d = sub.add_parser("decide", help="record the board's decision on a submitted run (the "
+                                      "chair; signed; needs every failing or attention finding "
+                                      "dispositioned and a quorum of independent votes)")
     _reviewer_options(d, ("approve", "conditions", "reject", "changes"))
     d.add_argument("--condition", action="append", default=[], metavar="TEXT",
                    help="a condition of approval (repeat; pair with --owner and --due)")
     d.add_argument("--owner", action="append", default=[], help="owner of each condition")
-    d.add_argument("--due", action="append", default=[], help="due date of each condition")
+    d.add_argument("--due", action="append", default=[],
+                   help="due date of each condition (YYYY-MM-DD)")
 
     c = sub.add_parser("comment", help="comment on a submitted run or one of its findings")
     c.add_argument("run")
-    c.add_argument("--reviewer", required=True)
     c.add_argument("--text", required=True)
     c.add_argument("--finding", help="finding id (e.g. fairness.proxy.region__ethnicity)")
+    add_user_option(c)
     add_db_option(c)
 
-    k = sub.add_parser("dispose", help="record a finding's disposition for the risk register")
+    k = sub.add_parser("dispose", help="record a finding's disposition for the risk register (a "
+                                       "reviewer or the chair)")
     k.add_argument("run")
     k.add_argument("finding", help="finding id")
     k.add_argument("--disposition", required=True, choices=("mitigate", "accept", "transfer",
                                                             "avoid"))
-    k.add_argument("--reviewer", required=True, help="who records it")
+    add_user_option(k)
     k.add_argument("--owner")
     k.add_argument("--due")
     k.add_argument("--residual", choices=("low", "medium", "high"), help="residual risk")
@@ -115,6 +137,7 @@ def add_board_commands(sub) -> None:
     t.add_argument("--trust-pickle", action="store_true")
     t.add_argument("--format", choices=("yaml", "csv"), default="yaml", dest="fmt")
     t.add_argument("--out", help="write to this file instead of printing")
+    add_user_commands(sub, add_db_option)
 
 
 def _ledger(args):
@@ -161,6 +184,12 @@ def _cmd_ledger(args) -> int:
         for e in info["exports"]:
             print(f"  export {e['format']} at {e['at']}: {e['files']}")
         return 0
+    if args.action == "reanchor":
+        return _reanchor(ledger, args)
+    if args.action == "tally":
+        if not args.run:
+            raise InputError("Give the run: review-board ledger tally RUN.")
+        return _print_missing(ledger, args.run)
     result = ledger.verify()
     for p in result.problems:
         print(f"TAMPERED: {p}")
@@ -168,7 +197,42 @@ def _cmd_ledger(args) -> int:
         print(f"note: {n}", file=sys.stderr)
     print(f"{'OK' if result.ok else 'FAILED'}: {result.n_events} events, head seq "
           f"{result.head[0]} {result.head[1]} ({ledger.display_url}; anchor {ledger.anchor_path})")
+    print(f"ledger key: {result.key_fingerprint or 'missing'} ({ledger.key_path}); compare it "
+          "with the fingerprint your board publishes")
+    failed = [s for s in result.signatures if s["status"] != "verified"]
+    print(f"member signatures: {len(result.signatures) - len(failed)} verified, {len(failed)} "
+          "failed")
     return 0 if result.ok else 1
+
+
+def _reanchor(ledger, args) -> int:
+    if not args.reason:
+        raise InputError("Give the reason for re-anchoring: review-board ledger reanchor "
+                         "--reason TEXT (it is recorded in the ledger).")
+    by = sign_in(ledger, args) if ledger.roster_state().has_administrator() else current_user()
+    r = ledger.reanchor(reason=args.reason, by=by)
+    for p in r["accepted"]:
+        print(f"accepted: {p}")
+    key = "a new key" if r["new_key"] else "the ledger's key"
+    print(f"re-anchored at event {r['seq']} {r['hash']}, signed with {key} "
+          f"{r['key_fingerprint']} ({ledger.key_path}); {len(r['accepted'])} problem(s) "
+          "accepted and recorded.")
+    return 0
+
+
+def _print_missing(ledger, run) -> int:
+    t = ledger.tally(run)
+    counts = ", ".join(f"{k} {v}" for k, v in t["counts"].items()) or "no votes"
+    print(f"votes: {counts}; {t['independent']} independent of the quorum of {t['quorum']}")
+    for v in t["voters"]:
+        how = "independent" if v["independent"] else "not declared independent"
+        print(f"  {v['name']}: {v['decision']} ({how}{'' if v['counts'] else ', not counted'})")
+    missing = ledger.missing_for_decision(run)
+    for m in missing:
+        print(f"missing: {m}")
+    print("the decision can be recorded" if not missing else
+          f"{len(missing)} thing(s) missing before the decision")
+    return 0
 
 
 def _conditions(args) -> list[dict]:
@@ -240,25 +304,31 @@ def run_board_command(args) -> int:
                                        _load_report(args.new, args))))
         return 0
     ledger = _ledger(args)
+    if cmd == "users":
+        return run_users(ledger, args)
+    if cmd == "board":
+        return run_board_settings(ledger, args)
+    if cmd in ("submit", "vote", "decide", "comment", "dispose"):
+        by = sign_in(ledger, args)
     if cmd == "submit":
-        r = ledger.submit(args.run, by=args.by)
+        r = ledger.submit(args.run, by=by)
         parent = f", parent run {r['parent_run']}" if r["parent_run"] else ""
         print(f"run {r['run']} submitted as {r['model']} v{r['version']}{parent}; it is frozen.")
     elif cmd == "vote":
-        ledger.record_vote(args.run, args.reviewer, args.decision, role=args.role,
-                           note=args.note, independent=args.independent,
-                           declaration=args.declaration)
-        print(f"vote recorded and signed by {args.reviewer} on run {args.run}.")
+        ledger.record_vote(args.run, args.decision, by=by, note=args.note,
+                           independent=args.independent, declaration=args.declaration)
+        print(f"vote recorded on run {args.run}, signed by {by.name} with key "
+              f"{by.key_fingerprint}.")
     elif cmd == "decide":
-        r = ledger.decide(args.run, args.decision, reviewer=args.reviewer, role=args.role,
-                          note=args.note, conditions=_conditions(args),
-                          independent=args.independent, declaration=args.declaration)
-        print(f"run {r['run']}: {r['status'].replace('_', ' ')} (recorded by {args.reviewer}).")
+        r = ledger.decide(args.run, args.decision, by=by, note=args.note,
+                          conditions=_conditions(args))
+        print(f"run {r['run']}: {r['status'].replace('_', ' ')} (recorded and signed by "
+              f"{by.name}).")
     elif cmd == "comment":
-        ledger.comment(args.run, args.reviewer, args.text, finding=args.finding)
+        ledger.comment(args.run, args.text, by=by, finding=args.finding)
         print(f"comment recorded on run {args.run}.")
     elif cmd == "dispose":
-        ledger.dispose(args.run, args.finding, args.disposition, by=args.reviewer,
+        ledger.dispose(args.run, args.finding, args.disposition, by=by,
                        owner=args.owner, due=args.due, residual=args.residual, note=args.note)
         print(f"{args.finding}: {args.disposition} recorded on run {args.run}.")
     elif cmd == "export":

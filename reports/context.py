@@ -7,28 +7,27 @@ Two small files that only the submitter can answer, read by ``review-board audit
 - the **context** (YAML): intended and out-of-scope uses, whether decisions are automated or
   advisory (the GDPR Art. 22 screen), and the DPIA screening questions (the nine criteria of the
   EDPB-endorsed WP29 guidelines on DPIAs, WP248 rev.01: two or more usually mean a DPIA is needed);
-- the **inventory** (YAML or CSV): for each model input its origin (first-party, third-party
-  broker, derived), purpose, legal basis (GDPR Art. 6(1)) and retention period.
+- the **inventory** (YAML or CSV): for each model input its origin (first-party, third-party such
+  as a partner's data, third-party broker, derived), purpose, legal basis (GDPR Art. 6(1)) and
+  retention period.
 
 An unanswered question is stored as None and printed as "not provided", never as placeholder text.
 :func:`inventory_findings` turns the inventory into ``data.inventory.<feature>`` findings (purpose
-limitation, GDPR Art. 5(1)(b)); :func:`attach_context` stores both files in a report and recomputes
-its findings, summary and id. The context and inventory readers live in
+limitation, GDPR Art. 5(1)(b)); :func:`reports.build.attach_context` stores both files in a report
+and puts it together again. The context and inventory readers live in
 :mod:`reports.context_files`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 from audits.core.config import DEFAULT_THRESHOLDS
 from audits.core.results import Finding, Severity, Threshold
-from reports.report import AuditReport, summarise
+from reports.report import AuditReport
 
-__all__ = ["inventory_findings", "attach_context", "feature_risk", "art22_screen",
+__all__ = ["inventory_findings", "feature_risk", "art22_screen",
            "dpia_screen", "DPIA_QUESTIONS", "ORIGINS", "LEGAL_BASES"]
 
-ORIGINS = ("first-party", "third-party broker", "derived")
+ORIGINS = ("first-party", "third-party", "third-party broker", "derived")
 LEGAL_BASES = ("consent", "contract", "legitimate interest", "legal obligation",
                "vital interests", "public task")
 
@@ -129,39 +128,6 @@ def inventory_findings(report_subject: dict, inventory: dict | None, *,
             "used for profiling.", action="None needed.", threshold=threshold,
             area="data"))
     return out
-
-
-def attach_context(report: AuditReport, context: dict | None,
-                   inventory: dict | None) -> AuditReport:
-    """Store the context and inventory in a report and recompute its findings.
-
-    Parameters
-    ----------
-    report : the report from ``reports.build.run_audit``.
-    context : the normalised context (``reports.context_files.load_context``), or None when
-        none was supplied (any context stored before is removed).
-    inventory : the normalised inventory, or None (likewise).
-
-    Returns
-    -------
-    AuditReport
-        A new report: ``subject["context"]`` and ``subject["inventory"]`` set, the previous
-        ``data.inventory.*`` findings replaced by :func:`inventory_findings`, the findings sorted
-        worst first, the summary recomputed with ``reports.report.summarise`` and the report id
-        recomputed from the new content. The input report is not changed.
-    """
-    subject = {k: v for k, v in report.subject.items() if k not in ("context", "inventory")}
-    if context is not None:
-        subject["context"] = context
-    if inventory is not None:
-        subject["inventory"] = inventory
-    kept = [f for f in report.findings if not f.id.startswith("data.inventory.")]
-    stored = (report.config.get("thresholds") or {}).get("data.inventory")
-    threshold = Threshold.from_dict(stored) if stored else None
-    findings = kept + inventory_findings(subject, inventory, threshold=threshold)
-    findings.sort(key=lambda f: (-f.severity.rank, f.id))
-    return dataclasses.replace(report, subject=subject, findings=tuple(findings),
-                               summary=summarise(findings, report.probes), report_id="")
 
 
 def feature_risk(report: AuditReport) -> dict[str, dict]:

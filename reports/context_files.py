@@ -17,40 +17,43 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 from reports.context import DPIA_QUESTIONS, LEGAL_BASES, ORIGINS
 
 __all__ = ["load_context", "load_inventory", "context_template", "inventory_template",
            "normalise_context", "normalise_inventory"]
 
-_TOP = ("submitter", "intended_use", "out_of_scope_uses", "affected_people", "decisions",
-        "dpia_screening")
+_TOP = ("submitter", "intended_use", "purposes", "out_of_scope_uses", "affected_people",
+        "decisions", "dpia_screening")
 _SUBMITTER = ("name", "role", "team")
 _DECISIONS = ("mode", "legal_or_similar_effect", "human_review", "profiling")
 _MODES = ("automated", "advisory")
 _INV_FIELDS = ("origin", "purpose", "legal_basis", "retention")
 _ORIGIN_WORDS = {"first party": "first-party", "firstparty": "first-party", "own": "first-party",
-                 "third party": "third-party broker", "third party broker": "third-party broker",
+                 "third party": "third-party", "partner": "third-party",
+                 "third party broker": "third-party broker",
                  "broker": "third-party broker", "data broker": "third-party broker",
                  "derived": "derived", "first-party": "first-party"}
 
 
-def _read(path: str | Path, what: str, flag: str) -> tuple[Path, bytes]:
+def _read(path: str | Path, what: str, field: str) -> tuple[Path, bytes]:
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"The {what} file {path} does not exist. Check {flag}, or generate a "
-                         f"template with: review-board template {what.split()[0]}.")
+        raise InputError(msg.SUBMITTER_FILE_MISSING, what=what, path=path, field=field,
+                         template=what.split()[0])
     return path, path.read_bytes()
 
 
-def _yaml(path: Path, data: bytes, flag: str) -> Any:
+def _yaml(path: Path, data: bytes, field: str) -> Any:
     import yaml
 
     try:
         return yaml.safe_load(data.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise InputError(f"The file {path} is not valid YAML ({e}). Fix it, or generate a fresh "
-                         f"template (review-board template ...). Check {flag}.") from e
+        error = " ".join(str(e).split())
+        raise InputError(msg.YAML_INVALID, path=path, error=error, field=field,
+                         template=field) from e
 
 
 def _source(path: Path, data: bytes) -> dict:
@@ -77,19 +80,19 @@ def _yes_no(value: Any, where: str, path: Path) -> str | None:
         return "no"
     if low in ("unknown", "?", "not sure"):
         return None
-    raise InputError(f"In {path}, {where} is {text!r}; answer yes or no (or leave it empty).")
+    raise InputError(msg.YES_NO, path=path, where=where, value=text)
 
 
 def _mapping(value: Any, where: str, path: Path, keys: Sequence[str]) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError(f"In {path}, {where} must be a mapping with keys {list(keys)}; got "
-                         f"{type(value).__name__}.")
+        raise InputError(msg.NOT_A_MAPPING, path=path, where=where, valid=list(keys),
+                         kind=type(value).__name__)
     unknown = sorted(str(k) for k in set(value) - set(keys))
     if unknown:
-        raise InputError(f"In {path}, {where} has unknown key(s) {unknown}; valid keys: "
-                         f"{list(keys)}.")
+        raise InputError(msg.MAPPING_UNKNOWN_KEYS, path=path, where=where, bad=unknown,
+                         valid=list(keys))
     return value
 
 
@@ -104,13 +107,17 @@ def normalise_context(doc: Any, path: Path = Path("context")) -> dict:
     if mode is not None:
         mode = mode.lower().replace("solely ", "").replace("solely_", "")
         if mode not in _MODES:
-            raise InputError(f"In {path}, decisions.mode is {dec.get('mode')!r}; valid values: "
-                             f"{list(_MODES)} (automated: no person reviews each decision).")
+            raise InputError(msg.MODE_UNKNOWN, path=path, value=dec.get("mode"),
+                             valid=list(_MODES))
+    purposes = top.get("purposes")
+    purposes = purposes if isinstance(purposes, list) else \
+        ([] if purposes is None else str(purposes).split("|"))
     scope = top.get("out_of_scope_uses")
     scope = scope if isinstance(scope, list) else ([] if scope is None else [scope])
     return {
         "submitter": {k: _text(sub.get(k)) for k in _SUBMITTER},
         "intended_use": _text(top.get("intended_use")),
+        "purposes": [t for t in (_text(p) for p in purposes) if t],
         "out_of_scope_uses": [t for t in (_text(s) for s in scope) if t],
         "affected_people": _text(top.get("affected_people")),
         "decisions": {"mode": mode,
@@ -127,8 +134,8 @@ def normalise_context(doc: Any, path: Path = Path("context")) -> dict:
 
 def load_context(path: str | Path) -> dict:
     """Read a context file (YAML); raise InputError when it is missing or invalid."""
-    path, data = _read(path, "context", "--context")
-    doc = _yaml(path, data, "--context")
+    path, data = _read(path, "context", "context")
+    doc = _yaml(path, data, "context")
     return normalise_context(doc, path) | {"source": _source(path, data)}
 
 
@@ -142,8 +149,8 @@ def _origin(value: Any, feature: str, path: Path) -> str | None:
     if canon is None:
         canon = next((o for o in ORIGINS if o.replace("-", " ") == key), None)
     if canon is None:
-        raise InputError(f"In {path}, the origin of {feature!r} is {text!r}; valid origins: "
-                         f"{list(ORIGINS)}.")
+        raise InputError(msg.ORIGIN_UNKNOWN, path=path, feature=feature, value=text,
+                         valid=list(ORIGINS))
     return canon
 
 
@@ -155,8 +162,8 @@ def _basis(value: Any, feature: str, path: Path) -> str | None:
     key = key[:-1] if key.endswith("interests") and key != "vital interests" else key
     if key in LEGAL_BASES:
         return key
-    raise InputError(f"In {path}, the legal basis of {feature!r} is {text!r}; valid bases "
-                     f"(GDPR Art. 6(1)): {list(LEGAL_BASES)}.")
+    raise InputError(msg.BASIS_UNKNOWN, path=path, feature=feature, value=text,
+                     valid=list(LEGAL_BASES))
 
 
 def normalise_inventory(entries: dict, path: Path = Path("inventory"),
@@ -172,9 +179,8 @@ def normalise_inventory(entries: dict, path: Path = Path("inventory"),
     if features is not None:
         unknown = [f for f in out if f not in features]
         if unknown:
-            raise InputError(f"The inventory {path} lists {unknown}, which are not inputs of the "
-                             f"model. Model inputs: {list(features)}. Fix the names or regenerate "
-                             "the template (review-board template inventory).")
+            raise InputError(msg.INVENTORY_NOT_INPUTS, path=path, bad=unknown,
+                             valid=list(features))
     return {"features": out}
 
 
@@ -182,31 +188,30 @@ def load_inventory(path: str | Path, features: Sequence[str] | None = None) -> d
     """Read an inventory file: YAML (``features: {name: {...}}``) or CSV (columns ``feature,
     origin, purpose, legal_basis, retention``). ``features``: the model's inputs, to reject names
     that are not inputs."""
-    path, data = _read(path, "inventory", "--inventory")
+    path, data = _read(path, "inventory", "inventory")
     if path.suffix.lower() == ".csv":
         try:
             rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
         except (csv.Error, UnicodeDecodeError) as e:
-            raise InputError(f"The inventory {path} could not be read as CSV ({e}).") from e
+            raise InputError(msg.INVENTORY_NOT_CSV, path=path, error=e) from e
         if not rows or "feature" not in rows[0]:
-            raise InputError(f"The inventory {path} needs a header row with the columns "
-                             f"{['feature', *_INV_FIELDS]}.")
+            raise InputError(msg.INVENTORY_NO_HEADER, path=path,
+                             valid=["feature", *_INV_FIELDS])
         extra = sorted(set(rows[0]) - {"feature", *_INV_FIELDS})
         if extra:
-            raise InputError(f"The inventory {path} has unknown column(s) {extra}; valid columns: "
-                             f"{['feature', *_INV_FIELDS]}.")
+            raise InputError(msg.INVENTORY_UNKNOWN_COLUMNS, path=path, bad=extra,
+                             valid=["feature", *_INV_FIELDS])
         entries = {r["feature"].strip(): {k: r.get(k) for k in _INV_FIELDS} for r in rows
                    if (r.get("feature") or "").strip()}
     else:
-        doc = _yaml(path, data, "--inventory")
+        doc = _yaml(path, data, "inventory")
         doc = _mapping(doc, "the document", path, ("features",))
         entries = doc.get("features") or {}
         if isinstance(entries, list):
             entries = {str(e.get("feature")): {k: v for k, v in e.items() if k != "feature"}
                        for e in entries if isinstance(e, dict)}
         if not isinstance(entries, dict):
-            raise InputError(f"In {path}, features must map each model input to its origin, "
-                             "purpose, legal_basis and retention.")
+            raise InputError(msg.INVENTORY_FEATURES, path=path)
     return normalise_inventory(entries, path, features) | {"source": _source(path, data)}
 
 
@@ -222,6 +227,8 @@ submitter:
   role:            # e.g. data scientist, product owner
   team:
 intended_use:      # what the score is used for, by whom, in which business process
+purposes:          # the processing purposes, as the consent columns name them (--consent), e.g.
+                   # - profiling for retention offers
 out_of_scope_uses: # uses the model must not be put to, one per line starting with "- "
 affected_people:   # whose data is scored and how many (e.g. "UK subscribers, monthly")
 decisions:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from audits.core import messages as msg
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.results import Table
@@ -64,10 +65,8 @@ def ensure_same_subject(subject: AuditSubject, report_subject: dict) -> None:
             diffs.append(f"{key} is {here.get(key)!r} here but {report_subject.get(key)!r} in the "
                          "report")
     if diffs:
-        raise InputError(
-            f"The model and data loaded now ({here.get('name')!r}) are not the ones this report "
-            f"audited ({report_subject.get('name')!r}): {'; '.join(diffs)}. Load the same files "
-            "on the Load page, or run the audit again, before recomputing.")
+        raise InputError(msg.SUBJECT_CHANGED, now=here.get("name"),
+                         then=report_subject.get("name"), diffs="; ".join(diffs))
 
 
 def fairness_against(subject: AuditSubject, report_subject: dict, report_config: dict, field: str,
@@ -99,9 +98,12 @@ def has_all_pairs(fairness_params: dict) -> bool:
 
 
 def explain_customer(subject: AuditSubject, report_subject: dict, report_config: dict,
-                     record: str, **options: Any) -> Table:
+                     record: str, **options: Any) -> tuple[Table, Table]:
     """One customer's SHAP and LIME explanation (pseudonym in, pseudonyms out), recomputed with
-    the report's configuration on the report's own subject."""
+    the report's configuration on the report's own subject by the function the probe explains
+    its example customers with (:func:`audits.record_explanation.explain_row`), so a customer
+    the report explained gets the report's numbers back. Returns the ``(local_explanations,
+    local_summary)`` tables."""
     from audits.record_explanation import explain_record
 
     ensure_same_subject(subject, report_subject)

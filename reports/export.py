@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 from reports.ledger.schema import sha256_text
 from reports.report import AuditReport
@@ -44,13 +45,13 @@ def render(report: AuditReport, fmt: str, board: dict | None = None) -> bytes:
         from reports.render.to_pdf import render_pdf
 
         return render_pdf(report, board)
-    raise InputError(f"Unknown format {fmt!r}; formats: {list(FORMATS)}.")
+    raise InputError(msg.FORMAT_UNKNOWN, value=fmt, valid=list(FORMATS))
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
     bad = [f for f in formats if f not in FORMATS]
     if bad:
-        raise InputError(f"Unknown format(s) {bad}; available: {list(FORMATS)}. Check --format.")
+        raise InputError(msg.FORMATS_UNKNOWN, bad=bad, valid=list(FORMATS))
     return list(dict.fromkeys(formats))
 
 
@@ -82,7 +83,7 @@ def export_run(ledger, run: int | str, formats: Sequence[str], out_dir: str | Pa
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"The output folder {out} could not be created ({e}). Check --out.") \
+        raise InputError(msg.OUT_NOT_WRITABLE, path=out, reason=f"{type(e).__name__}: {e}") \
             from e
     written = []
     for fmt in formats:

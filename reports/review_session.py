@@ -2,15 +2,16 @@
 own API (:class:`reports.ledger.Ledger`), with no Streamlit in it.
 
 - the report as it is submitted: the submitter's feature inventory stored in it
-  (:func:`submission_report`, via :func:`reports.context.attach_context`);
+  (:func:`submission_report`, via :func:`reports.build.attach_context`);
 - finding the run that already holds a report, so that recording twice reuses it
   (:func:`find_run`; ``Ledger.record_run`` itself always inserts a new run);
 - the board's record regrouped per finding (:func:`notes_by_finding`), the conditions typed into
   a table (:func:`conditions_from_rows`), the history of a model's runs (:func:`history_rows`) and
   the changed findings between two of them (:func:`diff_rows`).
 
-The rules (who may do what in which status, the note an overruling decision needs) stay in the
-ledger: nothing here checks them twice.
+The rules (who may do what in which status, the quorum, the dispositions a decision needs, the note
+an overruling decision needs) stay in the ledger (``reports.ledger.rules``): nothing here checks
+them twice.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audits.core.errors import InputError
 from audits.core.results import Severity
-from reports.context import attach_context
+from reports.build import attach_context
 from reports.ledger.read import DECISION_CHOICES
 from reports.report import DECISIONS, AuditReport
 
 __all__ = ["DECISION_LABELS", "DECISION_OPTIONS", "DISPOSITION_LABELS", "LEDGER_ERRORS",
-           "RESIDUAL_LABELS", "conditions_from_rows", "diff_rows", "find_run", "history_rows",
-           "iso_date", "notes_by_finding", "option_of", "run_label", "submission_report"]
+           "RESIDUAL_LABELS", "VERIFICATION_LABELS", "conditions_from_rows", "diff_rows",
+           "find_run", "history_rows", "iso_date", "notes_by_finding", "option_of", "run_label",
+           "submission_report"]
 
 #: What the ledger raises: bad input or a forbidden transition (InputError), or the database
 #: failing underneath (e.g. locked for longer than its timeout).
@@ -52,6 +54,12 @@ DISPOSITION_LABELS = {
 }
 RESIDUAL_LABELS = {None: "not stated", "low": "Low", "medium": "Medium", "high": "High"}
 
+#: A member's signature as the board record reports it (``Ledger.board_record``'s
+#: ``verification``), in words.
+VERIFICATION_LABELS = {"verified": "verified (Ed25519)",
+                       "failed": "FAILED: does not verify",
+                       "unsigned": "unsigned (recorded before signing began)"}
+
 
 def submission_report(report: AuditReport, inventory: dict | None) -> AuditReport:
     """The report as it goes into the ledger: with the feature inventory stored in it.
@@ -65,7 +73,7 @@ def submission_report(report: AuditReport, inventory: dict | None) -> AuditRepor
     -------
     AuditReport
         ``report`` itself when ``inventory`` is None (an inventory stored before is kept);
-        otherwise :func:`reports.context.attach_context` with the report's own context kept, so
+        otherwise :func:`reports.build.attach_context` with the report's own context kept, so
         its inventory findings, summary and id are recomputed. Attaching the same inventory again
         gives the same report id.
     """

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 from audits.core.loading import PICKLE_SUFFIXES, load_model
 from audits.core.paths import home_dir
@@ -81,8 +82,7 @@ def save_upload(name: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / safe_filename(name)
     if path.resolve().parent != folder.resolve():  # defensive: safe_filename already prevents it
-        raise InputError(f"The uploaded file name {name!r} is not a plain file name. Rename the "
-                         "file and upload it again.")
+        raise InputError(msg.UPLOAD_NAME, name=name)
     if path.is_file() and path.stat().st_size == len(data):
         return path
     tmp = folder / f".{path.name}.{os.getpid()}.tmp"
@@ -117,7 +117,7 @@ def inspect_model_file(path: str | Path) -> ModelFileInfo:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"The model file {path.name} is gone; upload it again.")
+        raise InputError(msg.UPLOAD_GONE, name=path.name)
     if path.suffix.lower() in PICKLE_SUFFIXES:
         return ModelFileInfo("pickle")
     import skops.io as sio
@@ -125,10 +125,8 @@ def inspect_model_file(path: str | Path) -> ModelFileInfo:
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as e:
-        raise InputError(f"The model file {path.name} is not a readable skops file "
-                         f"({type(e).__name__}: {e}). Save the model with "
-                         "skops.io.dump(model, 'model.skops'), or upload a .pkl/.joblib file and "
-                         "trust it explicitly.") from e
+        raise InputError(msg.UPLOAD_NOT_SKOPS, name=path.name,
+                         error=f"{type(e).__name__}: {e}") from e
     return ModelFileInfo("skops", tuple(sorted(set(untrusted))))
 
 

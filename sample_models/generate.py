@@ -17,6 +17,12 @@ exist.
   (one card of each of ten bulk-buying businesses, labelled against the business's other cards)
   are the most exposed and most memorised customers.
 
+Two samples of the other tasks and formats (issue 14), built and tested but listed in
+``PHASE_B_SAMPLES``, not ``SAMPLE_NAMES``, until the probes support their tasks (every page and test
+iterates ``SAMPLE_NAMES``): ``customer_value`` (a regression trained natively with LightGBM) and
+``next_best_offer`` (a multiclass pipeline shipped as skops and ONNX); see
+:mod:`sample_models._kinds`.
+
 Run ``python -m sample_models.generate [--force] [--seed N] [--out-dir DIR] [name ...]``.
 """
 
@@ -38,15 +44,20 @@ if TYPE_CHECKING:
 # definitions (sample_models._datasets) are imported only by the functions that build.
 
 __all__ = [
-    "SAMPLE_NAMES", "DEFAULT_SEED", "GENERATOR_VERSION", "FILES", "samples_dir", "sample_dir",
-    "is_built", "build_sample", "build_samples", "load_manifest", "generate_data", "train_model",
-    "cramers_v",
+    "SAMPLE_NAMES", "PHASE_B_SAMPLES", "DEFAULT_SEED", "GENERATOR_VERSION", "FILES",
+    "samples_dir", "sample_dir", "is_built", "build_sample", "build_samples", "load_manifest",
+    "generate_data", "train_model", "cramers_v",
 ]
 
 SAMPLE_NAMES = ("churn", "lead_scoring", "purchase_propensity")
+#: Samples of the other tasks (regression, multiclass) and formats (LightGBM text, ONNX): built on
+#: request, not by default, and not listed in SAMPLE_NAMES until the probes support their tasks.
+PHASE_B_SAMPLES = ("customer_value", "next_best_offer")
+_ALL_NAMES = SAMPLE_NAMES + PHASE_B_SAMPLES
 DEFAULT_SEED = 20261123
-GENERATOR_VERSION = 3
-FILES = ("model.skops", "members.csv", "nonmembers.csv", "manifest.json")
+GENERATOR_VERSION = 4
+FILES = (
+    "model.skops", "members.csv", "nonmembers.csv", "erased.csv", "manifest.json")
 ENV_VAR = "REVIEW_BOARD_SAMPLES_DIR"
 
 
@@ -64,8 +75,9 @@ def sample_dir(name: str) -> pathlib.Path:
 
 
 def _check_name(name: str) -> str:
-    if name not in SAMPLE_NAMES:
-        raise ValueError(f"Unknown sample {name!r}; the samples are {list(SAMPLE_NAMES)}.")
+    if name not in _ALL_NAMES:
+        raise ValueError(f"Unknown sample {name!r}; the samples are {list(SAMPLE_NAMES)} "
+                         f"(and, for the other tasks, {list(PHASE_B_SAMPLES)}).")
     return name
 
 
@@ -87,13 +99,18 @@ def load_manifest(name: str, *, out_dir: pathlib.Path | None = None) -> dict:
 def is_built(name: str, *, out_dir: pathlib.Path | None = None, seed: int = DEFAULT_SEED) -> bool:
     """True when the four files exist and the manifest's seed and generator version match."""
     folder = _folder(name, out_dir)
-    if not all((folder / f).is_file() for f in FILES):
+    files, version = FILES, GENERATOR_VERSION
+    if name in PHASE_B_SAMPLES:
+        from sample_models import _kinds
+
+        files, version = _kinds.FILES[name], _kinds.VERSION
+    if not all((folder / f).is_file() for f in files):
         return False
     try:
         manifest = load_manifest(name, out_dir=out_dir)
     except (OSError, ValueError):
         return False
-    return manifest.get("seed") == seed and manifest.get("generator_version") == GENERATOR_VERSION
+    return manifest.get("seed") == seed and manifest.get("generator_version") == version
 
 
 # -- data, models and measurements ----------------------------------------------------------
@@ -107,9 +124,14 @@ def cramers_v(x, y) -> float:
 
 def generate_data(name: str, *, seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The members and non-members of a sample exactly as written to CSV (no model, no files)."""
-    from sample_models import _datasets
+    from sample_models import _datasets, _kinds, _rights
 
-    members, nonmembers, _ = _datasets.SPECS[_check_name(name)].make(_rng(name, seed))
+    if name in PHASE_B_SAMPLES:
+        members, nonmembers, _ = _kinds.SPECS[_check_name(name)].make(_rng(name, seed))
+        return members, nonmembers
+    members, nonmembers, hidden = _datasets.SPECS[_check_name(name)].make(_rng(name, seed))
+    members, nonmembers, *_ = _rights.add_rights(name, _rights_rng(name, seed), members,
+                                                 nonmembers, hidden)
     return members, nonmembers
 
 
@@ -125,11 +147,20 @@ def _one_openmp_thread():
 
 def _rng(name: str, seed: int) -> np.random.Generator:
     # one independent stream per sample, all derived from the one seed
-    return np.random.default_rng([seed, SAMPLE_NAMES.index(name)])
+    return np.random.default_rng([seed, _ALL_NAMES.index(name)])
+
+
+def _rights_rng(name: str, seed: int) -> np.random.Generator:
+    # the data-rights columns' own stream: drawing them changes none of the sample's own draws
+    return np.random.default_rng([seed, SAMPLE_NAMES.index(name), 18])
 
 
 def train_model(name: str, members: pd.DataFrame, *, seed: int = DEFAULT_SEED):
     """Fit the sample's estimator on ``members`` (read back from CSV, as a loader will see it)."""
+    if name in PHASE_B_SAMPLES:
+        from sample_models import _kinds
+
+        return _kinds.train_model(name, members, seed=seed)
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
@@ -181,6 +212,11 @@ def build_sample(name: str, *, out_dir: pathlib.Path | None = None,
     so a folder whose build was interrupted is never taken as built.
     """
     with _one_openmp_thread():
+        if name in PHASE_B_SAMPLES:
+            from sample_models import _kinds
+
+            return _kinds.build(name, _folder(name, out_dir), seed, _rng(name, seed),
+                                np.random.default_rng([seed, 99]))
         return _build(name, _folder(name, out_dir), seed)
 
 
@@ -188,12 +224,15 @@ def _build(name, folder, seed):
     import pandas as pd
     import skops.io as sio
 
-    from sample_models import _datasets
+    from sample_models import _datasets, _rights
 
     spec = _datasets.SPECS[_check_name(name)]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").unlink(missing_ok=True)
     members, nonmembers, hidden = spec.make(_rng(name, seed))
+    members, nonmembers, erased, rights, planted_rights = _rights.add_rights(
+        name, _rights_rng(name, seed), members, nonmembers, hidden)
+    _write_atomic(folder / _rights.ERASED_FILE, erased.to_csv(index=False).encode("utf-8"))
     for part, frame in (("members", members), ("nonmembers", nonmembers)):
         _write_atomic(folder / f"{part}.csv", frame.to_csv(index=False).encode("utf-8"))
     members = pd.read_csv(folder / "members.csv")        # fit on what a loader will read
@@ -224,6 +263,7 @@ def _build(name, folder, seed):
         "rows": {"members": len(members), "nonmembers": len(nonmembers)},
         "model": f"{type(model[-1]).__name__} in a scikit-learn Pipeline",
         "planted_effects": effects, "expected_findings": findings,
+        "rights": rights, "planted_rights": planted_rights,
     }
     _write_atomic(folder / "manifest.json",
                   (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -251,15 +291,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sample_models.generate",
                                      description="Build the sample sales models.")
     parser.add_argument("names", nargs="*", metavar="name",
-                        help=f"samples to build (default: all of {', '.join(SAMPLE_NAMES)})")
+                        help=f"samples to build (default: all of {', '.join(SAMPLE_NAMES)}; "
+                             f"also {', '.join(PHASE_B_SAMPLES)})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out-dir", type=pathlib.Path, default=None,
                         help=f"root folder (default: ${ENV_VAR} or sample_models/data)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     args = parser.parse_args(argv)
-    unknown = [n for n in args.names if n not in SAMPLE_NAMES]
+    unknown = [n for n in args.names if n not in _ALL_NAMES]
     if unknown:
-        parser.error(f"unknown sample {unknown[0]!r}; choose from {', '.join(SAMPLE_NAMES)}")
+        parser.error(f"unknown sample {unknown[0]!r}; choose from {', '.join(_ALL_NAMES)}")
     for name in args.names or SAMPLE_NAMES:
         start = time.perf_counter()
         if not args.force and is_built(name, out_dir=args.out_dir, seed=args.seed):

@@ -69,9 +69,9 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
-def project_imports(path: Path) -> set[str]:
-    """The project modules a file imports (absolute imports; ``from a import b`` gives a.b when
-    b is a module, else a)."""
+def all_imports(path: Path) -> set[str]:
+    """Every module name a file imports (absolute imports; ``from a import b`` gives a and a.b,
+    since b may be a module)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -79,7 +79,12 @@ def project_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
             found |= {f"{node.module}.{a.name}" for a in node.names}
-    return {m for m in found if area_of(m) is not None and _exists(m)}
+    return found
+
+
+def project_imports(path: Path) -> set[str]:
+    """The project modules a file imports."""
+    return {m for m in all_imports(path) if area_of(m) is not None and _exists(m)}
 
 
 def _exists(module: str) -> bool:
@@ -146,18 +151,8 @@ def test_the_arrows_name_real_areas_and_modules():
 @pytest.mark.parametrize("package", ["audits", "attacks", "reports", "cli"])
 def test_no_streamlit_below_the_app(package):
     for path in (ROOT / package).rglob("*.py"):
-        tops = {m.split(".")[0] for m in _all_imports(path)}
+        tops = {m.split(".")[0] for m in all_imports(path)}
         assert "streamlit" not in tops, path
-
-
-def _all_imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return found
 
 
 def test_importing_packages_is_cheap():

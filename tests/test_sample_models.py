@@ -345,3 +345,79 @@ def test_purchase_propensity_outliers_are_unique_members_labelled_against_their_
     assert measured["mean_p_true_label_refit_without_them"] == pytest.approx(p_rest.mean(),
                                                                              abs=1e-4)
     assert measured["other_business_cards"] == {"members": 0, "nonmembers": 150}
+
+
+# -- data rights (issue 18): added columns, planted violations -----------------------------------
+
+RIGHTS_COLUMNS = {"churn": ["consent_retention", "consent_marketing", "collected_at",
+                            "data_source", "opt_out_automated"],
+                  "lead_scoring": ["consent_sales_contact", "collected_at", "data_source",
+                                   "opt_out_automated"],
+                  "purchase_propensity": []}
+
+
+@pytest.mark.parametrize("name", g.SAMPLE_NAMES)
+def test_rights_columns_change_nothing_that_existed(samples, name):
+    """The sample's own draws, written before the rights columns existed, are the files' other
+    columns unchanged; the rights columns come last and are no model input."""
+    from sample_models import _datasets
+
+    s = samples[name]
+    members, nonmembers, _ = _datasets.SPECS[name].make(g._rng(name, g.DEFAULT_SEED))
+    for own, part in ((members, "members"), (nonmembers, "nonmembers")):
+        on_file = pd.read_csv(s.folder / f"{part}.csv", dtype=str, keep_default_na=False)
+        assert list(on_file.columns) == list(own.columns) + RIGHTS_COLUMNS[name]
+        assert on_file[list(own.columns)].to_csv(index=False) == own.to_csv(index=False)
+    assert not set(RIGHTS_COLUMNS[name]) & set(s.features)
+    assert set(RIGHTS_COLUMNS[name]) == set(s.manifest["rights"].get("consent", {})) | {
+        s.manifest["rights"][k] for k in ("collected_at", "data_source") if k in
+        s.manifest["rights"]} | ({s.manifest["rights"]["opt_out"]["column"]}
+                                 if "opt_out" in s.manifest["rights"] else set())
+
+
+def _rights_counts(s) -> dict:
+    """The violations measured on the files alone (no tool code)."""
+    r = s.manifest["rights"]
+    trained = pd.Timestamp(r["trained_at"])
+    erased = set(pd.read_csv(s.folder / "erased.csv", dtype=str)[s.manifest["id_column"]])
+    out = {}
+    for part, frame in (("training", s.members), ("holdout", s.nonmembers)):
+        covers = [c for c, p in r.get("consent", {}).items() if r["purposes"][0] in p]
+        out[part] = {
+            "consent_missing": int((frame[covers].sum(axis=1) == 0).sum()) if covers else 0,
+            "retention_exceeded": int(((trained - pd.to_datetime(frame["collected_at"])).dt.days
+                                       > 730).sum()) if "collected_at" in r else 0,
+            "shadow_profiles": int((frame["data_source"] != "first party").sum())
+            if "data_source" in r else 0,
+            "opt_out": int(frame["opt_out_automated"].sum()) if "opt_out" in r else 0,
+            "erased": int(frame[s.manifest["id_column"]].astype(str).isin(erased).sum())}
+    out["requests"] = len(erased)
+    return out
+
+
+def test_churn_rights_violations_are_planted_as_the_manifest_says(samples):
+    s = samples["churn"]
+    got, planted = _rights_counts(s), s.manifest["planted_rights"]
+    for check in ("consent_missing", "retention_exceeded", "shadow_profiles", "opt_out"):
+        for part in ("training", "holdout"):
+            assert got[part][check] == planted[check][part] > 100, (check, part)
+    assert (got["training"]["erased"], got["holdout"]["erased"], got["requests"]) == (
+        planted["erasure"]["in_training"], planted["erasure"]["in_holdout"],
+        planted["erasure"]["requests"]) == (80, 12, 132)
+
+
+def test_lead_scoring_rights_are_all_in_order(samples):
+    got = _rights_counts(samples["lead_scoring"])
+    assert got["requests"] == 30
+    assert all(v == 0 for part in ("training", "holdout") for v in got[part].values())
+
+
+def test_purchase_propensity_erased_customers_are_ordinary_members(samples):
+    s = samples["purchase_propensity"]
+    got = _rights_counts(s)
+    assert (got["training"]["erased"], got["holdout"]["erased"], got["requests"]) == (40, 0, 40)
+    outliers = set(s.effect("outliers")["customer_ids"])
+    erased = set(pd.read_csv(s.folder / "erased.csv", dtype=str)["customer_id"])
+    assert not erased & outliers
+    dates = pd.to_datetime(pd.read_csv(s.folder / "erased.csv")["requested_at"])
+    assert (dates > pd.Timestamp(s.manifest["rights"]["trained_at"])).all()

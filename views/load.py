@@ -6,14 +6,16 @@ rows), or one data file and the column that splits it. Uploads are saved by cont
 (:mod:`reports.uploads`) so the audit cache finds earlier audits of the same files. Column roles are
 pre-selected from :mod:`reports.suggestions`, each suggestion with its reason. A skops file's
 untrusted types must each be trusted by name; a pickle only after its warning is acknowledged.
-"Use this model" validates everything (``reports.source.subject_from_source``) and stores the
-source, the profile and the inventory in session state (``views.state``). Widgets keep their
+"Use this model" validates everything (``reports.source.AuditSource.load``) and stores the
+source, the profile and the inventory in session state (``views.state``); errors name the form
+fields (``state.show_error``) and everything entered stays. Widgets keep their
 values across page switches (``persist_state="session"``); the inventory's edits are kept as a
 draft in ``state.LOAD_FORM``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -25,16 +27,8 @@ from audits.core.errors import InputError
 from audits.core.loading import file_sha256, load_table
 from reports.context import LEGAL_BASES, ORIGINS
 from reports.context_files import normalise_inventory
-from reports.source import (
-    SAMPLE_NAMES,
-    describe_source,
-    files_source,
-    model_inputs,
-    sample_files,
-    sample_manifest,
-    sample_source,
-    subject_from_source,
-)
+from reports.rights_suggestions import suggest_rights
+from reports.source import SAMPLE_NAMES, AuditSource, sample_files, sample_manifest
 from reports.suggestions import (
     suggest_personal,
     suggest_positive_label,
@@ -63,7 +57,7 @@ def _manifest(name: str) -> dict:
 @st.cache_data(show_spinner="Reading the columns...", max_entries=8)
 def _profile(path: str, sha: str) -> dict:
     """Columns, the values of the few-valued ones, and the role suggestions of a data file."""
-    frame = load_table(path, role="data")
+    frame = load_table(path, what="data file")
     return {"columns": [str(c) for c in frame.columns],
             "values": {str(c): _sorted(frame[c].dropna().unique()) for c in frame.columns
                        if frame[c].nunique() <= 20},
@@ -87,7 +81,7 @@ def _model_info(path: str, sha: str) -> dict:
 
 @st.cache_data(show_spinner="Reading the model's inputs...", max_entries=8)
 def _inputs(source_json: str) -> list[str]:
-    return model_inputs(json.loads(source_json))
+    return AuditSource.from_dict(json.loads(source_json)).model_inputs()
 
 
 def _suggested(items: list[dict], columns: list[str]) -> None:
@@ -118,9 +112,9 @@ def _roles(profile: dict, options: list[str], defaults: dict, prefix: str) -> di
     return out
 
 
-def _sample_section() -> dict:
+def _sample_section() -> AuditSource:
     current = state.source()
-    default = current["name"] if current.get("kind") == "sample" else state.DEFAULT_SAMPLE
+    default = current.sample if current.kind == "sample" else state.DEFAULT_SAMPLE
     manifests = {n: _manifest(n) for n in SAMPLE_NAMES}
     name = st.radio("Sample model", SAMPLE_NAMES, index=SAMPLE_NAMES.index(default),
                     captions=[manifests[n]["description"] for n in SAMPLE_NAMES],
@@ -136,7 +130,7 @@ def _sample_section() -> dict:
     chosen = _roles(profile, options, manifest_roles, f"load_{name}")
     changed = {k: (v if v != [c for c in options if c in manifest_roles[k]] else None)
                for k, v in chosen.items()}
-    return sample_source(name, **changed)
+    return AuditSource.of_sample(name, **changed)
 
 
 def _sample_members(name: str) -> str:
@@ -167,7 +161,7 @@ def _trust(model: Path, blockers: list[str]) -> tuple[list[str], bool]:
     try:
         info = _model_info(str(model), sha)
     except InputError as e:
-        st.error(str(e))
+        state.show_error(e)
         blockers.append("upload a model file that can be read")
         return [], False
     if info["format"] == "pickle":
@@ -198,7 +192,7 @@ def _trust(model: Path, blockers: list[str]) -> tuple[list[str], bool]:
     return trusted, False
 
 
-def _upload_section(blockers: list[str]) -> dict | None:
+def _upload_section(blockers: list[str]) -> AuditSource | None:
     model = _saved("model", "Model file (.skops, or a pickle: .pkl, .joblib, .pickle)",
                    ["skops", "pkl", "joblib", "pickle"],
                    "A fitted classifier with predict_proba, saved with skops.io.dump (safe).")
@@ -222,7 +216,7 @@ def _upload_section(blockers: list[str]) -> dict | None:
     try:
         profile = _profile(str(train), sha)
     except InputError as e:
-        st.error(str(e))
+        state.show_error(e)
         blockers.append("upload data files that can be read")
         return None
     columns, prefix = profile["columns"], f"load_{sha[:16]}"
@@ -256,15 +250,84 @@ def _upload_section(blockers: list[str]) -> dict | None:
     roles = _roles(profile, options, defaults, f"{prefix}_{target}")
     name = st.text_input("Name of the model (printed on the report)", value=model.stem,
                          key=f"{prefix}_name", **KEEP)
-    return files_source(model, train, holdout, target=target, positive_label=positive,
-                        split_column=split, trusted=trusted, trust_pickle=trust_pickle,
-                        name=name.strip() or model.stem, **roles)
+    return AuditSource(model=model, train=train, holdout=holdout, target=target,
+                       positive_label=positive, split_column=split, trusted=trusted,
+                       trust_pickle=trust_pickle, name=name.strip() or model.stem, **roles)
 
 
 def _binary_frame(profile: dict, columns: list[str]) -> pd.DataFrame:
     """A stand-in frame with each two-valued column's values, for suggest_target."""
     return pd.DataFrame({c: pd.Series(profile["values"][c]) for c in columns
                          if len(profile["values"].get(c, [])) == 2})
+
+
+@st.cache_data(show_spinner="Looking for consent and rights columns...", max_entries=8)
+def _rights_profile(path: str, sha: str) -> dict:
+    frame = load_table(path, what="data file")
+    return {"columns": [str(c) for c in frame.columns],
+            "suggested": {r: [x.to_dict() for x in v] for r, v in suggest_rights(frame).items()}}
+
+
+def _rights_section(candidate: AuditSource, inventory: dict | None) -> dict | None:
+    """Consent, collection date, source, opt-out and erasure requests (issue 18); returns the
+    declaration's plain form for the source, or None (a sample keeps its manifest's)."""
+    st.subheader("Consent and data rights")
+    st.caption("Columns of the customers' rows that record their choices (none is a model "
+               "input), the model's purposes, and the customers who asked to be erased (their "
+               "ids are never shown, only counted).")
+    if candidate.sample is not None:
+        declared = _manifest(candidate.sample).get("rights") or {}
+        st.caption("Declared by the sample: " + ("; ".join(
+            f"{k.replace('_', ' ')}: {v if isinstance(v, str) else ', '.join(v)}"
+            for k, v in declared.items() if k in ("consent", "purposes", "collected_at",
+                                                   "data_source", "erased", "trained_at"))
+            or "nothing") + ".")
+        return None
+    path = candidate.train
+    prof = _rights_profile(path, file_sha256(path))
+    cols, sug = prof["columns"], prof["suggested"]
+    consent = st.multiselect("Consent columns (yes/no; then say which purposes each covers)",
+                             cols, key="load_rights_consent", **KEEP)
+    _suggested(sug["consent"], cols)
+    covers = {c: st.text_input(f"Purposes that '{c}' covers (separate with |)",
+                               key=f"load_rights_covers_{c}", **KEEP) for c in consent}
+    purposes = st.text_input("The model's purposes (separate with |), as the consents name "
+                             "them", key="load_rights_purposes", **KEEP)
+    picked = {}
+    for role, label in (("collected_at", "Collection date column"),
+                        ("data_source", "Data source column (first party, third party, broker)"),
+                        ("opt_out", "Opt-out of automated decisions column")):
+        options = ["(none)"] + cols
+        default = sug[role][0]["column"] if sug[role] else "(none)"
+        value = st.selectbox(label, options, index=options.index(default),
+                             key=f"load_rights_{role}", **KEEP)
+        _suggested(sug[role], cols)
+        picked[role] = None if value == "(none)" else value
+    training = picked["opt_out"] is not None and st.radio(
+        "The opt-out covers", ("automated decisions", "automated decisions and training"),
+        key="load_rights_opt_out_scope", horizontal=True, help="Training: the customer also "
+        "objected to their data training models (GDPR Art. 21).", **KEEP) != \
+        "automated decisions"
+    erased = _saved("erased", "Erased customers (CSV: the id column and requested_at)", ["csv"],
+                    "Customers who asked to be erased (GDPR Art. 17), with the request date.")
+    trained = st.text_input("When the model was trained (YYYY-MM-DD)", key="load_rights_trained",
+                            **KEEP)
+    entries = (inventory or {}).get("features") or {}
+    spec = {"consent": {c: [p for p in covers[c].split("|") if p.strip()] for c in consent},
+            "purposes": [p for p in purposes.split("|") if p.strip()],
+            "collected_at": picked["collected_at"], "data_source": picked["data_source"],
+            "opt_out": {"column": picked["opt_out"], "covers_training": bool(training)}
+            if picked["opt_out"] else None, "erased": str(erased) if erased else None,
+            "trained_at": trained.strip() or None,
+            "retention": {f: e.get("retention") for f, e in entries.items()},
+            "origins": {f: e.get("origin") for f, e in entries.items()}}
+    if not any(spec[k] for k in ("consent", "collected_at", "data_source", "opt_out", "erased")):
+        return None
+    empty = [c for c, p in spec["consent"].items() if not p]
+    if empty:
+        raise InputError(f"Say which purposes the consent column(s) {empty} cover, or leave "
+                         "them out of the consent columns.")
+    return {k: v for k, v in spec.items() if v}
 
 
 def _inventory_editor(inputs: list[str]) -> dict | None:
@@ -302,7 +365,7 @@ current = state.source()
 chosen_box = st.empty()
 
 kind = st.radio("What to audit", [SAMPLE, UPLOAD], key="load_kind", horizontal=True,
-                index=1 if current.get("kind") == "files" else 0, **KEEP)
+                index=1 if current.kind == "files" else 0, **KEEP)
 blockers: list[str] = []
 candidate = None
 try:
@@ -311,7 +374,7 @@ try:
     else:
         candidate = _upload_section(blockers)
 except InputError as e:
-    st.error(str(e))
+    state.show_error(e)
     blockers.append("fix the problem shown above")
 
 inventory = None
@@ -322,9 +385,17 @@ if candidate is not None:
                "the submission; an input without a purpose or legal basis becomes a finding "
                "(purpose limitation, GDPR Art. 5(1)(b)).")
     try:
-        inventory = _inventory_editor(_inputs(json.dumps(candidate, sort_keys=True)))
+        inventory = _inventory_editor(_inputs(json.dumps(candidate.to_dict(), sort_keys=True)))
     except InputError as e:
-        st.error(str(e))
+        state.show_error(e)
+    try:
+        rights = _rights_section(candidate, inventory)
+    except InputError as e:
+        state.show_error(e)
+        blockers.append("fix the data-rights declaration")
+    else:
+        if rights:
+            candidate = dataclasses.replace(candidate, rights=rights)
     if candidate == current:  # edits to the chosen model's inventory are kept at once
         if inventory is None:
             st.session_state.pop(state.INVENTORY, None)
@@ -343,20 +414,20 @@ if blockers:
 if st.button("Use this model", type="primary", disabled=bool(blockers) or candidate is None):
     try:
         with st.spinner("Checking the model and its data..."):
-            subject_from_source(candidate)
+            candidate.load()
     except InputError as e:
-        st.error(str(e))
+        state.show_error(e)
     else:
         if candidate != current or profile != st.session_state.get(state.PROFILE, "default"):
             for k in (state.REPORT, state.AUDIT_KEY, state.RUN_ID):
                 st.session_state.pop(k, None)
-        st.session_state[state.SOURCE] = candidate
+        st.session_state[state.SOURCE] = candidate.to_dict()
         st.session_state[state.PROFILE] = profile
         if inventory is None:
             st.session_state.pop(state.INVENTORY, None)
         else:
             st.session_state[state.INVENTORY] = inventory
-        st.success(f"Ready to audit {describe_source(candidate)}.")
+        st.success(f"Ready to audit {candidate.describe()}.")
 st.page_link(state.PAGES["run"], label="Go to Run the audit")
-chosen_box.info(f"Chosen for the audit now: {describe_source(state.source())}; "
+chosen_box.info(f"Chosen for the audit now: {state.source().describe()}; "
                 f"{state.PROFILE_LABELS.get(st.session_state.get(state.PROFILE, 'default'))}.")

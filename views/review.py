@@ -22,7 +22,6 @@ st.caption("The board's record of this audit: comments and dispositions per find
            "that it cannot be edited quietly.")
 report = state.require_report()  # with the Load page's inventory stored in it
 forms.show_notice()
-forms.identity()
 
 try:
     led = forms.ledger()
@@ -30,6 +29,7 @@ try:
 except rs.LEDGER_ERRORS as e:
     st.error(str(e))
     st.stop()
+forms.identity(led)
 if run is not None:
     st.session_state[state.RUN_ID] = run["id"]
 else:

@@ -1,8 +1,12 @@
-"""The Review page's forms: the reviewer's identity, recording and submitting the audit, a comment
-and a disposition per finding, votes and the board's decision. Each form writes one thing to the
-ledger (the same operations as the ``review-board`` board commands) and shows the ledger's own
-message with ``st.error`` when it refuses; the forms keep what was typed (``clear_on_submit`` is
-off, and a form's keys only change after a successful write, which empties it).
+"""The Review page's forms: signing in (a local account of the board's roster), recording and
+submitting the audit, a comment and a disposition per finding, votes and the board's decision.
+Each form writes one thing to the ledger as the signed-in member (the same operations as the
+``review-board`` board commands, with the same rules) and shows the ledger's own message with
+``st.error`` when it refuses; the forms keep what was typed (``clear_on_submit`` is off, and a
+form's keys only change after a successful write, which empties it).
+
+This is the minimal sign-in the engine now demands (issue 13's phase 1); the full Review page
+(roster, single sign-on through ``st.login``, the tally) comes with phase 2.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from reports.render.texts import ATTESTATION
 from reports.report import AuditReport
 from views import state
 
-NAME_LABEL = "Your name (as you sign)"
+NAME_LABEL = "Your account on the board"
+PASSWORD_LABEL = "Password"
 INDEPENDENT_LABEL = "I am independent of the model's development team"
 DECLARATION_LABEL = "Declaration of interests (in words)"
 _OPEN = ("submitted", "under_review")
@@ -60,36 +65,58 @@ def show_notice() -> None:
         st.success(msg)
 
 
-def _signer() -> str | None:
-    """The reviewer's name, or an error asking for it (nothing is recorded without a name)."""
-    name = st.session_state.get(state.REVIEWER)
-    if not name:
-        st.error(f"Enter {NAME_LABEL.lower()} at the top of the page first: the ledger records "
-                 "who wrote each entry.")
-    return name or None
+def _signer():
+    """The signed-in member's session, or an error asking to sign in (nothing is recorded
+    without one)."""
+    session = st.session_state.get(state.SIGNED_IN)
+    if session is None:
+        st.error("Sign in at the top of the page first: the ledger records who wrote each entry, "
+                 "and votes and decisions are signed with your key.")
+    return session
 
 
 def _missing(what: str) -> None:
     st.error(f"Choose {what} first.")
 
 
-def _role() -> str | None:
-    return st.session_state.get(state.REVIEWER_ROLE) or None
+def identity(led) -> None:
+    """Sign in with a local account (kept in ``state.SIGNED_IN`` across pages), or who is signed
+    in, with a button to sign out."""
+    session = st.session_state.get(state.SIGNED_IN)
+    if session is not None and getattr(session, "ledger", None) == _ledger_id(led):
+        left, right = st.columns([5, 1])
+        left.markdown(f"Signed in as **{session.name}** ({', '.join(session.roles)}); your "
+                      f"signing key `{session.key_fingerprint}`.")
+        if right.button("Sign out", key="sign_out"):
+            st.session_state.pop(state.SIGNED_IN, None)
+            st.session_state.pop(state.REVIEWER, None)
+            st.rerun()
+        return
+    st.session_state.pop(state.SIGNED_IN, None)
+    with st.form("sign_in_form", clear_on_submit=False, border=False):
+        left, right = st.columns(2)
+        name = left.text_input(NAME_LABEL, key="review_name",
+                               help="An administrator adds you to the board's roster "
+                                    "(review-board users add).")
+        password = right.text_input(PASSWORD_LABEL, type="password", key="review_password")
+        go = st.form_submit_button("Sign in", key="sign_in_btn")
+    if go:
+        try:
+            session = led.sign_in(name.strip(), password)
+        except rs.LEDGER_ERRORS as e:
+            st.error(str(e))
+            return
+        if session.must_change:
+            st.error(f"{session.name}: your password was set by an administrator; choose your "
+                     "own first (review-board users password), then sign in here.")
+            return
+        st.session_state[state.SIGNED_IN] = session
+        st.session_state[state.REVIEWER] = session.name
+        st.rerun()
 
 
-def identity() -> None:
-    """Name and role, kept in ``state.REVIEWER`` / ``state.REVIEWER_ROLE`` across pages."""
-    left, right = st.columns(2)
-    name = left.text_input(NAME_LABEL, value=st.session_state.get(state.REVIEWER) or "",
-                           key="review_name", help="Recorded with every comment, disposition, "
-                           "vote and decision, and in your signature. A signature is an "
-                           "attestation (name, role, time, report hash), not a proof of "
-                           "identity.")
-    role = right.text_input("Your role on the board",
-                            value=st.session_state.get(state.REVIEWER_ROLE) or "",
-                            key="review_role", placeholder="e.g. chair, privacy officer")
-    st.session_state[state.REVIEWER] = name.strip() or None
-    st.session_state[state.REVIEWER_ROLE] = role.strip() or None
+def _ledger_id(led) -> str | None:
+    return led.ledger_id()
 
 
 # -- recording and submitting -------------------------------------------------------------------
@@ -108,7 +135,7 @@ def ledger_status(led, report: AuditReport, run: dict | None) -> None:
             by = _signer()
             if by:
                 def record():
-                    run_id = led.record_run(report, by=by, source="app")
+                    run_id = led.record_run(report, by=by.name, source="app")
                     st.session_state[state.RUN_ID] = run_id
                     return run_id
                 _write(record, lambda r: f"Recorded as run {r}, a self-check until it is "
@@ -162,7 +189,7 @@ def comment_form(led, run: dict, finding: str | None, n: int) -> None:
             return
         by = _signer()
         if by:
-            _write(lambda: led.comment(run["id"], by, text.strip(), finding=finding),
+            _write(lambda: led.comment(run["id"], text.strip(), by=by, finding=finding),
                    f"Comment recorded on run {run['id']}.")
 
 
@@ -239,14 +266,18 @@ def votes_table(board: dict) -> None:
 def signatures_table(board: dict) -> None:
     if board["signatures"]:
         st.dataframe(pd.DataFrame([{
-            "Name": g["name"], "Role": g["role"] or "", "Vote": g["vote_label"],
-            "Signed (UTC)": g["at"], "Report id": g["report_id"][:16],
-            "Signature digest": g["digest"][:16]} for g in board["signatures"]]),
+            "Name": g["name"], "Role": g["role"] or "",
+            "Signed": f"{g['act'].capitalize()}: {g['vote_label']}", "Signed (UTC)": g["at"],
+            "Key fingerprint": g["key_fingerprint"] or "",
+            "Signature": rs.VERIFICATION_LABELS.get(g["verification"], g["verification"]),
+            "Report id": g["report_id"][:16]} for g in board["signatures"]]),
             hide_index=True, key="signatures_table")
     head = board["ledger"]["head"]
     st.caption(f"Ledger {board['ledger']['url']}: chain head event {head['seq']}, hash "
-               f"`{head['hash']}`. Each signature binds the name, role and time to the report's "
-               "hash; it is an attestation, not a proof of identity.")
+               f"`{head['hash']}`, signed with the ledger's key "
+               f"`{board['ledger'].get('key_fingerprint')}`. Each vote and decision is signed "
+               "with its member's Ed25519 key over the report's hash and the recorded entries; "
+               "the check uses the public key the roster held when it was signed.")
 
 
 def _options_index(decision: str | None) -> int | None:
@@ -275,10 +306,10 @@ def vote_form(led, run: dict, board: dict) -> None:
     if go:
         by = _signer() if vote else _missing("your vote")
         if by:
-            _write(lambda: led.record_vote(run["id"], by, vote, role=_role(),
-                                           note=note.strip() or None, independent=independent,
+            _write(lambda: led.record_vote(run["id"], vote, by=by, note=note.strip() or None,
+                                           independent=independent,
                                            declaration=declaration.strip() or None),
-                   f"Vote recorded and signed by {by} on run {run['id']}.")
+                   f"Vote recorded and signed by {by.name} on run {run['id']}.")
 
 
 _CONDITION_COLUMNS = {
@@ -306,10 +337,19 @@ def recorded_decision(board: dict, recommended: str) -> None:
 
 
 def decision_form(led, run: dict, board: dict) -> None:
-    """The board's decision: shown as recorded, with the form disabled, once it is made."""
+    """The board's decision (the chair's, signed; not a vote): what it still needs, then the
+    form; shown as recorded, with the form disabled, once it is made."""
     d = board["decision"]
     done = d is not None
     k = "decided" if done else "decision"
+    if not done:
+        try:
+            missing = led.missing_for_decision(run["id"])
+        except rs.LEDGER_ERRORS as e:
+            missing = [str(e)]
+        if missing:
+            st.warning("Before the chair can record a decision:\n\n" +
+                       "\n".join(f"- {m}" for m in missing))
     with st.form(f"{k}_form", clear_on_submit=False):
         choice = st.selectbox("Board decision", rs.DECISION_OPTIONS,
                               index=_options_index(d["decision"]) if done else None,
@@ -328,11 +368,6 @@ def decision_form(led, run: dict, board: dict) -> None:
         note = st.text_area("Reason for the decision (required to overrule the recommendation)",
                             value=(d["note"] or "") if done else "", key=f"{k}_note",
                             disabled=done)
-        signer = next((r for r in board["reviewers"] if done and r["name"] == d["by"]), {})
-        independent = st.checkbox(INDEPENDENT_LABEL, value=bool(signer.get("independent")),
-                                  key=f"{k}_independent", disabled=done)
-        declaration = st.text_input(DECLARATION_LABEL, value=signer.get("declaration") or "",
-                                    key=f"{k}_declaration", disabled=done)
         go = st.form_submit_button("Record the decision", type="primary", key="decide_btn",
                                    disabled=done)
     if done:
@@ -342,9 +377,7 @@ def decision_form(led, run: dict, board: dict) -> None:
         by = _signer() if choice else _missing("the board's decision")
         if by:
             conditions = rs.conditions_from_rows(rows.to_dict("records"))
-            _write(lambda: led.decide(run["id"], choice, reviewer=by, role=_role(),
-                                      note=note.strip() or None, conditions=conditions,
-                                      independent=independent,
-                                      declaration=declaration.strip() or None),
-                   lambda r: f"Run {r['run']}: {r['status'].replace('_', ' ')} (recorded by "
-                             f"{by}).")
+            _write(lambda: led.decide(run["id"], choice, by=by, note=note.strip() or None,
+                                      conditions=conditions),
+                   lambda r: f"Run {r['run']}: {r['status'].replace('_', ' ')} (recorded and "
+                             f"signed by {by.name}).")

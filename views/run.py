@@ -1,7 +1,8 @@
 """Run page: audit the chosen model with one progress bar per probe, or load it from the cache.
 
-The report is cached on disk under a key made of the files' SHA-256 hashes and the configuration
-(``reports.source``): a source and profile audited before is read back, never recomputed, and
+The report is cached on disk under the source's key (``reports.source.AuditSource.key``: the files'
+SHA-256 hashes, every option and the configuration): a source and profile audited before is read
+back, never recomputed, and
 coming back to this page with the report in session state shows its summary at once. Probes run
 one after the other in this script's thread, so the progress callback updates the bars directly.
 """
@@ -17,7 +18,7 @@ from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from reports.registry import PROBES
 from reports.report import DECISIONS, current_summary
-from reports.source import audit_key, audit_source, cached_report, describe_source, source_files
+from reports.source import AuditSource, audit_source, cached_report
 from views import state
 
 _SEVERITY_WORDS = {"fail": "fail", "attention": "need attention", "inconclusive": "inconclusive",
@@ -66,12 +67,13 @@ class _Bars:
 @st.cache_data(show_spinner="Checking the files...", max_entries=32)
 def _key(source_json: str, config_json: str, stamps: tuple) -> str:
     """The audit key, hashed again only when a file's size or modification time changes."""
-    return audit_key(json.loads(source_json), AuditConfig.from_dict(json.loads(config_json)))
+    return AuditSource.from_dict(json.loads(source_json)).key(
+        AuditConfig.from_dict(json.loads(config_json)))
 
 
-def _stamps(source: dict) -> tuple:
+def _stamps(source: AuditSource) -> tuple:
     out = []
-    for path in source_files(source).values():
+    for path in source.files().values():
         st_ = path.stat() if path.is_file() else None
         out.append((str(path), st_.st_mtime_ns if st_ else None, st_.st_size if st_ else None))
     return tuple(out)
@@ -105,15 +107,15 @@ def _summary() -> None:
 st.title("Run the audit")
 source = state.source()
 profile = st.session_state.get(state.PROFILE, "default")
-st.markdown(f"**What is audited:** {describe_source(source)}.  \n"
+st.markdown(f"**What is audited:** {source.describe()}.  \n"
             f"**Profile:** {state.PROFILE_LABELS.get(profile, profile)}.")
 st.page_link(state.PAGES["load"], label="Change the model or the profile on the Load page")
 
 try:
-    key = _key(json.dumps(source, sort_keys=True), json.dumps(state.config().to_dict()),
-               _stamps(source))
+    key = _key(json.dumps(source.to_dict(), sort_keys=True),
+               json.dumps(state.config().to_dict()), _stamps(source))
 except InputError as e:
-    st.error(str(e))
+    state.show_error(e)
     st.stop()
 
 if st.session_state.get(state.AUDIT_KEY) == key and st.session_state.get(state.REPORT):
@@ -139,7 +141,7 @@ if slot.button("Run the audit", type="primary"):
             key, text = audit_source(source, state.config(), progress=_Bars())
     except InputError as e:
         slot.empty()
-        st.error(f"{e} Fix it on the Load page, then run the audit again.")
+        state.show_error(e, "Fix it on the Load page, then run the audit again.")
         st.stop()
     slot.empty()
     st.session_state[state.REPORT] = text

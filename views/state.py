@@ -2,18 +2,22 @@
 
 The contract between the pages (each page reads and writes only these keys):
 
-- ``SOURCE``: what is audited, a JSON-safe dict (``reports.source``); default: the churn
-  sample. Set by the Load page.
+- ``SOURCE``: what is audited, the JSON-safe dict of a ``reports.source.AuditSource``
+  (``AuditSource.to_dict()``); default: the churn sample. Set by the Load page; read with
+  :func:`source`, which returns the ``AuditSource``.
 - ``PROFILE``: ``"default"`` (THRESHOLDS.md) or ``"light"`` (``AuditConfig.light()``).
 - ``INVENTORY``: the feature inventory filled in on the Load page, a dict in the form of
   ``reports.context_files.normalise_inventory`` (stored with the submission), or absent.
 - ``REPORT``: the current report as its JSON text, with ``AUDIT_KEY`` its cache key. Set by the
   Run page (or seeded by a test); every result page reads it and computes nothing.
-- ``RUN_ID``: the ledger run id once the report is recorded (Review page), ``REVIEWER`` the name
-  the reviewer signs with.
+- ``RUN_ID``: the ledger run id once the report is recorded (Review page), ``SIGNED_IN`` the
+  signed-in member's session (``reports.ledger.Session``: name, roles, the key that signs) and
+  ``REVIEWER`` their name.
 
 The engine is reached only through the functions below, each cached so that moving between pages
 never recomputes: the report is parsed once per JSON text, the subject loaded once per source.
+Engine errors are shown with :func:`show_error`, which names each field by its form label on the
+Load page (:data:`FIELD_LABELS`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ import json
 import streamlit as st
 
 from audits.core.config import AuditConfig
+from audits.core.errors import InputError
 from reports.report import AuditReport
+from reports.source import AuditSource
 
 SOURCE = "source"
 PROFILE = "profile"
@@ -33,6 +39,7 @@ AUDIT_KEY = "audit_key"
 RUN_ID = "run_id"
 REVIEWER = "reviewer"
 REVIEWER_ROLE = "reviewer_role"  # the reviewer's role on the board (Review page), or absent
+SIGNED_IN = "signed_in"  # the signed-in member's reports.ledger.Session (Review page), or absent
 REVIEW_NOTICE = "review_notice"  # the Review page's last confirmation, shown once after a rerun
 UPLOADS = "uploads"        # Load page: saved upload paths by role (model/train/holdout)
 LOAD_FORM = "load_form"    # Load page: its widgets' last values, restored after a page switch
@@ -48,9 +55,32 @@ PROBE_LABELS = {"data_exposure": "Personal data in the training data",
                 "explainability": "What drives the scores",
                 "membership": "Membership inference",
                 "memorisation": "Memorisation of individual customers",
-                "attribute_inference": "Guessing sensitive fields from the model"}
+                "attribute_inference": "Guessing sensitive fields from the model",
+                "data_rights": "Consent and data rights",
+                "erasure": "Erased customers exposed through the model"}
 
 DEFAULT_SAMPLE = "churn"
+
+#: How the app names the fields an engine message points at: the Load page's form labels.
+FIELD_LABELS = {
+    "sample": "the sample (Sample model, on the Load page)",
+    "model": "the model file (Model file, on the Load page)",
+    "train": "the training rows (the Members or Data upload, on the Load page)",
+    "holdout": "the holdout rows (the Non-members upload, on the Load page)",
+    "split_column": "the split column (the column that marks training and holdout rows, on the "
+                    "Load page)",
+    "target": "the target column (Target, on the Load page)",
+    "positive_label": "the positive label (Positive label, on the Load page)",
+    "sensitive": "the sensitive fields (Sensitive fields, on the Load page)",
+    "personal": "the personal columns (Personal columns, on the Load page)",
+    "quasi_identifiers": "the quasi-identifiers (Quasi-identifiers, on the Load page)",
+    "trusted": "the trusted model types (the Trust boxes, on the Load page)",
+    "trust_pickle": "the explicit trust in a pickle file (I trust this file and its author, on "
+                    "the Load page)",
+    "config": "the audit profile (Audit profile, on the Load page)",
+    "inventory": "the feature inventory (the table on the Load page)",
+    "source": "the model and data on the Load page",
+}
 
 #: Page files, for st.page_link and AppTest.switch_page.
 PAGES = {"load": "views/load.py", "run": "views/run.py", "findings": "views/findings.py",
@@ -58,13 +88,17 @@ PAGES = {"load": "views/load.py", "run": "views/run.py", "findings": "views/find
          "privacy": "views/privacy.py", "review": "views/review.py", "export": "views/export.py"}
 
 
-def source() -> dict:
-    """The source under review (the default sample when nothing was chosen)."""
-    from reports.source import sample_source
+def show_error(error: InputError, suffix: str = "") -> None:
+    """An engine error as the app shows it: ``st.error`` with the fields named by their form
+    labels (never a traceback)."""
+    st.error(error.render(FIELD_LABELS) + (f" {suffix}" if suffix else ""))
 
+
+def source() -> AuditSource:
+    """The source under review (the default sample when nothing was chosen)."""
     if SOURCE not in st.session_state:
-        st.session_state[SOURCE] = sample_source(DEFAULT_SAMPLE)
-    return st.session_state[SOURCE]
+        st.session_state[SOURCE] = AuditSource(sample=DEFAULT_SAMPLE).to_dict()
+    return AuditSource.from_dict(st.session_state[SOURCE])
 
 
 def config() -> AuditConfig:
@@ -107,11 +141,9 @@ def require_report() -> AuditReport:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _subject(source_json: str):
-    from reports.source import subject_from_source
-
-    return subject_from_source(json.loads(source_json))
+    return AuditSource.from_dict(json.loads(source_json)).load()
 
 
 def subject():
     """The loaded subject of the current source (for on-demand drill-downs), loaded once."""
-    return _subject(json.dumps(source(), sort_keys=True))
+    return _subject(json.dumps(source().to_dict(), sort_keys=True))

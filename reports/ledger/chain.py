@@ -1,5 +1,5 @@
-"""The ledger's hash chain: the write lock, appending rows with their events, the anchor file and
-verification.
+"""The ledger's hash chain: the write lock, appending rows with their events, and recomputing the
+chain and its rows.
 
 - **Write lock.** Every write is one transaction that first takes a database-level lock, so that
   concurrent writers (two reviewers, two processes) queue instead of forking the chain: SQLite
@@ -8,28 +8,23 @@ verification.
   inserts its rows and their events with consecutive sequence numbers, and commits.
 - **Chain.** ``hash_n = SHA-256(canonical JSON of event n's fields, including hash_{n-1} and the
   SHA-256 of the row it records)``; ``hash_0`` is 64 zeros (``reports.ledger.schema``).
-- **Anchor.** After each commit the head (sequence number and hash, and the first event's hash)
-  is written to an anchor file outside the database (default ``home_dir()/anchors/<key>.json``).
-  Deleting the newest events leaves a chain that is valid by itself, but shorter than the anchor:
-  :func:`verify` detects it. The anchor only moves forward (a file lock guards it).
+
+A chain that is valid by itself can still be a forged one (every hash recomputed) or a shortened
+one: the signed heads and the anchor file (``reports.ledger.anchor``) catch those.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from reports.ledger.schema import GENESIS, ROW_TABLES, event_hash, events, row_hash
 
-__all__ = ["make_engine", "write_lock", "append", "head", "verify", "VerifyResult",
-           "read_anchor", "write_anchor", "now"]
+__all__ = ["make_engine", "write_lock", "append", "head", "VerifyResult", "event_rows",
+           "chain_problems", "row_problems", "now"]
 
 _PG_LOCK_KEY = 0x52657669657742  # "ReviewB"
 
@@ -96,55 +91,39 @@ def append(conn, table: str | None, values: dict | None, *, kind: str, run_id: i
     return row_id, seq + 1
 
 
-# -- anchor ------------------------------------------------------------------------------------
-def read_anchor(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {"corrupt": True}
-
-
-def write_anchor(path: Path, *, seq: int, hash_: str, first: str, url: str) -> None:
-    """Move the anchor forward to (seq, hash); never backwards (a slower writer that committed
-    earlier must not roll it back)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        current = read_anchor(path)
-        if current and not current.get("corrupt") and current.get("first") == first \
-                and current.get("seq", 0) >= seq:
-            return
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"url": url, "seq": seq, "hash": hash_, "first": first,
-                                   "updated_at": now()}, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
-
-
 # -- verification ------------------------------------------------------------------------------
 @dataclass
 class VerifyResult:
-    """What ``ledger verify`` found: ``ok`` is False when any row was edited or deleted."""
+    """What ``ledger verify`` found: ``ok`` is False when any row was edited or deleted, or the
+    anchor, the signed heads, the ledger's key or a user's signature does not check out.
+
+    ``key_fingerprint`` is the ledger key's fingerprint (None when the key is missing);
+    ``signatures`` one dict per user signature (``reports.ledger.signing``) with its result.
+    """
 
     ok: bool
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     n_events: int = 0
     head: tuple[int, str] = (0, GENESIS)
+    key_fingerprint: str | None = None
+    signatures: list[dict] = field(default_factory=list)
 
 
-def verify(conn, anchor_path: Path | None) -> VerifyResult:
-    """Recompute the chain and every row's hash; compare the head with the anchor.
+def event_rows(conn, since: int = 0) -> list[dict]:
+    """Every event with ``seq >= since``, in order."""
+    q = sa.select(events).where(events.c.seq >= since).order_by(events.c.seq)
+    return [dict(r) for r in conn.execute(q).mappings()]
 
-    Names each problem: an edited or missing event (by sequence number), an edited or deleted
-    row (by table and id), a row that no event records (inserted outside the ledger), and newest
-    events deleted (the chain is shorter than the anchor, or differs from it).
-    """
+
+def chain_problems(rows: list[dict], *, start_prev: str | None = GENESIS) -> list[str]:
+    """Recompute a run of consecutive events: missing sequence numbers, an event whose hash does
+    not match its content, a link to a previous hash that is not the previous event's.
+
+    ``rows`` start at event 1 (``start_prev`` the genesis hash) or anywhere (``start_prev`` None:
+    the first event's link is taken as given)."""
     problems: list[str] = []
-    rows = [dict(r) for r in conn.execute(sa.select(events).order_by(events.c.seq)).mappings()]
-    prev, expected = GENESIS, 1
-    recorded: dict[tuple[str, int], tuple[int, str]] = {}
+    prev, expected = start_prev, rows[0]["seq"] if rows else 1
     for e in rows:
         if e["seq"] != expected:
             span = (f"seq={expected}" if e["seq"] == expected + 1 else
@@ -153,16 +132,29 @@ def verify(conn, anchor_path: Path | None) -> VerifyResult:
         if event_hash(e) != e["hash"]:
             problems.append(f"events row seq={e['seq']} was edited (its hash does not match its "
                             "content).")
-        elif e["prev_hash"] != prev and e["seq"] == expected:
+        elif prev is not None and e["prev_hash"] != prev and e["seq"] == expected:
             problems.append(f"events row seq={e['seq']}: the chain is broken before it (the "
                             "previous event was edited or deleted).")
+        prev, expected = e["hash"], e["seq"] + 1
+    return problems
+
+
+def row_problems(conn, rows: list[dict], *, complete: bool = True) -> list[str]:
+    """Check the rows the events record: edited (hash differs), deleted, and, when ``rows`` are
+    all the events (``complete``), rows that no event records (inserted outside the ledger)."""
+    problems: list[str] = []
+    recorded: dict[tuple[str, int], tuple[int, str]] = {}
+    for e in rows:
         if e["row_table"] is not None:
             recorded[(e["row_table"], e["row_id"])] = (e["seq"], e["row_hash"])
-        prev, expected = e["hash"], e["seq"] + 1
     for name, t in ROW_TABLES.items():
-        present = {}
-        for r in conn.execute(sa.select(t).order_by(t.c.id)).mappings():
-            present[r["id"]] = dict(r)
+        q = sa.select(t).order_by(t.c.id)
+        if not complete:
+            ids = [rid for (tn, rid) in recorded if tn == name]
+            if not ids:
+                continue
+            q = q.where(t.c.id.in_(ids))
+        present = {r["id"]: dict(r) for r in conn.execute(q).mappings()}
         for rid, r in present.items():
             rec = recorded.get((name, rid))
             if rec is None:
@@ -175,27 +167,4 @@ def verify(conn, anchor_path: Path | None) -> VerifyResult:
             if tname == name and rid not in present:
                 problems.append(f"{name} row id={rid} was deleted (recorded by event "
                                 f"seq={seq}).")
-    top = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (0, GENESIS)
-    notes = []
-    anchor = read_anchor(anchor_path) if anchor_path else None
-    if anchor is None:
-        notes.append(f"No anchor file at {anchor_path}: deleting the newest events could not be "
-                     "detected on this machine." if anchor_path else "No anchor file given.")
-    elif anchor.get("corrupt"):
-        problems.append(f"The anchor file {anchor_path} is unreadable.")
-    else:
-        first = rows[0]["hash"] if rows else None
-        if anchor.get("first") and first and anchor["first"] != first:
-            problems.append(f"events row seq=1 differs from the anchor {anchor_path}: this is "
-                            "not the ledger the anchor records (replaced or rewritten).")
-        elif anchor["seq"] > top[0]:
-            problems.append(f"events rows seq={top[0] + 1} to seq={anchor['seq']} are missing: "
-                            f"the anchor {anchor_path} records event {anchor['seq']}, the ledger "
-                            f"ends at {top[0]} (the newest events were deleted).")
-        else:
-            at = next((e for e in rows if e["seq"] == anchor["seq"]), None)
-            if at is not None and at["hash"] != anchor["hash"]:
-                problems.append(f"events row seq={anchor['seq']} differs from the anchor "
-                                f"{anchor_path} (the chain was rewritten).")
-    return VerifyResult(ok=not problems, problems=problems, notes=notes, n_events=len(rows),
-                        head=top)
+    return problems

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from audits.core.errors import InputError
 from reports.diff import diff_reports
-from reports.ledger import chain
+from reports.ledger import anchor, chain, keys, signing
 from reports.ledger import schema as S
 from reports.report import DECISIONS, AuditReport
 
@@ -39,7 +39,8 @@ def _rows(conn, table, run_id: int) -> list[dict]:
 
 class LedgerReader:
     """Read-only methods of the ledger (needs ``self.engine``, ``self.anchor_path``,
-    ``self.display_url``)."""
+    ``self.key_path``, ``self.display_url``, and the tally of
+    :class:`~reports.ledger.workflow.WorkflowMixin`)."""
 
     def resolve(self, run: int | str) -> int:
         """A run id from ``7``, ``"7"``, ``"run-7"`` or a report-id prefix of 8+ hex digits."""
@@ -103,6 +104,12 @@ class LedgerReader:
         with self.engine.connect() as conn:
             return self._report(conn, run_id)
 
+    def ledger_id(self) -> str | None:
+        """The hash of the ledger's first event (a session is bound to it), or None when the
+        ledger is empty."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(S.events.c.hash).where(S.events.c.seq == 1)).scalar()
+
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the chain's newest event."""
         with self.engine.connect() as conn:
@@ -127,13 +134,79 @@ class LedgerReader:
         return {"run": board["run"], "summary": report.summary, "board": board,
                 "exports": [{**e, "files": json.loads(e["files"])} for e in exports]}
 
-    def verify(self):
-        """Recompute the chain, every row's hash and the anchor (``ledger_chain.verify``)."""
+    def verify(self) -> chain.VerifyResult:
+        """Recompute the chain and every row's hash, check the signed heads and the anchor file
+        against the ledger's key (``reports.ledger.anchor``) and every member's signature against
+        the roster's public keys (``reports.ledger.signing``)."""
         with self.engine.connect() as conn:
-            return chain.verify(conn, self.anchor_path)
+            return self._verify(conn)
+
+    def _verify(self, conn) -> chain.VerifyResult:
+        rows = chain.event_rows(conn)
+        problems = chain.chain_problems(rows) + chain.row_problems(conn, rows)
+        more, notes, fpr = anchor.anchor_problems_all(conn, rows, key_path=self.key_path,
+                                                      anchor_path=self.anchor_path)
+        problems += more
+        more, sig_notes, checked = signing.signature_problems(conn)
+        problems += more
+        top = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (0, S.GENESIS)
+        return chain.VerifyResult(ok=not problems, problems=problems, notes=notes + sig_notes,
+                                  n_events=len(rows), head=top, key_fingerprint=fpr,
+                                  signatures=checked)
+
+    def key_fingerprint(self) -> str | None:
+        """The fingerprint of the ledger's key: the key that signed the newest head (as the
+        database says; ``verify`` checks it against the key file), else the key file's, else
+        None."""
+        with self.engine.connect() as conn:
+            signed = conn.execute(sa.select(S.heads.c.key_fingerprint).order_by(
+                S.heads.c.seq.desc(), S.heads.c.id.desc()).limit(1)).scalar()
+        if signed:
+            return signed
+        try:
+            key = keys.load_key(self.key_path)
+        except InputError:
+            return None
+        return keys.fingerprint(key) if key is not None else None
+
+    def _signers(self, conn, run_id: int) -> list[dict]:
+        """Each signed act on the run (a vote or the decision): its attestation (name, role,
+        time, report id, digest) and its member's Ed25519 signature, checked
+        (``reports.ledger.signing``): ``verification`` is "verified", "failed" (with
+        ``verification_reason``) or "unsigned" (recorded before signing began)."""
+        checked = signing.check_signatures(conn, run_id=run_id)
+        by_event = {seq: c for c in checked for seq in c["covers"]}
+        q = (sa.select(S.signatures, S.events.c.seq)
+             .join(S.events, (S.events.c.row_table == "signatures")
+                   & (S.events.c.row_id == S.signatures.c.id), isouter=True)
+             .where(S.signatures.c.run_id == run_id).order_by(S.signatures.c.id))
+        vote_of = {v["id"]: v["decision"] for v in _rows(conn, S.votes, run_id)}
+        out = []
+        for g in conn.execute(q).mappings():
+            try:
+                said = json.loads(g["statement"])
+            except ValueError:
+                said = {}
+            act = "decision" if "decision" in said else "vote"
+            value = said.get(act) or vote_of.get(g["vote_id"])
+            c = by_event.get(g["seq"])
+            out.append({
+                "name": g["name"], "role": g["role"], "at": g["at"], "report_id": g["report_id"],
+                "digest": g["digest"], "act": act,
+                "vote_label": _DECISION_LABELS.get(value, value or ""),
+                "key_fingerprint": c["key_fingerprint"] if c else None,
+                "method": c["method"] if c else None, "issuer": c["issuer"] if c else None,
+                "subject": c["subject"] if c else None,
+                "verification": c["status"] if c else "unsigned",
+                "verification_reason": (c["reason"] if c else
+                                        "recorded before signing began")})
+        return out
 
     def board_record(self, run: int | str, *, with_diff: bool = True) -> dict:
-        """The board's record of a run, as the renderers read it (``reports.render.document``)."""
+        """The board's record of a run, as the renderers read it (``reports.render.document``):
+        the run, its reviewers, votes (and their tally), decision, conditions, dispositions,
+        comments, each signer with the verification of their signature, and the ledger's head
+        with the fingerprint of the key that signed it."""
         run_id = self.resolve(run)
         with self.engine.connect() as conn:
             info = self._run_row(conn, run_id)
@@ -145,11 +218,7 @@ class LedgerReader:
                                         "declaration": r["declaration"]}
             votes = [{"reviewer": v["reviewer"], "role": v["role"], "decision": v["decision"],
                       "note": v["note"], "at": v["at"]} for v in _rows(conn, S.votes, run_id)]
-            vote_of = {v["id"]: v["decision"] for v in _rows(conn, S.votes, run_id)}
-            sigs = [{"name": g["name"], "role": g["role"], "at": g["at"],
-                     "report_id": g["report_id"], "digest": g["digest"],
-                     "vote_label": _DECISION_LABELS.get(vote_of.get(g["vote_id"]), "")}
-                    for g in _rows(conn, S.signatures, run_id)]
+            sigs = self._signers(conn, run_id)
             dec = _rows(conn, S.decisions, run_id)
             decision = None
             if dec:
@@ -164,6 +233,7 @@ class LedgerReader:
                                                            "residual", "note", "by", "at")}
             comments = [{"by": c["by"], "at": c["at"], "text": c["text"],
                          "finding": c["finding_id"]} for c in _rows(conn, S.comments, run_id)]
+            tally = self._tally(conn, run_id)
             parent, diff = None, None
             if info["parent_run_id"]:
                 p = self._run_row(conn, info["parent_run_id"])
@@ -178,8 +248,9 @@ class LedgerReader:
                                         same_model=False) | {"old_version": p["version"]}
         run_view = {k: info[k] for k in ("id", "model", "version", "status", "status_label",
                                          "recorded_at", "submitted_at", "file_stem")}
-        return {"ledger": {"url": self.display_url, "head": {"seq": seq, "hash": hash_}},
+        return {"ledger": {"url": self.display_url, "head": {"seq": seq, "hash": hash_},
+                           "key_fingerprint": self.key_fingerprint()},
                 "run": run_view, "parent": parent, "diff": diff,
                 "reviewers": list(reviewers.values()), "votes": votes, "decision": decision,
                 "conditions": conds, "dispositions": disp, "comments": comments,
-                "signatures": sigs}
+                "signatures": sigs, "tally": tally}

@@ -8,7 +8,14 @@ finding's disposition) is never updated in place: it is the latest row of its ki
 
 Tables: ``models``, ``runs`` (report JSON and hashes), ``submissions`` (model versions and their
 parents), ``status_changes``, ``reviewers``, ``votes``, ``signatures``, ``decisions``,
-``conditions``, ``dispositions``, ``comments``, ``exports`` and ``events``.
+``conditions``, ``dispositions``, ``comments``, ``exports``, ``ledger_keys`` (the public keys that
+sign the chain's heads), ``reanchors`` (an administrator's explicit re-anchoring), ``roster`` (the
+board's users, roles, password hashes and public keys, as events), ``settings`` (board settings
+such as the quorum), ``user_signatures`` (Ed25519 signatures of votes and decisions) and
+``events``.
+
+``heads`` is the one table outside the chain: each write's new head, signed with the ledger's key
+(``reports.ledger.anchor``). It is the signature *of* the chain, so it cannot be inside it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import json
 
 import sqlalchemy as sa
 
-__all__ = ["metadata", "TABLES", "ROW_TABLES", "events", "canonical", "sha256_text",
+__all__ = ["metadata", "TABLES", "ROW_TABLES", "events", "heads", "canonical", "sha256_text",
            "row_hash", "event_hash", "GENESIS"]
 
 metadata = sa.MetaData()
@@ -85,6 +92,34 @@ exports = sa.Table("exports", metadata, _id(), _run(), sa.Column("format", _T, n
                    sa.Column("files", _T, nullable=False),
                    sa.Column("chain_seq", sa.Integer), sa.Column("chain_head", _T),
                    sa.Column("by", _T), sa.Column("at", _T, nullable=False))
+ledger_keys = sa.Table("ledger_keys", metadata, _id(), sa.Column("fingerprint", _T, nullable=False),
+                       sa.Column("public_key", _T, nullable=False), sa.Column("reason", _T),
+                       sa.Column("at", _T, nullable=False), sa.Column("by", _T))
+reanchors = sa.Table("reanchors", metadata, _id(), sa.Column("seq", sa.Integer, nullable=False),
+                     sa.Column("hash", _T, nullable=False), sa.Column("previous_anchor", _T),
+                     sa.Column("accepted", _T, nullable=False),
+                     sa.Column("key_fingerprint", _T, nullable=False),
+                     sa.Column("heads_accepted", _T, nullable=False),
+                     sa.Column("reason", _T, nullable=False), sa.Column("at", _T, nullable=False),
+                     sa.Column("by", _T))
+roster = sa.Table("roster", metadata, _id(), sa.Column("action", _T, nullable=False),
+                  sa.Column("name", _T, nullable=False, index=True),
+                  sa.Column("data", _T, nullable=False), sa.Column("at", _T, nullable=False),
+                  sa.Column("by", _T))
+settings = sa.Table("settings", metadata, _id(), sa.Column("name", _T, nullable=False),
+                    sa.Column("value", _T, nullable=False), sa.Column("at", _T, nullable=False),
+                    sa.Column("by", _T))
+user_signatures = sa.Table("user_signatures", metadata, _id(), _run(),
+                           sa.Column("signer", _T, nullable=False), sa.Column("role", _T),
+                           sa.Column("key_fingerprint", _T, nullable=False),
+                           sa.Column("method", _T, nullable=False), sa.Column("issuer", _T),
+                           sa.Column("subject", _T), sa.Column("statement", _T, nullable=False),
+                           sa.Column("signature", _T, nullable=False),
+                           sa.Column("at", _T, nullable=False))
+heads = sa.Table("heads", metadata, _id(), sa.Column("seq", sa.Integer, nullable=False, index=True),
+                 sa.Column("hash", _T, nullable=False), sa.Column("events", _T, nullable=False),
+                 sa.Column("key_fingerprint", _T, nullable=False),
+                 sa.Column("signature", _T, nullable=False), sa.Column("at", _T, nullable=False))
 events = sa.Table("events", metadata,
                   sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
                   sa.Column("at", _T, nullable=False), sa.Column("kind", _T, nullable=False),
@@ -95,8 +130,9 @@ events = sa.Table("events", metadata,
 
 ROW_TABLES = {t.name: t for t in (models, runs, submissions, status_changes, reviewers, votes,
                                   signatures, decisions, conditions, dispositions, comments,
-                                  exports)}
-TABLES = ROW_TABLES | {"events": events}
+                                  exports, ledger_keys, reanchors, roster, settings,
+                                  user_signatures)}
+TABLES = ROW_TABLES | {"events": events, "heads": heads}
 
 
 def canonical(obj) -> bytes:

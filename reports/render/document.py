@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from audits.core.results import Severity
 from reports.context import art22_screen, dpia_screen, feature_risk
+from reports.render.rights_section import is_rights_finding, rights_view
 from reports.render.sections import area_view, finding_view, threshold_text
 from reports.render.tables import MAX_ROWS, fmt
 from reports.render.texts import (
@@ -122,6 +123,7 @@ def _cover(report: AuditReport, board: dict) -> dict:
         "status": (run.get("status_label") or run.get("status")) if run else
         "Self-check (not recorded in a ledger)",
         "parent": parent, "ledger_url": ledger.get("url"), "head": ledger.get("head"),
+        "key_fingerprint": ledger.get("key_fingerprint"),
         "requested_probes": list(report.requested_probes),
     }
 
@@ -241,7 +243,9 @@ def _data(report: AuditReport, findings: list[dict], suppress: int) -> dict:
         "reidentification": reid, "inventory": inventory,
         "inventory_source": (s.get("inventory") or {}).get("source"),
         "inventory_supplied": bool(s.get("inventory")),
-        "findings": [f for f in findings if f["area"] == "data"],
+        "findings": [f for f in findings if f["area"] == "data"
+                     and not is_rights_finding(f["id"])],
+        "rights": rights_view(report, findings, suppress, max_rows=MAX_ROWS),
     }
 
 
@@ -260,10 +264,48 @@ def _decision(report: AuditReport, board: dict) -> dict:
         "reviewers": board.get("reviewers", []), "votes": [
             {**v, "label": DECISION_LABELS.get(v["decision"], v["decision"])}
             for v in board.get("votes", [])],
-        "conditions": board.get("conditions", []), "signatures": board.get("signatures", []),
+        "conditions": board.get("conditions", []),
+        "signatures": [_signer(g) for g in board.get("signatures", [])],
+        "tally": _tally(board.get("tally")),
         "comments": board.get("comments", []), "report_id": report.report_id,
-        "attestation": ATTESTATION, "in_ledger": bool(board),
+        "attestation": ATTESTATION, "signature_note": SIGNATURE_NOTE, "in_ledger": bool(board),
     }
+
+
+#: What a member's signature is, printed above the sign-off table.
+SIGNATURE_NOTE = (
+    "Each vote and the decision is signed with its member's Ed25519 key, over the report's hash "
+    "and the ledger entries it recorded: a local account's key is kept under the member's own "
+    "password; with single sign-on the app's host signs for the member the identity provider "
+    "vouched for (its issuer and subject are recorded). \"Verified\" means that, when this "
+    "document was made, the signature checked out against the public key the board's roster "
+    "held for that member at the time of signing. Entries recorded before signing began are "
+    "unsigned attestations.")
+_VERIFICATION = {"verified": "verified", "failed": "FAILED",
+                 "unsigned": "unsigned (recorded before signing began)"}
+
+
+def _signer(g: dict) -> dict:
+    """A signer as the sign-off page prints them (a board record stored before signatures were
+    checked has no verification: it prints as unsigned)."""
+    state = g.get("verification") or "unsigned"
+    label = _VERIFICATION.get(state, state)
+    if state == "failed" and g.get("verification_reason"):
+        label += f": {g['verification_reason']}"
+    act = {"vote": "Vote", "decision": "Decision"}.get(g.get("act"), "Vote")
+    return {**g, "act_label": f"{act}: {g.get('vote_label') or 'not recorded'}",
+            "verification_label": label, "state": state,
+            "key_fingerprint": g.get("key_fingerprint"), "issuer": g.get("issuer"),
+            "subject": g.get("subject")}
+
+
+def _tally(t: dict | None) -> dict | None:
+    if not t:
+        return None
+    counts = ", ".join(f"{DECISION_LABELS.get(k, k)} {n}" for k, n in t["counts"].items())
+    return {"text": f"{counts or 'no votes'}; {t['independent']} independent vote"
+                    f"{'s' if t['independent'] != 1 else ''} of the quorum of {t['quorum']} "
+                    f"({'met' if t['quorum_met'] else 'not met'})."}
 
 
 def _appendix(report: AuditReport) -> dict:

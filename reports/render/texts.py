@@ -32,12 +32,27 @@ CHECKS = {
     "one, is among the inputs that drive the model's scores most.",
     "explainability.minimisation": "Whether an input contributes so little that it could be "
     "dropped (data minimisation, GDPR Art. 5(1)(c)).",
-    "explainability.local_stability": "Whether the explanation given for one customer stays the "
-    "same when it is computed again: an unstable explanation must not be given as a reason.",
+    "explainability.local_stability": "Whether LIME's explanations of single customers stay the "
+    "same when computed again and agree with SHAP's, judged on a random sample of customers: an "
+    "unstable or disagreeing explanation must not be given as a reason.",
     "privacy.personal_input": "Whether a direct identifier (name, email, phone, id) is a model "
     "input. Identifiers carry no legitimate signal and let a model memorise individuals.",
     "privacy.reidentification": "How many customers in the training data are unique on a few "
     "ordinary attributes (age, gender, region): unique people can be re-identified.",
+    "data.consent": "Whether every customer whose row trains the model consented to the "
+    "model's purpose: consent covers only the purposes it was given for.",
+    "data.retention": "Whether rows are kept longer than the retention the inventory states "
+    "for their data (storage limitation).",
+    "data.shadow_profiles": "Whether the model profiles people who never dealt with the "
+    "business, known only through data bought from or shared by third parties.",
+    "data.opt_out": "Whether customers who opted out of automated decisions (or of their data "
+    "training models) are scored or trained on all the same.",
+    "data.erasure": "Whether customers who asked to be erased are still in the data.",
+    "data.rights": "Whether the customers' consent, retention, objections and erasure requests "
+    "were declared, so that the rows could be checked against them.",
+    "privacy.erasure_exposure": "Whether the model still gives away customers who asked to be "
+    "erased, as membership attacks measure it: if it does, deleting their rows is not enough "
+    "and the model must be retrained without them.",
     "privacy.membership_inference": "Whether an attacker with access to the model's scores can "
     "tell which customers were in its training data.",
     "privacy.reference_attacks": "Whether the stronger attacks, which need reference models "
@@ -176,13 +191,20 @@ METHOD_NOTES = {
                 "screen: bias-corrected Cramér's V (Bergsma 2013).",
     "explainability": "Exact TreeSHAP for tree models (Lundberg et al. 2020), folded back to the "
                       "original inputs; SHAP (Lundberg & Lee 2017) otherwise with a stated "
-                      "budget; LIME (Ribeiro et al. 2016) repeated over seeds, with top-k Jaccard "
-                      "stability and rank agreement with SHAP.",
+                      "budget; LIME (Ribeiro et al. 2016) repeated over seeds, judged on a "
+                      "random sample of customers: top-k Jaccard stability, and top-k feature "
+                      "and sign agreement with SHAP (Krishna et al. 2022). Sensitive drivers "
+                      "judged on the rank interval; minimisation costs include refit "
+                      "variability.",
     "privacy": "Membership inference: LOSS (Yeom et al. 2018), LiRA (Carlini et al. 2022) and "
-               "RMIA (Zarifzadeh et al. 2024) on a shared reference-model pool; AUC and TPR at "
-               "low FPR with intervals. Attribute inference against a no-model imputation "
-               "baseline (Jayaraman & Evans 2022; Fredrikson et al. 2014). Memorisation after "
-               "Feldman & Zhang 2020; canaries after Carlini et al. 2019; one-run epsilon after "
+               "RMIA (Zarifzadeh et al. 2024) on a shared pool of reference models sized like "
+               "the audited model; the strongest attack, chosen on a selection split, judged on "
+               "its AUC and its TPR/FPR at 0.1% FPR (or the smallest resolvable), with "
+               "intervals; not assessed when a classifier two-sample test (Lopez-Paz & Oquab "
+               "2017) tells the holdout from the training rows. Attribute inference against a "
+               "no-model imputation baseline (Jayaraman & Evans 2022; Fredrikson et al. 2014). "
+               "Memorisation after Feldman & Zhang 2020, against its shuffled-label noise "
+               "floor; canaries after Carlini et al. 2019; one-run epsilon after "
                "Steinke, Nasr & Jagielski 2023. Re-identification: k-anonymity (Sweeney 2002), "
                "Wilson intervals (Wilson 1927).",
     "data": "Personal columns found by name and content; inventory and context as supplied by "

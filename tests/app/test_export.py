@@ -19,6 +19,7 @@ from reports.export import render
 from reports.ledger import open_ledger
 from reports.render.document import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
 from reports.report import AuditReport
+from tests.reports.ledger.board import board_template, copy_board, ready_to_decide
 from views import state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,11 +31,25 @@ def lead(sample_report):
     return sample_report("lead_scoring", light=True)
 
 
+@pytest.fixture(scope="module")
+def board_dir(tmp_path_factory):
+    """The board (``tests.reports.ledger.board``: ds submits, bob and carol review, alice
+    chairs), set up once and copied into each test's ledger."""
+    d = tmp_path_factory.mktemp("board")
+    return d, board_template(d)
+
+
 @pytest.fixture
-def ledger(tmp_path, monkeypatch):
-    """A fresh SQLite ledger that the page opens too (``open_ledger()`` reads the variable)."""
-    monkeypatch.setenv("REVIEW_BOARD_DB", f"sqlite:///{tmp_path / 'ledger.db'}")
+def ledger(board_dir, tmp_path, monkeypatch):
+    """A fresh SQLite ledger holding only the board, which the page opens too
+    (``open_ledger()`` reads the variables)."""
+    copy_board(board_dir[0], tmp_path, monkeypatch)
     return open_ledger()
+
+
+@pytest.fixture
+def members(board_dir):
+    return board_dir[1]
 
 
 def open_page(report, run_id=None, reviewer=None) -> AppTest:
@@ -70,9 +85,9 @@ def test_the_engine_gives_a_pdf_and_a_json_that_round_trips(lead):
     assert again.report_id == lead.report_id and again.verify()
 
 
-def test_exports_of_a_ledger_run_take_the_ledgers_file_names(lead, ledger):
+def test_exports_of_a_ledger_run_take_the_ledgers_file_names(lead, ledger, members):
     run = ledger.record_run(lead)
-    ledger.submit(run)
+    ledger.submit(run, by=members["ds"])
     at = open_page(lead, run)
     stem = ledger.board_record(run)["run"]["file_stem"]
     assert stem == f"lead_scoring-v1-run{run}"
@@ -85,24 +100,26 @@ def test_outside_the_ledger_it_is_a_self_check(lead):
     assert text.startswith("**Self-check.**") and WATERMARK_SELF_CHECK in text
 
 
-def test_watermark_follows_the_ledger(lead, ledger):
+def test_watermark_follows_the_ledger(lead, ledger, members):
     run = ledger.record_run(lead)
     text = status(open_page(lead, run))
     assert "Self-check, recorded in the ledger" in text and f"run {run}" in text
     assert WATERMARK_SELF_CHECK in text
 
-    ledger.submit(run, by="ds")
+    ledger.submit(run, by=members["ds"])
     text = status(open_page(lead, run))
     assert text.startswith("**Under review.**") and WATERMARK_REVIEW in text
     assert "Self-check" not in text
 
-    ledger.decide(run, "conditions", reviewer="A. Chair", role="chair",
-                  note="The board asks for a check of the age bands' error rates",
+    ready_to_decide(ledger, run, members, "conditions")
+    ledger.decide(run, "conditions", by=members["alice"],
+                  note=None if lead.summary["recommended_decision"] ==
+                  "approve_with_conditions" else "the board's reasons",
                   conditions=[{"text": "Review age_band error rates", "owner": "ds-team",
                                "due": "2027-01-31"}])
     text = status(open_page(lead, run))
     assert text.startswith("**The board's record.**")
-    assert "**Approve with conditions**" in text and "A. Chair, chair" in text
+    assert "**Approve with conditions**" in text and "alice, chair" in text
     assert "Self-check" not in text and "SELF-CHECK" not in text
     assert "UNDER REVIEW" not in text and "carry no watermark" in text
 
@@ -125,13 +142,13 @@ def test_a_download_of_a_ledger_run_is_recorded(lead, ledger):
     assert any("Exports recorded in the ledger" == s.value for s in at.subheader)
 
 
-def test_the_run_of_this_exact_report_is_used(lead, ledger):
+def test_the_run_of_this_exact_report_is_used(lead, ledger, members):
     other = AuditReport.from_dict(lead.to_dict() | {"report_id": "0" * 64})
     other_run = ledger.record_run(other)
     # the session points at a run of another report: not this report's record
     assert status(open_page(lead, other_run)).startswith("**Self-check.**")
     run = ledger.record_run(lead)
-    ledger.submit(run, by="ds")
+    ledger.submit(run, by=members["ds"])
     # a new session (no run id in it) finds the run that holds this report
     assert status(open_page(lead)).startswith("**Under review.**")
     assert f"Run {run}, version 1 is with the board" in status(open_page(lead, other_run))

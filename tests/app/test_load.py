@@ -135,7 +135,7 @@ def test_skops_types_must_each_be_trusted_before_the_audit(home):
     assert button(at, "Use this model").disabled
     assert any("trust each listed type" in i.value for i in at.info)
     # before the model may load, the inventory lists the data's columns without the target
-    assert len(at.data_editor[0].value) == 14
+    assert len(at.data_editor[0].value) == 19  # 14 columns and 5 data-rights columns
     assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.endswith("_target"))).value \
         == "churned"
 
@@ -242,7 +242,8 @@ def test_an_unreadable_model_file_is_an_error_and_the_page_goes_on():
                 sample_file("lead_scoring", "nonmembers.csv"))
     (error,) = at.error
     assert "model.skops is not a readable skops file" in error.value
-    assert len(at.file_uploader) == 3 and at.selectbox  # the data's widgets are still there
+    # the data's widgets are still there (and the erased-customers uploader)
+    assert len(at.file_uploader) == 4 and at.selectbox
     assert button(at, "Use this model").disabled
 
 
@@ -281,3 +282,29 @@ def test_an_empty_inventory_is_not_stored():
     at = load_page()
     button(at, "Use this model").click().run()
     assert state.INVENTORY not in at.session_state
+
+
+def test_the_engines_message_is_shown_with_the_form_labels_and_the_entries_stay():
+    """The members file given as the holdout too: the same message as the command line's, its
+    fields named by this page's labels; the trust ticked and the choices made stay."""
+    from audits.core import messages as msg
+
+    members = sample_file("churn", "members.csv")
+    at = upload(load_page(), ("model.skops", sample_file("churn", "model.skops")), members,
+                members)
+    at.checkbox[0].check().run()
+    sensitive = next(m for m in at.multiselect if m.key.endswith("_sensitive"))
+    sensitive.unselect("age").run()
+    button(at, "Use this model").click().run()
+    assert not at.exception
+    (error,) = at.error
+    digest = hashlib.sha256(members).hexdigest()
+    assert error.value == msg.FILES_IDENTICAL.render(
+        state.FIELD_LABELS, members="members.csv", nonmembers="nonmembers.csv",
+        sha256=digest[:16] + "...")
+    assert "Non-members upload, on the Load page" in error.value
+    assert state.SOURCE not in at.session_state or \
+        at.session_state[state.SOURCE].get("kind") != "files"
+    assert at.checkbox[0].value is True
+    assert next(m for m in at.multiselect if m.key.endswith("_sensitive")).value == \
+        ["gender", "ethnicity"]

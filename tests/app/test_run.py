@@ -12,11 +12,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import reports.source as ac
+from audits.core import messages as msg
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.results import Finding, ProbeResult, Severity
 from reports.registry import PROBES
 from reports.report import AuditReport, summarise
+from reports.source import AuditSource
 from views import state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +58,7 @@ def never_run(*args, **kwargs):
 
 
 def test_a_stored_report_is_loaded_without_recomputing(monkeypatch, fixture_report):
-    key = ac.audit_key(ac.sample_source("lead_scoring"), AuditConfig.light())
+    key = AuditSource(sample="lead_scoring").key(AuditConfig.light())
     ac.store_report(key, fixture_report.to_json())
     monkeypatch.setattr(ac, "run_audit", never_run)
     at = run_page()
@@ -80,7 +82,7 @@ def test_a_stored_report_is_loaded_without_recomputing(monkeypatch, fixture_repo
 
 
 def test_another_profile_is_another_audit(monkeypatch, fixture_report):
-    key = ac.audit_key(ac.sample_source("lead_scoring"), AuditConfig.light())
+    key = AuditSource(sample="lead_scoring").key(AuditConfig.light())
     ac.store_report(key, fixture_report.to_json())
     monkeypatch.setattr(ac, "run_audit", never_run)
     at = run_page(profile="default")
@@ -147,16 +149,21 @@ def test_a_probe_that_could_not_run_is_shown_as_not_assessed(monkeypatch, fixtur
 
 
 def test_bad_input_during_the_run_is_an_error_message(monkeypatch):
-    def refuse(source):
-        raise InputError("The target column 'converted' has 1 distinct value in members.csv.")
+    values = dict(column="converted", value=0, file="members.csv")
 
-    monkeypatch.setattr(ac, "subject_from_source", refuse)
+    def refuse(source):
+        raise InputError(msg.TARGET_ONE_CLASS, **values)
+
+    monkeypatch.setattr(AuditSource, "load", refuse)
     monkeypatch.setattr(ac, "run_audit", never_run)
     at = run_page()
     run_button(at).click().run()
     assert not at.exception
     (error,) = at.error
-    assert "1 distinct value" in error.value and "Load page" in error.value
+    # the engine's message, its fields named by the Load page's form labels
+    assert error.value == msg.TARGET_ONE_CLASS.render(state.FIELD_LABELS, **values) + \
+        " Fix it on the Load page, then run the audit again."
+    assert "the target column (Target, on the Load page)" in error.value
     assert state.REPORT not in at.session_state
     assert not [b for b in at.button if b.label == "Running the audit..."]
     at.run()
@@ -169,7 +176,9 @@ def test_gone_files_are_an_error_message(tmp_path):
               "target": "y"}
     at = run_page(source=source)
     (error,) = at.error
-    assert "are gone" in error.value and "Load page" in error.value
+    assert error.value == msg.SOURCE_FILES_GONE.render(
+        state.FIELD_LABELS, missing=[str(tmp_path / "m.skops"), str(tmp_path / "a.csv")])
+    assert "Load page" in error.value
     assert not [b for b in at.button if b.label == "Run the audit"]
 
 
@@ -187,7 +196,7 @@ def test_a_real_light_audit_of_lead_scoring(monkeypatch):
     assert report.summary["recommended_decision"] != "reject"  # the control: nothing planted
     assert not report.summary["probes_not_run"]
     key = at.session_state[state.AUDIT_KEY]
-    assert key == ac.audit_key(LEAD, AuditConfig.light())
+    assert key == AuditSource.from_dict(LEAD).key(AuditConfig.light())
     assert json.loads(ac.cached_report(key))["report_id"] == report.report_id
     assert "Recommended decision" in at.success[0].value
 

@@ -1,4 +1,5 @@
-"""Small model and data files for the command-line tests."""
+"""Small model and data files for the command-line tests, and the variants the bad-input corpus
+makes from them."""
 
 from __future__ import annotations
 
@@ -52,3 +53,33 @@ def files(tmp_path_factory):
     return {"dir": d, "model": d / "model.skops", "pickle": d / "model.pkl",
             "train": d / "train.csv", "holdout": d / "holdout.csv",
             "trusted": sio.get_untrusted_types(file=d / "model.skops")}
+
+
+@pytest.fixture(scope="session")
+def models(files):
+    """Model files that are wrong in one way each, fitted once per session."""
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    d = files["dir"] / "models"
+    d.mkdir()
+    train = pd.read_csv(files["train"])
+    X, y = train[["tenure", "spend"]], train["churned"]
+    out = {}
+
+    def dump(name, obj):
+        sio.dump(obj, d / name)
+        out[name.split(".")[0]] = d / name
+
+    dump("dict.skops", {"weights": [1, 2, 3]})
+    dump("svc.skops", LinearSVC().fit(X, y))
+    dump("unfitted.skops", LogisticRegression())
+    dump("numpy.skops", LogisticRegression().fit(X.to_numpy(), y))
+    dump("three.skops", LogisticRegression(max_iter=500).fit(X, np.arange(len(y)) % 3))
+    flagged = train.assign(flag=(train["tenure"] > 30).astype(int))
+    dump("flag.skops", LogisticRegression().fit(flagged[["tenure", "flag"]], y))
+    dump("hgb.skops", HistGradientBoostingClassifier(max_iter=5).fit(X, y))
+    out["hgb_untrusted"] = sio.get_untrusted_types(file=d / "hgb.skops")
+    return out

@@ -8,9 +8,13 @@ Run, Findings and Fairness pages must say so. Used by the end-to-end test
 page-switch times against the 2 s target.
 
 The app is started as ``streamlit run app.py`` on a free localhost port, with its own temporary
-``REVIEW_BOARD_HOME`` and ledger. Chromium is started with the flags that keep it off the network
-(no background networking, component updates, sync or QUIC); every request the page makes is
-recorded so that the test can show none left the machine.
+``REVIEW_BOARD_HOME`` and ledger, whose board (an administrator, a chair who also submits, two
+reviewers) is set up beforehand through the engine, as ``review-board users add`` would. In the
+browser the chair signs in, records and submits the audit; the two reviewers' dispositions and
+votes go through the engine (the browser meeting of four members is issue 13's phase 2); then the
+chair records the decision in the browser. Chromium is started with the flags that keep it off
+the network (no background networking, component updates, sync or QUIC); every request the page
+makes is recorded so that the test can show none left the machine.
 """
 
 from __future__ import annotations
@@ -60,12 +64,41 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: The board of the flow's ledger: everyone's password, and the chair who signs in in the browser.
+PASSWORD = "e2e board passphrase"
+CHAIR = "E2E Chair"
+REVIEWERS = ("E2E Reviewer A", "E2E Reviewer B")
+
+
+def _ledger_env(home: Path) -> dict[str, str]:
+    return {"REVIEW_BOARD_HOME": str(home), "REVIEW_BOARD_DB": f"sqlite:///{home}/ledger.db",
+            "REVIEW_BOARD_ANCHOR": str(home / "anchor.json"),
+            "REVIEW_BOARD_LEDGER_KEY": str(home / "keys" / "ledger.pem")}
+
+
+def make_board(home: Path):
+    """The flow's ledger with its board; returns the ledger and the reviewers' sessions."""
+    from reports.ledger import Ledger
+
+    env = _ledger_env(home)
+    ledger = Ledger(env["REVIEW_BOARD_DB"], anchor=env["REVIEW_BOARD_ANCHOR"],
+                    key=env["REVIEW_BOARD_LEDGER_KEY"])
+    ledger.add_user("admin", roles=["administrator"], password=PASSWORD)
+    admin = ledger.sign_in("admin", PASSWORD)
+    sessions = {}
+    for name, roles in ((CHAIR, ["submitter", "chair"]), (REVIEWERS[0], ["reviewer"]),
+                        (REVIEWERS[1], ["reviewer"])):
+        ledger.add_user(name, roles=roles, password="temporary password", by=admin)
+        sessions[name] = ledger.change_password(ledger.sign_in(name, "temporary password"),
+                                                PASSWORD)
+    return ledger, sessions
+
+
 @contextmanager
 def running_app(home: Path, *, timeout: float = 90.0):
     """Start ``streamlit run app.py`` on a free port; yield its URL; stop it afterwards."""
     port = _free_port()
-    env = os.environ | {"REVIEW_BOARD_HOME": str(home),
-                        "REVIEW_BOARD_DB": f"sqlite:///{home}/ledger.db"}
+    env = os.environ | _ledger_env(home)
     log = open(home / "streamlit.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -141,6 +174,7 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
     out_dir.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="review-board-e2e-"))
     result = FlowResult()
+    ledger, sessions = make_board(home)
     try:
         with running_app(home) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -187,7 +221,7 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
                     result.switch_seconds[key] = _open(page, link, heading)
 
                 _open(page, *PAGES[6])
-                _flow_decide(page)
+                _flow_decide(page, ledger, sessions)
                 result.screenshots["review-decided"] = _shot(page, out_dir, "7-review-decided")
                 _open(page, *PAGES[7])
                 with page.expect_download(timeout=120_000) as dl:
@@ -274,16 +308,26 @@ def _settle(page, timeout_ms: float = 60_000) -> None:
     _idle(page, timeout_ms)
 
 
-def _flow_decide(page) -> None:
-    """Sign in by name, record the run, submit it and record the board's decision (reject)."""
-    name = page.get_by_role("textbox", name="Your name (as you sign)", exact=True)
-    name.fill("E2E Chair")
-    name.press("Enter")
+def _flow_decide(page, ledger, sessions) -> None:
+    """The chair signs in, records the run and submits it; the reviewers dispose of the findings
+    and vote (through the engine); the chair records the board's decision (reject)."""
+    page.get_by_role("textbox", name="Your account on the board", exact=True).fill(CHAIR)
+    page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {CHAIR}", exact=False).first.wait_for(timeout=60_000)
     _settle(page)
     page.get_by_role("button", name="Record this audit in the ledger").click()
     _settle(page)
     page.get_by_role("button", name="Submit to the board").click()
+    page.get_by_text("it is frozen", exact=False).first.wait_for(timeout=60_000)
     _settle(page)
+    run = ledger.runs()[-1]["id"]
+    reviewer = sessions[REVIEWERS[0]]
+    for f in ledger.report(run).findings:
+        if f.severity.value in ("fail", "attention"):
+            ledger.dispose(run, f.id, "mitigate", by=reviewer, owner="DS team", due="2027-01-31")
+    for name in REVIEWERS:
+        ledger.record_vote(run, "reject", by=sessions[name], independent=True)
     _until(page, lambda: _click_all(page.get_by_role("tab", name="Votes and decision")),
            page.get_by_role("combobox", name="Board decision").first)
     _select(page, "Board decision", "Reject")

@@ -10,7 +10,8 @@ import pytest
 import review_board
 from audits.core.errors import InputError
 from audits.core.results import Finding, Severity
-from reports.context import attach_context, dpia_screen, feature_risk, inventory_findings
+from reports.build import attach_context
+from reports.context import dpia_screen, feature_risk, inventory_findings
 from reports.context_files import context_template, inventory_template, load_context, load_inventory
 from reports.report import AuditReport
 

@@ -12,6 +12,7 @@ from reports import review_session as rs
 from reports.context_files import normalise_inventory
 from reports.ledger import DISPOSITIONS, Ledger
 from reports.ledger.read import DECISION_CHOICES
+from tests.reports.ledger.board import make_board, ready_to_decide
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +72,11 @@ def test_find_run_prefers_the_sessions_run_else_the_newest(report, tmp_path):
 
 def test_history_and_diff_rows(report, tmp_path):
     led = Ledger(f"sqlite:///{tmp_path / 'l.db'}", anchor=tmp_path / "anchor.json")
+    s = make_board(led)
     run = led.record_run(report, by="ds")
-    led.submit(run)
-    led.decide(run, "changes", reviewer="alice")
+    led.submit(run, by=s["ds"])
+    ready_to_decide(led, run, s, "changes")
+    led.decide(run, "changes", by=s["alice"])
     rows = rs.history_rows(led, "churn")
     assert rows == [{"Run": run, "Version": "v1", "Recorded (UTC)": rows[0]["Recorded (UTC)"],
                      "Status": "Changes requested", "Board decision": "Changes requested (alice)",

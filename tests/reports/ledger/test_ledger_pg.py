@@ -10,6 +10,7 @@ failure, not a skip; elsewhere the tests skip with the reason.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
@@ -21,9 +22,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from reports.ledger import Ledger
+from reports.ledger import keys
 from reports.ledger import schema as S
-from tests.reports.ledger.test_ledger import concurrent_votes, delete_row, edit_row, populate
+from tests.reports.ledger.board import make_board
+from tests.reports.ledger.test_ledger import (
+    concurrent_votes,
+    delete_row,
+    edit_row,
+    open_at,
+    populate,
+)
+from tests.reports.ledger.test_tamper import forge, row_event, truncate
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -102,11 +111,34 @@ def temp_ledger(tmp_path, monkeypatch):
 
 def test_postgresql_workflow_and_tamper_detection(pg_url, tmp_path, sample_report):
     url = _fresh_database(pg_url, "workflow")
-    ledger = Ledger(url, anchor=tmp_path / "anchor.json")
+    ledger = open_at(url, tmp_path / "anchor.json")
     assert ledger.engine.dialect.name == "postgresql"
     runs = populate(ledger, sample_report("churn", light=True), tmp_path / "out")
     assert ledger.board_record(runs["second"])["parent"]["run_id"] == runs["first"]
-    assert ledger.verify().ok
+    result = ledger.verify()
+    assert result.ok, result.problems
+    assert len(result.signatures) == 6 and {c["status"] for c in result.signatures} == \
+        {"verified"}
+    # a signature altered, then a signer's public key swapped: each named
+    with ledger.engine.begin() as conn:
+        sig = conn.execute(sa.select(S.user_signatures).order_by(S.user_signatures.c.id)
+                           .limit(1)).mappings().one()
+        conn.execute(sa.update(S.user_signatures).where(S.user_signatures.c.id == sig["id"])
+                     .values(signature=sig["signature"][::-1]))
+    assert any(f"user_signatures row id={sig['id']} " in p and "fails" in p
+               for p in ledger.verify().problems)
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.update(S.user_signatures).where(S.user_signatures.c.id == sig["id"])
+                     .values(signature=sig["signature"]))
+        key = conn.execute(sa.select(S.roster).where(
+            (S.roster.c.name == "carol") & (S.roster.c.action == "key_registered"))
+        ).mappings().one()
+        data = key["data"].replace(json.loads(key["data"])["public_key"],
+                                   keys.public_b64(keys.new_key()))
+        conn.execute(sa.update(S.roster).where(S.roster.c.id == key["id"]).values(data=data))
+    problems = ledger.verify().problems
+    assert any(f"roster row id={key['id']} was edited" in p for p in problems)
+    assert any("carol's signature of the vote" in p and "public key" in p for p in problems)
     for table in ("votes", "runs", "events"):
         name = edit_row(ledger.engine, table)
         result = ledger.verify()
@@ -117,9 +149,10 @@ def test_postgresql_workflow_and_tamper_detection(pg_url, tmp_path, sample_repor
 
 def test_postgresql_newest_events_deleted(pg_url, tmp_path, sample_report):
     url = _fresh_database(pg_url, "tail")
-    ledger = Ledger(url, anchor=tmp_path / "anchor.json")
+    ledger = open_at(url, tmp_path / "anchor.json")
+    s = make_board(ledger, {"ds": ("submitter",)})
     run = ledger.record_run(sample_report("churn", light=True))
-    ledger.submit(run)
+    ledger.submit(run, by=s["ds"])
     top = ledger.head()[0]
     with ledger.engine.begin() as conn:
         conn.execute(sa.delete(S.status_changes))
@@ -127,6 +160,29 @@ def test_postgresql_newest_events_deleted(pg_url, tmp_path, sample_report):
         conn.execute(sa.delete(S.events).where(S.events.c.seq > top - 2))
     result = ledger.verify()
     assert not result.ok and any("newest events were deleted" in p for p in result.problems)
+
+
+def test_postgresql_forged_and_truncated_chains_refuse_writes(pg_url, tmp_path, sample_report):
+    from reports.ledger.anchor import LedgerRefused
+
+    report = sample_report("churn", light=True)
+    url = _fresh_database(pg_url, "forged")
+    ledger = open_at(url, tmp_path / "anchor.json")
+    populate(ledger, report, tmp_path / "out")
+    rid, _ = row_event(ledger, "decisions", sa.func.min)
+    seq = forge(ledger, "decisions", rid, decision="approve")
+    with pytest.raises(LedgerRefused, match=f"events row seq={seq} was rewritten"):
+        ledger.record_run(report)
+    assert any(f"events row seq={seq} was rewritten" in p for p in ledger.verify().problems)
+
+    url = _fresh_database(pg_url, "truncated")
+    ledger = open_at(url, tmp_path / "t" / "anchor.json")
+    populate(ledger, report, tmp_path / "out")
+    top = ledger.head()[0]
+    truncate(ledger, top - 3)
+    with pytest.raises(LedgerRefused, match=f"seq={top - 2} to seq={top} are missing"):
+        ledger.record_run(report)
+    assert any("newest events were deleted" in p for p in ledger.verify().problems)
 
 
 def test_postgresql_two_processes_voting_at_once(pg_url, tmp_path, sample_report):
