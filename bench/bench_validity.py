@@ -23,7 +23,10 @@ Run from the repository root (about an hour on a busy 2-core machine at 100 seed
 
     PYTHONPATH=. nice python bench/bench_validity.py [--seeds 100] [--quick]
 
-``--quick`` runs a few cells with 20 seeds. The test suite keeps a small version
+``--quick`` runs a few cells with 20 seeds. ``--cell G,N,B`` and ``--planted G,N,B,R`` run only
+the cells named (repeatable; so several processes can share the table), ``--jsonl PATH`` appends
+each finished cell to a file and ``--table PATH`` prints the pooled line and the README table of
+such a file (or several files concatenated). The test suite keeps a small version
 (``tests/audits/test_fairness_validity.py``).
 
 ``--lead-scoring-seeds 1-6`` builds the lead_scoring control with each generator seed (into a
@@ -38,6 +41,7 @@ import argparse
 import dataclasses
 import functools
 import itertools
+import json
 import time
 
 import numpy as np
@@ -123,7 +127,8 @@ def audit_once(subject: AuditSubject, config: AuditConfig) -> dict:
                 for f in result.findings)
     d = result.table("fairness.disparities").to_frame()
     pair = d[(d["field"] == "a") & (d["metric"] == "selection_rate")
-             & (d[["group", "reference"]].apply(set, axis=1) == {"a0", "a1"})]
+             & np.array([(g, r) in {("a0", "a1"), ("a1", "a0")} for g, r in zip(d["group"],
+                                                                               d["reference"])])]
     planted = pair["severity"].iloc[0] if len(pair) else None
     return {"alarm": alarm, "planted_flagged": planted in ("attention", "fail")}
 
@@ -146,7 +151,8 @@ def run_cell(groups: int, rows: int, base_rate: float, seeds: int, *, ratio: flo
         hits += out["planted_flagged"] if ratio < 1 else out["alarm"]
     lo, hi = clopper_pearson(hits, seeds)
     return {"groups": groups, "rows": rows, "base_rate": base_rate, "ratio": ratio,
-            "seeds": seeds, "hits": hits, "share": hits / seeds, "low": lo, "high": hi}
+            "seeds": seeds, "first_seed": first_seed, "hits": hits, "share": hits / seeds,
+            "low": lo, "high": hi}
 
 
 def lead_scoring_seeds(seeds: list[int]) -> list[dict]:
@@ -194,15 +200,28 @@ def main() -> None:
                     help="audit lead_scoring built with generator seeds A to B, and stop")
     ap.add_argument("--cell", action="append", default=[], metavar="G,N,B",
                     help="run only these fair cells (groups, rows, base rate); repeatable")
+    ap.add_argument("--planted", action="append", default=[], metavar="G,N,B,R",
+                    help="run only these planted cells (groups, rows, base rate, ratio); "
+                         "repeatable, after the --cell ones")
     ap.add_argument("--first-seed", type=int, default=0, help="the first seed of each cell")
+    ap.add_argument("--jsonl", default=None, metavar="PATH",
+                    help="also append each finished cell to this file (one JSON object a line)")
+    ap.add_argument("--table", default=None, metavar="PATH",
+                    help="print the pooled line and the README table of the cells in this "
+                         "--jsonl file, and stop")
     args = ap.parse_args()
-    if args.cell:
-        for spec in args.cell:
-            g, n, b = spec.split(",")
+    if args.table:
+        with open(args.table) as fh:
+            _summary([json.loads(line) for line in fh if line.strip()])
+        return
+    if args.cell or args.planted:
+        specs = [(*s.split(","), 1.0) for s in args.cell] + [tuple(s.split(","))
+                                                             for s in args.planted]
+        for g, n, b, ratio in specs:
             t = time.perf_counter()
-            r = run_cell(int(g), int(n), float(b), args.seeds, first_seed=args.first_seed)
-            print(_line(r, time.perf_counter() - t) + f"  seeds {args.first_seed} to "
-                  f"{args.first_seed + args.seeds - 1}", flush=True)
+            r = run_cell(int(g), int(n), float(b), args.seeds, ratio=float(ratio),
+                         first_seed=args.first_seed)
+            _record(r, time.perf_counter() - t, args.jsonl)
         return
     if args.lead_scoring_seeds:
         a, _, b = args.lead_scoring_seeds.partition("-")
@@ -219,21 +238,30 @@ def main() -> None:
         seeds = args.seeds
     t0 = time.perf_counter()
     rows = []
-    for g, n, b in fair:
+    for g, n, b, ratio in [(*c, 1.0) for c in fair] + planted:
         t = time.perf_counter()
-        rows.append(run_cell(g, n, b, seeds))
-        print(_line(rows[-1], time.perf_counter() - t), flush=True)
-    hits = sum(r["hits"] for r in rows)
-    total = sum(r["seeds"] for r in rows)
-    lo, hi = clopper_pearson(hits, total)
-    print(f"pooled fair cells: {hits}/{total} = {hits / total:.1%} [{lo:.1%}, {hi:.1%}] "
-          f"(target: at most 5%; every cell's upper bound under 10%: "
-          f"{'yes' if all(r['high'] < 0.10 for r in rows) else 'NO'})", flush=True)
-    for g, n, b, r in planted:
-        t = time.perf_counter()
-        rows.append(run_cell(g, n, b, seeds, ratio=r))
-        print(_line(rows[-1], time.perf_counter() - t), flush=True)
+        rows.append(run_cell(g, n, b, seeds, ratio=ratio))
+        _record(rows[-1], time.perf_counter() - t, args.jsonl)
     print(f"total {time.perf_counter() - t0:.0f} s")
+    _summary(rows)
+
+
+def _record(r: dict, seconds: float, jsonl: str | None) -> None:
+    print(_line(r, seconds) + f"  seeds {r['first_seed']} to "
+          f"{r['first_seed'] + r['seeds'] - 1}", flush=True)
+    if jsonl:
+        with open(jsonl, "a") as fh:
+            fh.write(json.dumps(r | {"seconds": round(seconds, 1)}) + "\n")
+
+
+def _summary(rows: list[dict]) -> None:
+    fair = [r for r in rows if r["ratio"] == 1]
+    if fair:
+        hits, total = sum(r["hits"] for r in fair), sum(r["seeds"] for r in fair)
+        lo, hi = clopper_pearson(hits, total)
+        print(f"pooled fair cells: {hits}/{total} = {hits / total:.1%} [{lo:.1%}, {hi:.1%}] "
+              f"(target: at most 5%; every cell's upper bound under 10%: "
+              f"{'yes' if all(r['high'] < 0.10 for r in fair) else 'NO'})", flush=True)
     print()
     print(markdown(rows))
 
