@@ -199,6 +199,14 @@ def run_probe(name: str, subject: AuditSubject, config: AuditConfig, *,
 _FAIRNESS_CHECKS = frozenset({"disparate_impact", "error_rate_parity", "subgroup_performance"})
 
 
+def failed_fields(findings) -> set[str]:
+    """The sensitive fields with a failing fairness check (rule 1 below): a field whose own
+    check fails, and every field of an intersection ``a*b`` whose check fails."""
+    return {field for f in findings if f.severity is Severity.FAIL
+            and f.id.split(".")[1] in _FAIRNESS_CHECKS
+            for field in f.id.split(".", 2)[2].split("*")}
+
+
 def combine(results: dict[str, ProbeResult]) -> tuple[list[Finding], list[str]]:
     """Merge the probes' findings into the report's list, applying the combine rules.
 
@@ -218,9 +226,7 @@ def combine(results: dict[str, ProbeResult]) -> tuple[list[Finding], list[str]]:
     notes: list[str] = []
     expl, fair = results.get("explainability"), results.get("fairness")
     if expl and fair and expl.status == "ok" and fair.status == "ok":
-        failed = {field for f in fair.findings if f.severity is Severity.FAIL
-                  and f.id.split(".")[1] in _FAIRNESS_CHECKS
-                  for field in f.id.split(".", 2)[2].split("*")}
+        failed = failed_fields(fair.findings)
         for driver in expl.params.get("sensitive_drivers", []):
             fid = f"explainability.sensitive_driver.{driver['feature']}"
             hit = sorted(set(driver.get("fields", [])) & failed)

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
 
-from audits import fairness_field
+from audits import fairness_field, fairness_pairs
 from audits.core.config import AuditConfig
 from audits.core.results import Severity, Threshold, judge
 from audits.core.subject import AuditSubject
 from audits.fairness import fairness_comparisons, run_fairness
-from audits.fairness_pairs import _judge_both_ways
+from audits.fairness_pairs import _judge_both_ways, _settle_ratio
 
 CFG = dataclasses.replace(AuditConfig(n_bootstrap=400), whatif=False, proxy_models=False)
 
@@ -143,6 +143,39 @@ def test_subgroup_accuracy_equals_sklearn_and_a_planted_drop_fails():
     assert f.metric.ci == (drops.loc["C", "drop_low"], drops.loc["C", "drop_high"])
 
 
+def check_only_a_drop_is_flagged(result):
+    """A small group far more accurate than the rest is no harm: its relative 'drop' is a gain
+    (about -0.2), so it passes; the large group, slightly below the overall, is not failed."""
+    drops = result.table("fairness.subgroup_performance").to_frame().set_index("group")
+    assert drops.loc["A", "drop"] < -0.15
+    assert drops.loc["A", "severity"] == "pass", drops
+
+
+def _better_group_result():
+    frame = frame_of({"A": (1500, 0.3, 0.98), "B": (6000, 0.3, 0.78)})
+    return run_fairness(subject_of(frame), CFG)
+
+
+def test_a_group_more_accurate_than_overall_is_not_flagged():
+    check_only_a_drop_is_flagged(_better_group_result())
+
+
+def _two_sided_judge(ci, threshold, *, value=None):
+    """The broken rule: a subgroup's distance from the overall judged either way."""
+    sev = judge(ci, threshold, value=value)
+    if threshold.name != "performance.subgroup_drop" or ci is None or None in ci:
+        return sev
+    mirrored = judge((-ci[1], -ci[0]), threshold, value=None if value is None else -value)
+    return max(sev, mirrored, key=lambda s: s.rank)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="broken: a subgroup more accurate than overall read as a drop")
+def test_a_group_more_accurate_than_overall_fails_when_broken(monkeypatch):
+    monkeypatch.setattr(fairness_pairs, "judge", _two_sided_judge)
+    check_only_a_drop_is_flagged(_better_group_result())
+
+
 # -- small counts ----------------------------------------------------------------------------
 
 def check_zero_count_is_not_a_confident_fail(result):
@@ -172,7 +205,7 @@ def test_a_zero_count_is_not_a_confident_fail_fails_when_broken(monkeypatch):
 
 # -- what an inconclusive check could not establish ---------------------------------------------
 
-def test_inconclusive_says_what_would_settle_it_and_that_many_rows_do():
+def check_inconclusive_says_what_would_settle_it():
     """Two groups selected 0.86 times as often: inconclusive on 700 rows each. The statement
     gives the rows that would settle it; the same rows repeated that many times (the estimates
     unchanged, the intervals narrower) settle it."""
@@ -193,3 +226,20 @@ def test_inconclusive_says_what_would_settle_it_and_that_many_rows_do():
     again = finding(run_fairness(subject_of(bigger), CFG), "fairness.disparate_impact.g")
     assert again.severity is Severity.PASS, again.statement
     assert again.metric.value == pytest.approx(f.metric.value)
+
+
+def test_inconclusive_says_what_would_settle_it_and_that_many_rows_do():
+    check_inconclusive_says_what_would_settle_it()
+
+
+def _unsquared(r, s, c, band):
+    """The broken rule: the interval's width shrinks linearly in the rows (no square)."""
+    detect, factor = _settle_ratio(r, s, c, band)
+    return detect, float(np.sqrt(factor)) if np.isfinite(factor) else factor
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="broken: rows to settle it taken as linear in the interval's width")
+def test_inconclusive_says_what_would_settle_it_fails_when_broken(monkeypatch):
+    monkeypatch.setattr(fairness_pairs, "_settle_ratio", _unsquared)
+    check_inconclusive_says_what_would_settle_it()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from audits.core.results import Finding, ProbeResult, Severity
+from reports import build
 from reports.build import combine
 
 
@@ -27,7 +30,7 @@ def test_proxy_driver_escalates_only_when_fairness_fails():
     assert not notes
 
 
-def test_any_failing_fairness_check_on_the_field_or_its_intersection_escalates():
+def check_any_failing_check_on_the_field_or_its_intersection_escalates():
     for check in ("fairness.subgroup_performance.ethnicity",
                   "fairness.error_rate_parity.gender*ethnicity",
                   "fairness.disparate_impact.ethnicity*gender"):
@@ -38,6 +41,23 @@ def test_any_failing_fairness_check_on_the_field_or_its_intersection_escalates()
                        (Severity.INCONCLUSIVE, "fairness.disparate_impact.ethnicity")):
         by_id = {f.id: f for f in combine(results(sev, check))[0]}
         assert by_id["explainability.sensitive_driver.postcode"].severity is Severity.ATTENTION
+
+
+def test_any_failing_fairness_check_on_the_field_or_its_intersection_escalates():
+    check_any_failing_check_on_the_field_or_its_intersection_escalates()
+
+
+def _old_rule(findings) -> set[str]:
+    """The broken rule: only disparate impact and error rates of the field itself."""
+    return {f.id.split(".", 2)[2] for f in findings if f.severity is Severity.FAIL
+            and f.id.split(".")[1] in {"disparate_impact", "error_rate_parity"}}
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="broken: subgroup performance and intersections do not escalate")
+def test_any_failing_check_escalates_fails_when_broken(monkeypatch):
+    monkeypatch.setattr(build, "failed_fields", _old_rule)
+    check_any_failing_check_on_the_field_or_its_intersection_escalates()
 
 
 def test_findings_are_worst_first():
