@@ -18,10 +18,11 @@ import re
 import streamlit as st
 
 from audits.core.results import Severity
-from reports.report import DECISIONS
+from reports.render.document import UNESTABLISHED_NOTE
+from reports.report import DECISIONS, current_summary
 from views.texts import badge, decision_box, esc, md, show_html
 
-__all__ = ["summary_data", "show_board_summary", "MAX_REASONS"]
+__all__ = ["summary_data", "show_board_summary", "decision_reason", "MAX_REASONS"]
 
 MAX_REASONS = 5
 _RANKED = ("fail", "attention")
@@ -50,9 +51,43 @@ def _spread(ranked: list) -> list:
     return sorted(first, key=lambda f: (-f.severity.rank, _AREA_ORDER.get(f.area, 9))) + rest
 
 
+def decision_reason(counts: dict, incomplete: list[str] | None = None) -> str:
+    """Why the recommendation is what it is, in words (the rule of
+    ``reports.report.recommended_decision``)."""
+    n_fail, n_att = counts.get("fail", 0), counts.get("attention", 0)
+    n_na, n_inc = counts.get("not_assessed", 0), counts.get("inconclusive", 0)
+    if n_fail:
+        why = (f"{n_fail} finding{'s' if n_fail != 1 else ''} fail{'s' if n_fail == 1 else ''}, "
+               "and any failing finding means reject.")
+    elif incomplete:
+        why = ("The audit is incomplete (" + "; ".join(incomplete) + "), so no approval is "
+               "recommended until it runs, or the board records why it accepts the absence.")
+    elif n_att:
+        why = (f"No finding fails, but {n_att} need{'s' if n_att == 1 else ''} attention: the "
+               "board should set a condition for each, or accept it with a reason.")
+    else:
+        why = "No finding fails or needs attention."
+    if n_inc:
+        why += (f" {n_inc} check{'s are' if n_inc != 1 else ' is'} inconclusive: these rows "
+                "cannot tell, and more rows would settle "
+                f"{'them' if n_inc != 1 else 'it'}; inconclusive checks do not move the "
+                "recommendation.")
+    if n_na:
+        why += (f" {n_na} check{'s' if n_na != 1 else ''} could not be assessed; a check that "
+                "was not assessed is not a pass.")
+    return why + " The board may overrule the recommendation, with a recorded reason."
+
+
+def _detail(f) -> dict:
+    return {"finding": f.id, "title": f.title, "severity": f.severity.value,
+            "method": f.metric.method if f.metric is not None else "",
+            "threshold_kind": f.threshold.kind if f.threshold is not None else "",
+            "threshold_source": f.threshold.source if f.threshold is not None else ""}
+
+
 def _adapter(report) -> dict:
-    """The board summary from ``report.summary`` and the findings (see the module's note)."""
-    s = report.summary
+    """The board summary from the report's summary and findings (see the module's note)."""
+    s = current_summary(report)
     rec = s.get("recommended_decision", "")
     counts = s.get("counts", {})
     ranked = _spread(sorted((f for f in report.findings if f.severity.value in _RANKED),
@@ -76,7 +111,7 @@ def _adapter(report) -> dict:
         decide.append("Whether to approve, as recommended.")
     else:
         decide.append("No approval can be recommended yet: which checks must be completed "
-                      "before the board decides.")
+                      "before the board decides, or why it accepts their absence.")
     if n_att:
         decide.append(f"For each of the {n_att} finding{'s' if n_att != 1 else ''} that "
                       f"need{'s' if n_att == 1 else ''} attention: a condition with an owner "
@@ -84,30 +119,24 @@ def _adapter(report) -> dict:
     if n_fail:
         decide.append(f"For each of the {n_fail} failing finding{'s' if n_fail != 1 else ''}: "
                       "the fix the submitter must make before the model comes back.")
-    by_id = {f.id: f for f in report.findings}
-    open_ids = list(dict.fromkeys(list(s.get("could_not_establish", []))
-                                  + [f.id for f in report.findings
-                                     if f.severity in (Severity.INCONCLUSIVE,
-                                                       Severity.NOT_ASSESSED)]))
-    unknown = [{"severity": by_id[i].severity.value, "title": by_id[i].title,
-                "text": _first_sentences(by_id[i].statement), "finding": i}
-               for i in open_ids if i in by_id]
-    unknown += [{"severity": "not_assessed", "title": f"The {p.replace('_', ' ')} probe did "
-                 "not run", "text": "Its checks are not assessed, which is not a pass.",
-                 "finding": ""} for p in s.get("probes_not_run", [])]
-    detail = [{"finding": f.id, "title": f.title, "severity": f.severity.value,
-               "method": f.metric.method if f.metric is not None else "",
-               "threshold_kind": f.threshold.kind if f.threshold is not None else "",
-               "threshold_source": f.threshold.source if f.threshold is not None else ""}
-              for f in ranked[:MAX_REASONS]]
-    return {"recommendation": {"decision": rec, "label": DECISIONS.get(rec, rec)},
+    unsettled = [f for f in report.findings
+                 if f.severity in (Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)]
+    unknown = [{"severity": f.severity.value, "title": f.title, "text": f.action or "",
+                "finding": f.id} for f in unsettled]
+    return {"recommendation": {"decision": rec,
+                               "label": s.get("recommendation", DECISIONS.get(rec, rec)),
+                               "why": decision_reason(counts, s.get("incomplete"))},
+            "incomplete": list(s.get("incomplete", [])),
+            "probes_not_run": list(s.get("probes_not_run", [])),
             "reasons": reasons, "decide": decide, "not_established": unknown,
-            "detail": detail, "counts": counts}
+            "detail": [_detail(f) for f in ranked[:MAX_REASONS] + unsettled],
+            "counts": counts}
 
 
 def summary_data(report) -> dict:
-    """The board summary as plain data: ``recommendation`` (decision, label), ``reasons``,
-    ``decide``, ``not_established`` and ``detail`` (method, sources, ids).
+    """The board summary as plain data: ``recommendation`` (decision, label, why),
+    ``incomplete``, ``probes_not_run``, ``reasons``, ``decide``, ``not_established`` (each with
+    what would settle it) and ``detail`` (method, sources, ids).
 
     THE call to switch at the merge of the report-doc branch (the engine's one-page summary in
     ``reports/summary.py``): ``return <its function>(report)`` mapped to this shape.
@@ -120,23 +149,35 @@ def show_board_summary(report) -> None:
     data = summary_data(report)
     rec = data["recommendation"]
     st.subheader("Board summary")
-    show_html(decision_box(rec["decision"], f"Recommended decision: {rec['label']}"))
+    show_html(decision_box(rec["decision"], f"Recommended decision: {rec['label']}",
+                           f"<br>{esc(rec['why'])}"))
+    if data["incomplete"]:
+        st.warning("Incomplete: " + md("; ".join(data["incomplete"])) + ". No approval is "
+                   "recommended until it runs, or the board records why it accepts the absence.")
+    if data["probes_not_run"]:
+        st.warning("Probes that could not run: " + md(", ".join(data["probes_not_run"]))
+                   + ". Their checks are not assessed.")
     st.markdown("**Why**")
     show_html("<ol style='padding-left:1.4rem'>" + "".join(
         f"<li style='margin-bottom:0.45rem'>{badge(r['severity'])} <b>{esc(r['title'])}.</b> "
         f"{esc(r['text'])}</li>" for r in data["reasons"]) + "</ol>")
     st.markdown("**What the board must decide**")
     st.markdown("\n".join(f"- {md(d)}" for d in data["decide"]))
-    st.markdown("**What this audit could not establish**")
-    if data["not_established"]:
-        show_html("<ul style='list-style:none;padding-left:0'>" + "".join(
-            f"<li style='margin-bottom:0.45rem'>{badge(u['severity'])} <b>{esc(u['title'])}."
-            f"</b> {esc(u['text'])}</li>" for u in data["not_established"]) + "</ul>")
-    else:
-        st.markdown("Every check could be judged on these rows.")
-    with st.expander("Method, sources and ids of these reasons"):
+    unknown = data["not_established"]
+    st.markdown(f"**What this audit could not establish ({len(unknown)})**")
+    st.caption(UNESTABLISHED_NOTE)
+    for sev in ("inconclusive", "not_assessed"):
+        group = [u for u in unknown if u["severity"] == sev]
+        if group:
+            st.markdown(f"**{Severity(sev).label} ({len(group)})**")
+            show_html("<ul style='list-style:none;padding-left:0'>" + "".join(
+                f"<li style='margin-bottom:0.45rem'>{badge(sev)} <b>{esc(u['title'])}.</b> "
+                f"{esc(u['text'])}</li>" for u in group) + "</ul>")
+    if not unknown:
+        st.markdown("Nothing: every check could be judged, and each passes or shows its finding.")
+    with st.expander("Method, sources and ids of these findings"):
         for d in data["detail"]:
-            st.markdown(f"**{md(d['title'])}** (`{d['finding']}`)")
+            st.markdown(f"**{md(d['title'])}** ({md(d['finding'])})")
             if d["method"]:
                 st.caption("Method: " + md(d["method"]))
             if d["threshold_source"]:

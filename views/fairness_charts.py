@@ -13,17 +13,18 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from views.plot_style import THRESHOLD_LINE, finish, series_style
+from views.plot_style import SEVERITY, THRESHOLD_LINE, finish, series_style
 
 __all__ = ["VERDICTS", "fmt_value", "group_bars", "proxy_bars", "ratio_dots", "verdict_key",
            "whatif_scatter"]
 
 #: verdict key -> (words, bar pattern, marker symbol, colour)
-VERDICTS = {
-    "fail": ("fails", "x", "x", "#D55E00"),
-    "attention": ("needs attention", "/", "triangle-up", "#E69F00"),
-    "inconclusive": ("inconclusive (these rows cannot tell)", "\\", "diamond-open", "#999999"),
-    "pass": ("ok", "", "circle", "#009E73"),
+VERDICTS = {  # the severities in their own colours (views.plot_style.SEVERITY)
+    "fail": ("fails", "x", "x", SEVERITY["fail"]["fill"]),
+    "attention": ("needs attention", "/", "triangle-up", SEVERITY["attention"]["fill"]),
+    "inconclusive": ("inconclusive (these rows cannot tell)", "\\", "diamond-open",
+                     SEVERITY["inconclusive"]["fill"]),
+    "pass": ("ok", "", "circle", SEVERITY["pass"]["fill"]),
     "reference": ("reference group", ".", "diamond", "#56B4E9"),
     "unjudged": ("shown for information (not a judged check)", "", "square", "#0072B2"),
     "not_compared": ("not compared (too few customers for this rate)", "-", "cross", "#CC79A7"),
@@ -94,10 +95,11 @@ def group_bars(rows: Sequence[dict], *, title: str, y_title: str, percent: bool,
          + f"{_n_text(r['n'], suppress_below)}<br>{VERDICTS[r['verdict']][0]}" for r in rows]))
     for y, label in lines:
         fig.add_hline(y=y, line=THRESHOLD_LINE, layer="above", annotation_text=label,
-                      annotation_position="right", annotation_font_size=12)
+                      annotation_position="top right", annotation_font_size=12,
+                      annotation_bgcolor="rgba(255,255,255,0.85)")
     top = max([r["high"] or r["value"] or 0.0 for r in rows] + [y for y, _ in lines] + [0.0])
     finish(fig, title=title, x="Group", y=y_title, height=500)
-    fig.update_layout(barmode="overlay", margin={"r": 190})
+    fig.update_layout(barmode="overlay")
     fig.update_xaxes(categoryorder="array", categoryarray=order)
     fig.update_yaxes(range=[0, top * 1.35 if top > 0 else 1.0],
                      tickformat=".0%" if percent else None)
@@ -138,12 +140,12 @@ def ratio_dots(rows: Sequence[dict], *, title: str, reference: str,
     for y, label, style in marks:
         fig.add_hline(y=y, line=style, layer="above")
         if label:
-            fig.add_annotation(x=1.0, xref="paper", xanchor="left", y=math.log10(y), yref="y",
-                               text=label, showarrow=False, font={"size": 12})
+            fig.add_annotation(x=1.0, xref="paper", xanchor="right", y=math.log10(y), yref="y",
+                               yanchor="bottom", text=label, showarrow=False,
+                               font={"size": 12}, bgcolor="rgba(255,255,255,0.85)")
     ends = [v for r in rows for v in (r.get("ratio"), r.get("ratio_low"), r.get("ratio_high"))
             if v is not None and 0 < v < math.inf] + [y for y, _, _ in marks]
     finish(fig, title=title, x="Group", y=f"Ratio to {reference} (log scale)", height=460)
-    fig.update_layout(margin={"r": 190})
     fig.update_xaxes(categoryorder="array", categoryarray=[r["group"] for r in rows])
     fig.update_yaxes(type="log", range=[math.log10(min(ends) / 1.15),
                                         math.log10(max(ends) * 1.15)])
@@ -185,13 +187,16 @@ def proxy_bars(rows: Sequence[dict], *, title: str, bound: float) -> go.Figure:
 
 def whatif_scatter(rows: Sequence[dict], *, title: str, bound: float) -> go.Figure:
     """The what-if trade-off: accuracy against the lowest / highest selection-rate ratio, one
-    marker symbol and text label per scenario, the four-fifths bound as a labelled line."""
+    marker symbol and legend entry per scenario (no text beside the points: two scenarios close
+    together would print their names over each other), the four-fifths bound as a labelled
+    line."""
     fig = go.Figure()
     for i, r in enumerate(rows):
         st_ = series_style(i)
         fig.add_trace(go.Scatter(
-            x=[r["dp_ratio"]], y=[r["accuracy"]], mode="markers+text", name=r["label"],
-            text=[r.get("short", r["label"])], textposition="bottom center", cliponaxis=False,
+            x=[r["dp_ratio"]], y=[r["accuracy"]], mode="markers", name=r["label"],
+            hovertemplate=f"{r['label']}<br>ratio %{{x:.3f}}<br>accuracy %{{y:.1%}}"
+                          "<extra></extra>", cliponaxis=False,
             marker={"symbol": st_["symbol"], "size": 14, "color": st_["color"],
                     "line": {"color": "#000000", "width": 1}}))
     fig.add_vline(x=bound, line=THRESHOLD_LINE, annotation_text=f"four-fifths ({bound:g})",
