@@ -71,7 +71,7 @@ def wrap(text: str, width: int = 70) -> str:
 
 
 def finish(fig: go.Figure, *, title: str, x: str, y: str, height: int = 420,
-           width_chars: int = 90) -> go.Figure:
+           width_chars: int = 80) -> go.Figure:
     """Titles in words, a white background, a system font, and room for every label.
 
     The title sits at the top of the figure and pushes the margins (Plotly's ``automargin``) so
@@ -85,14 +85,18 @@ def finish(fig: go.Figure, *, title: str, x: str, y: str, height: int = 420,
     shown = len(named) > 1 or any(t.showlegend for t in named)
     # a horizontal legend flows its entries into lines across the width (about 110 characters)
     legend_lines = -(-sum(len(str(t.name)) + 8 for t in named) // 110) if shown else 0
+    text = wrap(title, width_chars)
+    total = height + 26 * legend_lines
+    # Plotly anchors a wrapped title's first line, not its box: lower it by its further lines
+    top = 1 - 44 * text.count("<br>") / total
     fig.update_layout(
-        title={"text": wrap(title, width_chars), "x": 0, "xanchor": "left", "xref": "container",
-               "y": 1, "yanchor": "top", "yref": "container", "automargin": True,
+        title={"text": text, "x": 0, "xanchor": "left", "xref": "container",
+               "y": top, "yanchor": "top", "yref": "container", "automargin": True,
                "pad": {"t": 6, "b": 10, "l": 4}, "font": {"size": 17}},
         xaxis_title={"text": wrap(x, width_chars - 10), "standoff": 10},
         # a y title runs along the plot's height: about 8.5 px a character at 14 px
         yaxis_title={"text": wrap(y, max(18, int((height - 170) / 8.5))), "standoff": 8},
-        height=height + 26 * legend_lines,
+        height=total,
         template="simple_white", font={"family": "sans-serif", "size": 14, "color": TEXT},
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom",
                 "yref": "container", "traceorder": "normal"},

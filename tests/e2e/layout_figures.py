@@ -1,11 +1,11 @@
-"""Every variant of the Explainability and Privacy charts a page can show for a report.
+"""Every variant of the Fairness, Explainability and Privacy charts a page can show.
 
 The browser tour (``layout_flow.py``) sees each page in its first state; a board member can also
-pick another input, another sensitive field, another customer, the other attacked model or a
-linear scale. These figures are drawn from the report's tables with the same chart functions the
-pages call (``views/explain_charts.py``, ``views/privacy_charts.py``), one per widget choice,
-for the layout test to check outside the app (``test_layout.py``): a few seconds, where
-clicking through every choice in the app would take minutes.
+pick another field, rates or ratios, another input, another customer, the other attacked model
+or a linear scale. These figures are drawn from the report's tables with the same chart
+functions the pages call (``views/*_charts.py``), one per widget choice, for the layout test
+to check outside the app (``test_layout.py``): a few seconds, where clicking through every
+choice in the app would take minutes.
 """
 
 from __future__ import annotations
@@ -91,6 +91,60 @@ def _privacy(report) -> list[tuple[str, object]]:
     return out
 
 
+def _fairness(report) -> list[tuple[str, object]]:
+    """Each field's selection rates and ratios (the page's default measure), against the
+    audit's reference, and the proxy and scenario charts."""
+    from reports.drilldown import metric_view
+    from views.fairness_charts import (
+        group_bars,
+        proxy_bars,
+        ratio_dots,
+        verdict_key,
+        whatif_scatter,
+    )
+
+    probe = report.probes.get("fairness")
+    if probe is None or probe.status != "ok":
+        return []
+    out = []
+    groups, disp = probe.table("fairness.groups"), probe.table("fairness.disparities")
+    refs = probe.params.get("reference_groups", {})
+    for field in probe.params.get("fields") or dict.fromkeys(groups.to_frame()["field"]):
+        if refs.get(field) is None:
+            continue
+        view = metric_view(groups, disp, field, "selection_rate", reference=refs[field])
+        rows = [dict(r, group=str(r["group"]), verdict=verdict_key(r, judged=True))
+                for r in view.to_dict("records")]
+        ref = next(r for r in rows if r["is_reference"])
+        label = f"How often the favourable outcome is given, by {field}"
+        lines = [(b * ref["value"], f"{b:g} × {ref['group']}: {b * ref['value']:.1%}")
+                 for b in (0.8, 1.25)] if ref["value"] else []
+        out.append((f"rates {field}", group_bars(rows, title=label, y_title="Selection rate",
+                                                 percent=True, lines=lines)))
+        out.append((f"ratios {field}", ratio_dots(
+            rows, title=f"{label}: ratio to {ref['group']}", reference=ref["group"],
+            lines=[(0.8, "four-fifths rule (0.8)"), (1.25, "bound 1.25")])))
+    prox = probe.table("fairness.proxies").to_frame().sort_values("cramers_v", ascending=False)
+    p_rows = [{"label": f"{r.feature} → {r.field}", "value": float(r.cramers_v),
+               "low": r.cramers_v_low, "high": r.cramers_v_high,
+               "verdict": r.severity if r.severity in ("fail", "attention", "pass")
+               else "not_compared"} for r in prox.head(20).itertuples(index=False)]
+    if p_rows:
+        out.append(("proxies", proxy_bars(
+            p_rows, title="How strongly each input predicts a sensitive field", bound=0.5)))
+    try:
+        w = probe.table("fairness.whatif").to_frame()
+    except KeyError:
+        w = pd.DataFrame()
+    if not w.empty:
+        out.append(("scenario", whatif_scatter(
+            [{"label": s, "short": s, "accuracy": a, "dp_ratio": d}
+             for s, a, d in zip(w["scenario"], w["accuracy"], w["dp_ratio"])],
+            title=f"Scenario for {w['field'].iloc[0]}: accuracy against equal treatment",
+            bound=0.8)))
+    return out
+
+
 def figures(report) -> list[tuple[str, object]]:
-    """(name, Plotly figure) for every chart variant of the two pages."""
-    return _explain(report) + _privacy(report)
+    """(name, Plotly figure) for every chart variant of the three chart pages."""
+    return _fairness(report) + _explain(report) + _privacy(report)

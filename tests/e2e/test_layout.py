@@ -137,7 +137,7 @@ def test_every_chart_variant_fits(figure_page, sample_report, sample):
     from tests.e2e.layout_figures import PAGE_WIDTH, figures
 
     drawn = figures(sample_report(sample, light=True))
-    assert len(drawn) >= 8  # importance, dependence, SHAP and LIME, four ROC variants at least
+    assert len(drawn) >= 10  # rates, ratios, importance, dependence, SHAP, LIME, ROC at least
     problems = [f"{name}: {p}" for name, fig in drawn
                 for p in lc.chart_problems(lc.figure_layout(figure_page, fig, width=PAGE_WIDTH))]
     assert problems == [], "\n".join(problems)
