@@ -29,7 +29,7 @@ import re
 
 from audits.core.results import Finding, Severity
 from reports.render.names import RATES, attack_name, field_name, group_phrase
-from reports.report import DECISIONS, AuditReport
+from reports.report import DECISIONS, AuditReport, current_summary
 
 __all__ = ["board_summary", "summary_lines", "MAX_REASONS", "MIN_REASONS"]
 
@@ -108,6 +108,9 @@ def _bound(t) -> str:
         return ""
     if t.band:
         return f"acceptable band {_num(t.band[0])} to {_num(t.band[1])}"
+    if t.name.endswith("_rank") and t.direction == "below":
+        return " or ".join(f"{k} within the top {int(getattr(t, k))}"
+                           for k in ("attention", "fail") if getattr(t, k) is not None)
     side = {"above": "above", "below": "below"}.get(t.direction, t.direction or "")
     parts = [f"{k} {side} {_num(getattr(t, k), 3)}" for k in ("attention", "fail")
              if getattr(t, k) is not None]
@@ -367,7 +370,7 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def _recommendation(report: AuditReport) -> dict:
-    s = report.summary
+    s = current_summary(report)
     rec = s.get("recommended_decision", "")
     c = {k: int(v) for k, v in (s.get("counts") or {}).items()}
     total = sum(c.values())
@@ -376,14 +379,15 @@ def _recommendation(report: AuditReport) -> dict:
     rest = [f"{c[k]} {w}" for k, w in (("inconclusive", "inconclusive"),
                                         ("not_assessed", "not assessed")) if c.get(k)]
     counts = f"Of {_plural(total, 'check')}, {', '.join(parts)}"
-    counts += (f"; {' and '.join(rest)}." if rest else ".")
+    # the recommendation's words (schema 1.1) already say how many are inconclusive
+    counts += (f"; {' and '.join(rest)}." if rest and not s.get("recommendation") else ".")
     return {"key": rec, "label": DECISIONS.get(rec, rec), "counts": c,
             "words": s.get("recommendation") or DECISIONS.get(rec, rec),
             "sentence": counts}
 
 
 def _decide(report: AuditReport) -> list[str]:
-    s = report.summary
+    s = current_summary(report)
     rec = s.get("recommended_decision", "")
     c = s.get("counts") or {}
     out = {
@@ -417,7 +421,7 @@ _FIRST_SENTENCE = re.compile(
 
 
 def _not_established(report: AuditReport) -> list[dict]:
-    s = report.summary
+    s = current_summary(report)
     by_id = {f.id: f for f in report.findings}
     ids = s.get("could_not_establish")
     if ids is None:
