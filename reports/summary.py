@@ -31,7 +31,8 @@ from audits.core.results import Finding, Severity
 from reports.render.names import RATES, attack_name, field_name, group_phrase
 from reports.report import DECISIONS, AuditReport, current_summary
 
-__all__ = ["board_summary", "summary_lines", "MAX_REASONS", "MIN_REASONS"]
+__all__ = ["board_summary", "compute_board_summary", "summary_lines", "MAX_REASONS",
+           "MIN_REASONS"]
 
 MAX_REASONS, MIN_REASONS = 5, 3
 _RIGHTS = ("data.consent", "data.retention", "data.shadow_profiles", "data.opt_out",
@@ -334,7 +335,8 @@ def _reason(report: AuditReport, topic: str, fs: list[Finding]) -> dict:
         shown = [lead] + same
     return {"topic": topic, "severity": sev.value, "severity_label": sev.label,
             "area": lead.area, "headline": headline, "text": text,
-            "bound": "" if topic == "data_rights" else _bound(lead.threshold),
+            "bound": _bound(lead.threshold) if topic != "data_rights" and lead.metric is not None
+            and lead.metric.ci else "",
             "finding_ids": [f.id for f in shown]}
 
 
@@ -458,6 +460,15 @@ def _not_established(report: AuditReport) -> list[dict]:
 
 
 def board_summary(report: AuditReport) -> dict:
+    """The board summary a report carries (``report.summary["board"]``, stored by
+    :func:`reports.build.assemble_report`), or, for a report stored before it existed, the one
+    :func:`compute_board_summary` builds from its fields. The app, every rendering and the
+    model card call this, so they print the same words."""
+    stored = report.summary.get("board")
+    return stored if isinstance(stored, dict) else compute_board_summary(report)
+
+
+def compute_board_summary(report: AuditReport) -> dict:
     """The one-page board summary of a report, as plain data.
 
     Parameters
