@@ -71,7 +71,7 @@ def _share(x) -> str:
     if abs(p) >= 10:
         return f"{p:.0f}%"
     if abs(p) >= 1:
-        return f"{p:.1f}%"
+        return f"{p:.1f}%".replace(".0%", "%")
     return f"{p:.2g}%"
 
 
@@ -103,7 +103,14 @@ def _uncap(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def _bound(t) -> str:
+def _is_share(f: Finding) -> bool:
+    """Whether a finding's statistic is a share or a relative drop (printed in per cent)."""
+    m = f.metric
+    text = ((m.label + " " + m.name) if m is not None else "").lower()
+    return "share" in text or "relative drop" in text or f.id.startswith(_RIGHTS)
+
+
+def _bound(t, fmt=None) -> str:
     """A threshold's bounds in a few words (printed beside a reason, not in its sentence)."""
     if t is None:
         return ""
@@ -113,7 +120,8 @@ def _bound(t) -> str:
         return " or ".join(f"{k} within the top {int(getattr(t, k))}"
                            for k in ("attention", "fail") if getattr(t, k) is not None)
     side = {"above": "above", "below": "below"}.get(t.direction, t.direction or "")
-    parts = [f"{k} {side} {_num(getattr(t, k), 3)}" for k in ("attention", "fail")
+    fmt = fmt or (lambda x: _num(x, 3))
+    parts = [f"{k} {side} {fmt(getattr(t, k))}" for k in ("attention", "fail")
              if getattr(t, k) is not None]
     return "; ".join(parts)
 
@@ -280,8 +288,7 @@ def _generic(report, f) -> str:
     text = f.title.rstrip(".") + "."
     m = f.metric
     if m is not None and m.value is not None and m.label:
-        is_share = "share" in (m.label + m.name).lower() or f.id.startswith(_RIGHTS)
-        fmt = _share if is_share else _num
+        fmt = _share if _is_share(f) else _num
         text += f" {_cap(m.label)}: {fmt(m.value)}{_between(report, m, fmt)}."
     return text
 
@@ -439,10 +446,13 @@ def _not_established(report: AuditReport) -> list[dict]:
             continue
         if f.severity is Severity.INCONCLUSIVE:
             m = f.metric
-            text = f.title.rstrip(".") + ": the rows cannot tell whether the bound is crossed"
+            fmt = _share if _is_share(f) else _auc
+            title = f.title.rstrip(".")
+            text = title + (" The rows" if title.endswith("?") else ": the rows") + \
+                " cannot tell whether the bound is crossed"
             if m is not None and m.value is not None and m.ci and None not in m.ci:
-                text += (f" (estimate {_num(m.value, 3)}{_between(report, m, _auc)}; "
-                         f"{_bound(f.threshold)})")
+                text += (f" (estimate {fmt(m.value)}{_between(report, m, fmt)}; "
+                         f"{_bound(f.threshold, fmt if fmt is _share else None)})")
             text += "."
         else:
             first = _FIRST_SENTENCE.match(f.statement or "")

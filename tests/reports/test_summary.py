@@ -58,8 +58,31 @@ def test_disparate_impact_reads_as_the_issue_asks():
     assert "0.45" not in s["reasons"][0]["text"]
 
 
+@pytest.mark.xfail(strict=True, reason="broken on purpose: the reason prints the marginal "
+                                        "interval of the table row, not the judged one")
+def test_the_interval_check_fails_on_a_marginal_interval(monkeypatch):
+    import reports.summary as S
+
+    def marginal(report, m, fmt=S._num):
+        row = S._table(report, "fairness", "fairness.disparities")[0]
+        return (f"; with 95% confidence between {fmt(row['ratio_low'])} and "
+                f"{fmt(row['ratio_high'])}")
+
+    monkeypatch.setattr(S, "_between", marginal)
+    test_disparate_impact_reads_as_the_issue_asks()
+
+
+@pytest.mark.xfail(strict=True, reason="broken on purpose: reasons in id order, not worst first")
+def test_the_order_check_fails_when_reasons_follow_the_ids(monkeypatch):
+    import reports.summary as S
+
+    monkeypatch.setattr(S, "_AREA_ORDER", {})
+    monkeypatch.setattr(S.Severity, "rank", property(lambda self: 0))
+    test_fail_before_attention_at_most_five_and_the_rest_listed()
+
+
 def test_fail_before_attention_at_most_five_and_the_rest_listed():
-    fs = [_f(f"privacy.check{i}.x", "attention", "privacy") for i in range(4)]
+    fs = [_f(f"fairness.check{i}.x", "attention", "fairness") for i in range(4)]
     fs += [_f(f"performance.check{i}.x", "fail", "performance") for i in range(3)]
     s = board_summary(_report(fs))
     sev = [r["severity"] for r in s["reasons"]]
@@ -152,17 +175,90 @@ def test_each_reason_prints_the_interval_its_finding_was_judged_on(sample_report
                 name, r["text"], m.ci)
 
 
+#: the light profile's audits of the samples (tests/conftest.py), as a board reads them: the
+#: recommendation, the reasons and what the board must decide, word for word
 EXPECTED = {
     "churn": [
-        "Recommended decision: Reject",
-        "Black customers are offered a retention discount 0.49 times as often as White "
-        "customers",
+        'Recommended decision: Reject; 3 checks inconclusive, 1 not assessed',
+        'Of 30 checks, 10 fail, 2 need attention, 14 pass.',
+        'churn (Pipeline(ColumnTransformer, HistGradientBoostingClassifier)), trained '
+        'on 15,000 customers and checked on 15,000 customers it never saw; its '
+        'favourable decision: offered a retention discount.',
+        '- Fail: Black customers are offered a retention discount 0.49 times as often '
+        'as White customers, 19% against 40%; with 95% confidence between 0.42 and '
+        '0.55. The same check fails for ethnicity and gender combined.',
+        '- Fail: The false-negative rate of Black customers (the share of actual '
+        'positives the model misses) is 1.91 times that of White customers, 62% against '
+        '32%; with 95% confidence between 1.69 and 2.17. The same check fails for '
+        'ethnicity and gender combined.',
+        "- Fail: The data breaks the customers' data rights: 358 training customers, "
+        '2.4%, never consented to profiling for retention offers; 92 customers who '
+        'asked to be erased are still in the data; 174 customers, 1.2%, who opted out '
+        'of automated decisions are scored; and 3 more.',
+        '- Fail: The input postcode_region, which stands in for ethnicity, is the '
+        "model's no. 4 driver of 8. A fairness check on that field fails, so this input "
+        'is a likely channel of the gap.',
+        '- Needs attention: The input postcode_region stands in for ethnicity: their '
+        'association is 0.63 on a scale from 0 (unrelated) to 1 (one determines the '
+        'other); with 95% confidence between 0.62 and 0.65.',
+        '- Whether to reject the model as recommended, or to overrule the '
+        'recommendation with a recorded reason.',
+        '- A disposition (mitigate, accept, transfer or avoid, with an owner) for each '
+        'of the 12 findings that fail or need attention: a decision cannot be recorded '
+        'without them.',
+        '- Whether the 3 inconclusive checks must be settled with more holdout rows '
+        'before release, or the uncertainty accepted with a reason.',
     ],
     "lead_scoring": [
-        "Recommended decision: Approve",
+        'Recommended decision: Approve; 5 checks inconclusive, 1 not assessed',
+        'Of 26 checks, 0 fail, 0 need attention, 20 pass.',
+        'lead_scoring (Pipeline(ColumnTransformer, LogisticRegression)), trained on '
+        '10,000 customers and checked on 10,000 customers it never saw; its favourable '
+        'decision: called by sales.',
+        '- Pass: Customers with age_band 18-34 are called by sales 0.96 times as often '
+        'as customers with age_band 45-54, 28% against 30%; with 95% confidence between '
+        '0.83 and 1.11. The same check passes for gender.',
+        '- Pass: The strongest membership attack, RMIA (online), tells the customers '
+        'the model was trained on from others with AUC 0.519 (0.5 is guessing, 1 is '
+        'certain); with 95% confidence between 0.505 and 0.530.',
+        '- Pass: The model ranks the customers it was trained on better than customers '
+        'it never saw: AUC 0.755 against 0.744, a gap of 0.011; with 95% confidence '
+        'between -0.002 and 0.024.',
+        '- Whether to approve the model as recommended, or to overrule the '
+        'recommendation with a recorded reason.',
+        '- Whether the 5 inconclusive checks must be settled with more holdout rows '
+        'before release, or the uncertainty accepted with a reason.',
     ],
     "purchase_propensity": [
-        "Recommended decision: Reject",
+        'Recommended decision: Reject; 1 check inconclusive, 1 not assessed',
+        'Of 18 checks, 4 fail, 5 need attention, 7 pass.',
+        'purchase_propensity (Pipeline(ColumnTransformer, RandomForestClassifier)), '
+        'trained on 4,000 customers and checked on 12,000 customers it never saw; its '
+        'favourable decision: sent a personalised discount coupon.',
+        '- Fail: An attacker with the model guesses the expecting_parent of training '
+        'customers better than one without it, by 0.113 of AUC; with 95% confidence '
+        'between 0.098 and 0.130.',
+        '- Fail: The strongest membership attack, RMIA (online), tells the customers '
+        'the model was trained on from others with AUC 0.995 (0.5 is guessing, 1 is '
+        'certain); with 95% confidence between 0.995 and 0.996.',
+        "- Fail: The data breaks the customers' data rights: 40 customers who asked to "
+        'be erased are still in the data; the model still exposes erased customers: '
+        'retrain without them.',
+        '- Needs attention: The sensitive field expecting_parent is itself an input of '
+        'the model, so its decisions can depend on it directly.',
+        "- Needs attention: 27% of the customers are highly memorised (the model's "
+        'answer on them depends on their having been in its training data), against '
+        '4.4% by chance; with 95% confidence between 26% and 28%.',
+        'Also: Tree leaves with fewer than 5 training rows (needs attention); Data '
+        'minimisation: expecting_parent can go (removing it costs -0.0018 AUC) (needs '
+        'attention); Generalisation gap (needs attention).',
+        '- Whether to reject the model as recommended, or to overrule the '
+        'recommendation with a recorded reason.',
+        '- A disposition (mitigate, accept, transfer or avoid, with an owner) for each '
+        'of the 9 findings that fail or need attention: a decision cannot be recorded '
+        'without them.',
+        '- Whether the 1 inconclusive check must be settled with more holdout rows '
+        'before release, or the uncertainty accepted with a reason.',
     ],
 }
 
@@ -170,6 +266,5 @@ EXPECTED = {
 @pytest.mark.parametrize("name", SAMPLES)
 def test_the_samples_exact_sentences(sample_report, name):
     lines = summary_lines(board_summary(sample_report(name, light=True)))
-    text = "\n".join(lines)
-    for sentence in EXPECTED[name]:
-        assert sentence in text, (name, sentence, text)
+    lines = lines[:lines.index("What this audit could not establish:")]
+    assert [x for x in lines if x not in ("Why:", "The board must decide:")] == EXPECTED[name]
