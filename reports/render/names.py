@@ -72,9 +72,15 @@ COLUMNS = {
     "lime_shap_spearman": "LIME–SHAP rank correlation", "auc_with": "AUC with",
     "auc_without": "AUC without", "cost": "AUC cost", "false_alarm_share": "false-alarm share",
     "mem": "memorisation", "n_records": "records", "n_canaries": "canaries",
-    "n_inserted": "inserted", "demographic_parity_difference": "selection-rate difference",
-    "demographic_parity_ratio": "selection-rate ratio",
-    "equalized_odds_difference": "equalised-odds difference",
+    "n_inserted": "inserted",
+    # the fairness summary's fairlearn statistics over all groups of a field: not the pair a
+    # finding was judged on, so their intervals differ from the findings' and say so
+    "demographic_parity_difference": "largest selection-rate gap, all groups (fairlearn)",
+    "demographic_parity_ratio": "lowest / highest selection rate, all groups (fairlearn)",
+    "equalized_odds_difference": "equalised-odds difference, all groups (fairlearn)",
+    "disparate_impact": "disparate impact: severity of the judged pair (see the finding)",
+    "error_rate_parity": "error-rate parity: severity of the judged pair (see the finding)",
+    "subgroup_performance": "subgroup performance: severity (see the finding)",
 }
 
 
