@@ -78,7 +78,7 @@ NEEDS: dict[str, Needs] = {
     "data_exposure": Needs(parts=("members",), tasks=ALL_TASKS),
     # a census of both parts' rows against the declared consent, retention, source and erasures
     "data_rights": Needs(tasks=ALL_TASKS),
-    "performance": Needs(),
+    "performance": Needs(tasks=ALL_TASKS),
     # groups, the proxy screen and the what-if are on the holdout rows
     "fairness": Needs(parts=("nonmembers",), sensitive_fields=True),
     # SHAP on holdout rows against a background of training rows; minimisation retrains (it

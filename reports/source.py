@@ -68,7 +68,7 @@ def build_samples(names=SAMPLE_NAMES, *, force: bool = False) -> list[Path]:
 
 
 def _check_sample(name: str) -> None:
-    if name not in SAMPLE_NAMES:
+    if name not in SAMPLE_NAMES + tuple(getattr(_generator(), "PHASE_B_SAMPLES", ())):
         raise InputError(msg.SAMPLE_UNKNOWN, name=name, valid=list(SAMPLE_NAMES))
 
 
@@ -86,7 +86,8 @@ def sample_files(name: str) -> dict[str, Path]:
     generate = _generator()
     generate.build_samples([name])
     folder = generate.sample_dir(name)
-    return {"model": folder / "model.skops", "train": folder / "members.csv",
+    model = generate.load_manifest(name).get("model_file", "model.skops")
+    return {"model": folder / model, "train": folder / "members.csv",
             "holdout": folder / "nonmembers.csv"}
 
 
@@ -101,6 +102,10 @@ def load_sample(sample: str, /, **overrides: Any) -> AuditSubject:
                   quasi_identifiers=m["quasi_identifiers"], trusted=m["trusted_types"],
                   favourable=m["favourable_label"], favourable_action=m["favourable_action"],
                   id_column=m["id_column"], name=sample)
+    if m.get("task") == "regression":  # the other tasks' samples (issue 14)
+        kwargs["favourable"] = m.get("favourable_direction")
+    if m.get("decision_threshold") is not None:
+        kwargs["decision_threshold"] = m["decision_threshold"]
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
     if "rights" not in overrides:  # the sample's declared rights columns and erasure requests
         kwargs["rights"] = declaration_from_spec(m.get("rights"), base_dir=files["train"].parent,
