@@ -25,7 +25,7 @@ import numpy as np
 
 from audits.core.bootstrap import bootstrap_weights, weighted_auc
 
-__all__ = ["MULTICLASS_METRICS", "REGRESSION_METRICS", "multiclass_metrics",
+__all__ = ["fit_measure", "MULTICLASS_METRICS", "REGRESSION_METRICS", "multiclass_metrics",
            "regression_metrics", "task_metrics", "TASK_METRICS"]
 
 _EPS = 1e-15
@@ -130,3 +130,33 @@ def task_metrics(subject, part: str, *, n_boot: int, random_state: int):
                                   n_boot=n_boot, random_state=random_state)
     return multiclass_metrics(subject.labels(part), subject.proba(part), subject.classes,
                               n_boot=n_boot, random_state=random_state)
+
+
+def fit_measure(task: str, y, classes=()) -> tuple[str, Callable]:
+    """The task's headline measure of fit, as ``(name, f)`` with ``f(scores, w)`` its value for
+    each row of bootstrap counts ``w`` (k, n): ROC AUC (binary: ``scores`` the positive class's
+    probability, ``y`` 0/1), the macro one-vs-rest AUC (multiclass: ``scores`` (n, K) in
+    ``classes`` order, ``y`` the labels) or R² (regression: ``scores`` the predictions)."""
+    if task == "binary":
+        yb = np.asarray(y)
+        return "AUC", lambda scores, w: weighted_auc(yb, np.asarray(scores, dtype=float), w)
+    if task == "multiclass":
+        onehot = _one_hot(np.asarray(y), classes)
+
+        def ovr(scores, w):
+            per = np.vstack([weighted_auc(onehot[:, k], np.asarray(scores)[:, k], w)
+                             for k in range(onehot.shape[1])])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.nanmean(per, axis=0)
+        return "AUC (one-vs-rest)", ovr
+    yr = np.asarray(y, dtype=float)
+
+    def r2(scores, w):
+        n = yr.size
+        sse = w @ (yr - np.asarray(scores, dtype=float)) ** 2
+        mean = w @ yr / n
+        sst = w @ yr ** 2 - n * mean ** 2
+        with np.errstate(all="ignore"):
+            return np.where(sst > 0, 1.0 - sse / sst, np.nan)
+    return "R²", r2

@@ -83,7 +83,7 @@ NEEDS: dict[str, Needs] = {
     "fairness": Needs(parts=("nonmembers",), sensitive_fields=True),
     # SHAP on holdout rows against a background of training rows; minimisation retrains (it
     # reports its own not_assessed finding when the model cannot be cloned)
-    "explainability": Needs(),
+    "explainability": Needs(tasks=ALL_TASKS),
     # LOSS and the gap attack need no retraining; LiRA and RMIA say when they could not run
     "membership": Needs(),
     "memorisation": Needs(refit=True),
