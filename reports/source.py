@@ -149,6 +149,11 @@ class AuditSource:
     rights : the data-rights declaration in its plain form (consent, collection date, source,
         opt-out and erasure columns: :func:`audits.core.rights.declaration_from_spec`); None
         keeps a sample's own declaration (for files: none).
+    task : the declared task (``binary``, ``multiclass``, ``regression``), checked against the
+        model's; None infers it.
+    recipe : the training recipe: a skops file of an unfitted estimator, or one of
+        ``audits.core.recipe.NAMED_RECIPES``; None uses the one the model file gives. A file's
+        SHA-256 is part of the cache key.
     """
 
     sample: str | None = None
@@ -170,6 +175,8 @@ class AuditSource:
     seed: int = 0
     name: str | None = None
     rights: dict | None = None
+    task: str | None = None
+    recipe: str | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -178,7 +185,8 @@ class AuditSource:
             put(self, key, None if value in (None, "") else str(value))
         for key in ROLE_KEYS:
             put(self, key, _columns(getattr(self, key)))
-        for key in ("split_column", "target", "id_column", "name", "favourable_action"):
+        for key in ("split_column", "target", "id_column", "name", "favourable_action", "task",
+                    "recipe"):
             value = getattr(self, key)
             put(self, key, None if value in (None, "") else str(value))
         put(self, "positive_label", _scalar(self.positive_label))
@@ -259,7 +267,7 @@ class AuditSource:
                        sensitive=self.sensitive, quasi_identifiers=self.quasi_identifiers,
                        id_column=self.id_column, decision_threshold=self.decision_threshold,
                        favourable=self.favourable, favourable_action=self.favourable_action,
-                       seed=self.seed)
+                       seed=self.seed, task=self.task, recipe=self.recipe)
         if self.sample is not None:
             m = sample_manifest(self.sample)
             trusted = sorted(set(m["trusted_types"]) | set(self.trusted))
@@ -283,6 +291,8 @@ class AuditSource:
             raise InputError(msg.SOURCE_FILES_GONE, missing=missing)
         options = {k: v for k, v in self.to_dict().items() if k not in _FILE_KEYS}
         # the profile hash covers every parameter but n_jobs, which changes no result
+        if self.recipe is not None and Path(self.recipe).is_file():
+            files = {**files, "recipe": Path(self.recipe)}
         doc = {"files": {k: file_sha256(p) for k, p in sorted(files.items())},
                "options": options, "profile_hash": config.profile_hash, "tool": TOOL_VERSION,
                "schema": SCHEMA_VERSION}
