@@ -29,7 +29,8 @@ VERDICTS = {
     "not_compared": ("not compared (too few customers for this rate)", "-", "cross", "#CC79A7"),
     "small": ("too few customers to judge", "", "hexagon", "#999999"),
 }
-ORDER = ("fail", "attention", "pass", "reference", "unjudged", "not_compared", "small")
+ORDER = ("fail", "attention", "inconclusive", "pass", "reference", "unjudged", "not_compared",
+         "small")
 
 
 def verdict_key(row: dict, *, judged: bool) -> str:
@@ -43,7 +44,7 @@ def verdict_key(row: dict, *, judged: bool) -> str:
     if not judged:
         return "unjudged"
     sev = row.get("severity")
-    return sev if sev in ("fail", "attention", "pass") else "not_compared"
+    return sev if sev in ("fail", "attention", "inconclusive", "pass") else "not_compared"
 
 
 def fmt_value(v, *, percent: bool) -> str:

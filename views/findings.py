@@ -1,4 +1,5 @@
-"""Findings page: the scorecard, the recommended decision, and every finding worst first.
+"""Findings page: the recommended decision beside what the audit could not establish, the
+scorecard, and every finding worst first.
 
 Shown right after the run, so it only reads the report (``state.require_report``) and reuses the
 report renderers' plain-data view (``reports.render.document.summary_view``,
@@ -12,10 +13,10 @@ from __future__ import annotations
 import streamlit as st
 
 from audits.core.results import Severity
-from reports.render.document import summary_view
+from reports.render.document import UNESTABLISHED_NOTE, summary_view
 from reports.render.sections import finding_view
 from reports.render.texts import SEVERITY_MEANING, THRESHOLD_CAVEAT
-from reports.report import AREAS, DECISIONS
+from reports.report import AREAS, DECISIONS, current_summary
 from views import state
 
 #: The scorecard per severity: a symbol (the metric's value) and words (under it, in a grey
@@ -35,19 +36,27 @@ def md(text: str) -> str:
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
 
 
-def decision_reason(counts: dict) -> str:
+def decision_reason(counts: dict, incomplete: list[str] | None = None) -> str:
     """Why the recommendation is what it is, in words (the rule of
     ``reports.report.recommended_decision``)."""
     n_fail, n_att = counts.get("fail", 0), counts.get("attention", 0)
-    n_na = counts.get("not_assessed", 0)
+    n_na, n_inc = counts.get("not_assessed", 0), counts.get("inconclusive", 0)
     if n_fail:
         why = (f"{n_fail} finding{'s' if n_fail != 1 else ''} fail{'s' if n_fail == 1 else ''}, "
                "and any failing finding means reject.")
+    elif incomplete:
+        why = ("The audit is incomplete (" + "; ".join(incomplete) + "), so no approval is "
+               "recommended until it runs, or the board records why it accepts the absence.")
     elif n_att:
         why = (f"No finding fails, but {n_att} need{'s' if n_att == 1 else ''} attention: the "
                "board should set a condition for each, or accept it with a reason.")
     else:
         why = "No finding fails or needs attention."
+    if n_inc:
+        why += (f" {n_inc} check{'s are' if n_inc != 1 else ' is'} inconclusive: these rows "
+                "cannot tell, and more rows would settle "
+                f"{'them' if n_inc != 1 else 'it'}; inconclusive checks do not move the "
+                "recommendation.")
     if n_na:
         why += (f" {n_na} check{'s' if n_na != 1 else ''} could not be assessed; a check that "
                 "was not assessed is not a pass.")
@@ -55,7 +64,7 @@ def decision_reason(counts: dict) -> str:
 
 
 report = state.require_report()
-summary = report.summary
+summary = current_summary(report)
 view = summary_view(report, {})
 
 st.title("Findings")
@@ -64,11 +73,28 @@ st.caption(f"Model: {report.subject.get('name', 'model')} · report {report.repo
 
 rec = summary.get("recommended_decision", "")
 with st.container(border=True):
-    st.subheader(f"Recommended decision: {DECISIONS.get(rec, rec)}")
-    st.markdown(md(decision_reason(summary.get("counts", {}))))
+    st.subheader(f"Recommended decision: {summary.get('recommendation', DECISIONS.get(rec, rec))}")
+    st.markdown(md(decision_reason(summary.get("counts", {}), summary.get("incomplete"))))
+    if summary.get("incomplete"):
+        st.warning("Incomplete: " + "; ".join(summary["incomplete"]) + ". No approval is "
+                   "recommended until it runs, or the board records why it accepts the absence.")
     if summary.get("probes_not_run"):
         st.warning("Probes that could not run: " + ", ".join(summary["probes_not_run"])
                    + ". Their checks are not assessed.")
+
+unsettled = [f for f in report.findings
+             if f.severity in (Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)]
+with st.container(border=True):
+    st.markdown(f"**What this audit could not establish ({len(unsettled)})**")
+    st.caption(UNESTABLISHED_NOTE)
+    for sev in (Severity.INCONCLUSIVE, Severity.NOT_ASSESSED):
+        group = [f for f in unsettled if f.severity is sev]
+        if group:
+            st.markdown(f"**{sev.label} ({len(group)})**")
+        for f in group:
+            st.markdown(f"- {ICON[sev.value]} {md(f.title)} ({md(f.id)}): {md(f.action)}")
+    if not unsettled:
+        st.markdown("Nothing: every check could be judged, and each passes or shows its finding.")
 
 st.subheader("Scorecard")
 st.caption("The worst finding of each area. Every severity is judged on the whole confidence "

@@ -17,6 +17,7 @@ import streamlit as st
 from audits.core.numbers import pct
 from reports.render.sections import ICON
 from reports.render.tables import fmt
+from reports.report import current_summary
 from views import privacy_charts as charts
 from views import state
 from views.plot_style import show
@@ -86,8 +87,20 @@ st.caption("Attacks are run as an outsider with the model's scores would run the
            "lower bound on what the model reveals about individual customers. Record ids are "
            "pseudonymised (a keyed hash); no personal value is shown.")
 
+privacy_probes = [n for n, p in report.probes.items() if p.area == "privacy"]
+incomplete = [r for r in current_summary(report).get("incomplete", [])
+              if any(f"the {n} probe" in r for n in privacy_probes)]
+if incomplete:
+    st.warning("Incomplete: " + "; ".join(incomplete) + ". No approval is recommended until "
+               "it runs, or the board records why it accepts the absence.")
 privacy_findings = sorted((f for f in report.findings if f.area == "privacy"),
                           key=lambda f: -f.severity.rank)
+n_inconclusive = sum(f.severity.value == "inconclusive" for f in privacy_findings)
+if n_inconclusive:
+    st.info(f"{n_inconclusive} privacy check{'s are' if n_inconclusive != 1 else ' is'} "
+            "inconclusive: these rows cannot tell whether "
+            f"{'they are' if n_inconclusive != 1 else 'it is'} met; the Findings page lists "
+            "what would settle them under 'What this audit could not establish'.")
 if privacy_findings:
     with st.container(border=True):
         st.markdown("**Privacy findings** (details on the Findings page)\n\n" + "\n".join(

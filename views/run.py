@@ -17,7 +17,7 @@ import streamlit as st
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from reports.registry import PROBES
-from reports.report import DECISIONS
+from reports.report import DECISIONS, current_summary
 from reports.source import AuditSource, audit_source, cached_report
 from views import state
 
@@ -81,11 +81,21 @@ def _stamps(source: AuditSource) -> tuple:
 
 def _summary() -> None:
     report = state.report()  # with the Load page's inventory and its findings
-    summary = report.summary
-    decision = DECISIONS[summary["recommended_decision"]]
+    summary = current_summary(report)
+    decision = summary.get("recommendation") or DECISIONS[summary["recommended_decision"]]
     counts = ", ".join(f"{summary['counts'].get(k, 0)} {w}" for k, w in _SEVERITY_WORDS.items()
                        if summary["counts"].get(k))
-    st.success(f"Recommended decision: **{decision}**. Findings: {counts}.")
+    if summary.get("incomplete"):  # not a success: no approval can be recommended yet
+        st.warning(f"Recommended decision: **{decision}**. Findings: {counts}. The audit is "
+                   f"incomplete ({'; '.join(summary['incomplete'])}): no approval is recommended "
+                   "until every requested probe runs, or the board records why it accepts the "
+                   "absence.")
+    else:
+        st.success(f"Recommended decision: **{decision}**. Findings: {counts}.")
+    if summary["counts"].get("inconclusive"):
+        st.info(f"{summary['counts']['inconclusive']} inconclusive: these rows cannot tell "
+                "whether those checks are met; the Findings page lists what would settle them. "
+                "They do not move the recommendation.")
     for name in summary.get("probes_not_run", []):
         probe = report.probes.get(name)
         reason = "; ".join(probe.notes) if probe is not None and probe.notes else "no reason given"

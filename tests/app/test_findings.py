@@ -77,7 +77,9 @@ def test_churn_recommends_reject_with_the_reason(churn):
     assert churn.summary["recommended_decision"] == recommended_decision(churn.findings) \
         == "reject"
     at = open_page(churn, "churn")
-    assert "Recommended decision: Reject" in [s.value for s in at.subheader]
+    heads = [s.value for s in at.subheader]
+    assert f"Recommended decision: {churn.summary['recommendation']}" in heads
+    assert churn.summary["recommendation"].startswith("Reject")
     n_fail = sum(f.severity.value == "fail" for f in churn.findings)
     assert f"{n_fail} findings fail, and any failing finding means reject" in texts(at)
     assert f"✗ {n_fail} fail" in texts(at)
@@ -102,7 +104,7 @@ def test_a_finding_shows_statement_metric_threshold_and_action(churn):
     body = " ".join(m.value for m in exp.markdown)
     assert "Black" in body and "Recommended action:" in body
     assert f"{f.metric.value:.3f}" in body and "95% interval" in body
-    assert "**Threshold:** fail below 0.800" in body
+    assert "**Threshold:** pass when the whole interval lies inside \\[0.800, 1.250\\]" in body
     assert any("REG" in c.value and "1607.4" in c.value for c in exp.caption)
 
 
@@ -134,8 +136,44 @@ def test_control_sample_has_no_fail(lead):
     at = open_page(lead, "lead_scoring")
     assert all(m.value != "✗" for m in at.metric)
     assert not any(e.label.startswith("✗") for e in at.expander)
-    assert "Recommended decision: Approve" in [s.value for s in at.subheader]
+    assert f"Recommended decision: {lead.summary['recommendation']}" in \
+        [s.value for s in at.subheader]
+    assert lead.summary["recommended_decision"] == "approve"
     assert "No finding fails" in texts(at)
+
+
+def test_inconclusive_checks_are_listed_with_what_would_settle_them(lead):
+    """The control's intersections are too small to settle every pair: the recommendation
+    carries the count, and each inconclusive check is listed in words."""
+    n = lead.summary["counts"]["inconclusive"]
+    assert n > 0 and lead.summary["recommendation"] == f"Approve; {n} checks inconclusive"
+    at = open_page(lead, "lead_scoring")
+    text = texts(at)
+    assert f"{n} checks are inconclusive: these rows cannot tell" in text
+    assert "What this audit could not establish" in text and f"**Inconclusive ({n})**" in text
+    for f in lead.findings:
+        if f.severity.value == "inconclusive":
+            assert f"({f.id.replace('_', chr(92) + '_').replace('*', chr(92) + '*')})" in text
+    assert "Inconclusive" in at.multiselect(key="findings_severity_filter").value
+    labels = [e.label for e in at.expander]
+    assert sum(t.startswith("? Inconclusive") for t in labels) == n
+
+
+def test_an_incomplete_audit_recommends_no_approval_and_says_why(sample_subject, monkeypatch):
+    from audits.core.config import AuditConfig
+    from reports import build
+
+    def broken(subject, config, *, progress=None, cache=None):
+        raise RuntimeError("no pool")
+    monkeypatch.setitem(build.PROBES, "performance", (broken, "performance"))
+    report = build.run_audit(sample_subject("lead_scoring"), AuditConfig.light(),
+                             probes=["performance"])
+    at = open_page(report, "lead_scoring")
+    assert ("Recommended decision: Incomplete: no approval recommended yet (the performance "
+            "probe could not run); 1 not assessed") in [s.value for s in at.subheader]
+    assert any(w.value.startswith("Incomplete: the performance probe could not run")
+               for w in at.warning)
+    assert "The audit is incomplete" in texts(at)
 
 
 def test_without_a_report_the_page_points_to_the_run_page():

@@ -70,7 +70,7 @@ def test_a_stored_report_is_loaded_without_recomputing(monkeypatch, fixture_repo
     assert not at.exception and not at.progress
     assert at.session_state[state.REPORT] == fixture_report.to_json()
     assert at.session_state[state.AUDIT_KEY] == key
-    assert "Recommended decision: **Reject**" in at.success[0].value
+    assert "Recommended decision: **Reject; 1 not assessed**" in at.success[0].value
     assert not at.button  # neither the run button nor its busy stand-in
     assert "2 fail" in at.success[0].value
     assert "See the findings" in [link.value for link in at.page_link]
@@ -140,7 +140,10 @@ def test_a_probe_that_could_not_run_is_shown_as_not_assessed(monkeypatch, fixtur
     at = run_page()
     run_button(at).click().run()
     assert not at.exception
-    (warning,) = at.warning
+    decision, warning = at.warning  # incomplete: a warning, not a success
+    assert not at.success
+    assert decision.value.startswith("Recommended decision: **Reject")  # a fail still rejects
+    assert "The audit is incomplete (the membership probe could not run)" in decision.value
     assert warning.value.startswith("Membership inference could not run")
     assert "not assessed" in warning.value and "MemoryError" in warning.value
 

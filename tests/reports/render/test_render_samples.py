@@ -136,3 +136,47 @@ def test_the_personal_value_scan_can_fail(rendered):
 def test_json_rendering_is_the_stored_report(rendered):
     r = rendered("churn")
     assert json.loads(r["json"])["report_id"] == r["report"].report_id
+
+
+# -- what the audit could not establish -------------------------------------------------------
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text.replace("\\", "")))
+
+
+def test_inconclusive_checks_and_the_recommendation_beside_them_in_every_format(rendered):
+    """The control's intersections are too small to settle every pair: inconclusive checks are
+    listed with what would settle them, and the recommendation carries their count."""
+    r = rendered("lead_scoring")
+    report = r["report"]
+    words = report.summary["recommendation"]
+    n = report.summary["counts"]["inconclusive"]
+    assert n > 0 and words.startswith("Approve; ") and f"{n} checks inconclusive" in words
+    inconclusive = [f for f in report.findings if f.severity.value == "inconclusive"]
+    assert {f.id for f in inconclusive} <= set(report.summary["could_not_establish"])
+    for fmt in ("html", "md", "pdf_text"):
+        text = _plain(r[fmt])
+        assert words in text, fmt
+        assert f"Inconclusive ({n})" in text, fmt
+        assert "These rows cannot establish" in text and "would settle it" in text, fmt
+    assert json.loads(r["json"])["summary"]["recommendation"] == words
+
+
+def test_an_incomplete_audit_says_why_in_every_format(sample_subject, monkeypatch):
+    from audits.core.config import AuditConfig
+    from reports import build
+    from reports.export import render
+
+    def broken(subject, config, *, progress=None, cache=None):
+        raise RuntimeError("no pool")
+    monkeypatch.setitem(build.PROBES, "performance", (broken, "performance"))
+    report = build.run_audit(sample_subject("lead_scoring"), AuditConfig.light(),
+                             probes=["performance"])
+    words = ("Incomplete: no approval recommended yet (the performance probe could not run); "
+             "1 not assessed")
+    assert report.summary["recommendation"] == words
+    assert json.loads(render(report, "json"))["summary"]["incomplete"] == [
+        "the performance probe could not run"]
+    for fmt in ("html", "md"):
+        text = _plain(render(report, fmt).decode())
+        assert words in text and "Why the audit is incomplete" in text, fmt
