@@ -31,7 +31,7 @@ from audits.core.subject import PARTS, AuditSubject
 from audits.data_exposure import run_data_exposure
 from audits.data_rights import run_data_rights
 from audits.explainability import run_explainability
-from audits.fairness import run_fairness
+from audits.fairness_tasks import run_fairness_tasks
 from audits.performance import run_performance
 
 __all__ = ["PROBES", "NEEDS", "Needs", "Unmet", "needs_of", "unmet_needs"]
@@ -40,7 +40,7 @@ PROBES = {
     "data_exposure": (run_data_exposure, "data"),
     "data_rights": (run_data_rights, "data"),
     "performance": (run_performance, "performance"),
-    "fairness": (run_fairness, "fairness"),
+    "fairness": (run_fairness_tasks, "fairness"),
     "explainability": (run_explainability, "explainability"),
     "membership": (run_membership, "privacy"),
     "memorisation": (run_memorisation, "privacy"),
@@ -80,7 +80,7 @@ NEEDS: dict[str, Needs] = {
     "data_rights": Needs(tasks=ALL_TASKS),
     "performance": Needs(tasks=ALL_TASKS),
     # groups, the proxy screen and the what-if are on the holdout rows
-    "fairness": Needs(parts=("nonmembers",), sensitive_fields=True),
+    "fairness": Needs(parts=("nonmembers",), sensitive_fields=True, tasks=ALL_TASKS),
     # SHAP on holdout rows against a background of training rows; minimisation retrains (it
     # reports its own not_assessed finding when the model cannot be cloned)
     "explainability": Needs(tasks=ALL_TASKS),
