@@ -121,8 +121,17 @@ def _sample_section() -> AuditSource:
                     captions=[manifests[n]["description"] for n in SAMPLE_NAMES],
                     key="load_sample", **KEEP)
     m = manifests[name]
-    st.markdown(f"Target: **{m['target']}**; the model's score is the probability of "
-                f"**{m['positive_label']!r}** ({m['favourable_action']}).")
+    task = m.get("task", "binary")
+    if task == "regression":
+        st.markdown(f"Target: **{m['target']}**, a regression; "
+                    f"{m.get('favourable_direction')} predictions benefit the customer "
+                    f"({m['favourable_action']} at {m.get('decision_threshold')}).")
+    elif task == "multiclass":
+        st.markdown(f"Target: **{m['target']}**, {task}; the favourable class is "
+                    f"**{m['favourable_label']!r}** ({m['favourable_action']}).")
+    else:
+        st.markdown(f"Target: **{m['target']}**; the model's score is the probability of "
+                    f"**{m['positive_label']!r}** ({m['favourable_action']}).")
     members = Path(_sample_members(name))
     profile = _profile(str(members), file_sha256(members))
     options = [c for c in profile["columns"] if c != m["target"]]
