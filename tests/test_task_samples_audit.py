@@ -12,7 +12,6 @@ from threadpoolctl import threadpool_limits
 import review_board
 from sample_models import generate as g
 
-
 #: the light profile with fewer explained rows and LIME runs: the planted effects are large
 QUICK = """[params]
 n_explain = 500
@@ -65,3 +64,20 @@ def test_every_probe_ran(audited):
     report = json.loads((out / "report.json").read_text())
     for probe, result in report["probes"].items():
         assert not any("does not support" in n for n in result.get("notes", [])), (name, probe)
+
+
+@pytest.mark.parametrize("page, title", [("load", "Load a model and its data"),
+                                         ("findings", "Findings"), ("fairness", "Fairness"),
+                                         ("explainability", "Explainability"),
+                                         ("privacy", "Privacy"), ("export", "Export")])
+def test_the_app_shows_every_page(audited, page, title, tmp_path, monkeypatch):
+    """The app's pages, seeded with the sample's report, run without an exception."""
+    from reports.report import AuditReport
+    from tests.app.pages import open_page
+
+    name, _, out = audited
+    monkeypatch.setenv("REVIEW_BOARD_HOME", str(tmp_path / "home"))
+    report = AuditReport.from_json((out / "report.json").read_text(encoding="utf-8"))
+    at = open_page(report, name, page, title)
+    assert not at.exception
+    assert not [e.value for e in at.error], (page, [e.value for e in at.error])
