@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from attacks.signals import TaskSignal, task_signal
+from attacks.signals import TaskSignal, audited_signals, task_signal
 from attacks.signals import label_probability as _label_probability
 from audits.core.cache import RunCache, shared
 from audits.core.config import AuditConfig
@@ -201,7 +201,7 @@ def _records(subject: AuditSubject, config: AuditConfig) -> MembershipRecords:
     cols = {k: [] for k in ("is_member", "row", "role", "y", "target_p", "target_correct")}
     signal = task_signal(subject)
     for part, rows, role, member in parts:
-        y, target_p, correct = _signals(subject, part, rows, signal)
+        y, target_p, correct = audited_signals(subject, part, rows, signal)
         cols["is_member"].append(np.full(rows.size, member))
         cols["row"].append(rows)
         cols["role"].append(np.full(rows.size, role, dtype=np.int8))
@@ -214,34 +214,6 @@ def _records(subject: AuditSubject, config: AuditConfig) -> MembershipRecords:
               "selection_share": 0.5, "max_targets": config.pool_max_targets,
               "sizes": {name: int(v.size) for name, v in idx.items()}}
     return MembershipRecords(params=params, **arrays)
-
-
-def _signals(subject: AuditSubject, part: str, rows: np.ndarray, signal: TaskSignal):
-    """(y, target_p, target_correct) of some rows of one part, from the subject's memoised
-    outputs (no new prediction)."""
-    if subject.task == "binary":
-        y = subject.y(part)[rows]
-        p_pos = subject.scores(part)[rows]
-        return y, np.where(y == 1, p_pos, 1.0 - p_pos), subject.decisions(part)[rows] == y
-    labels = subject.labels(part)[rows]
-    if subject.task == "regression":
-        p = signal.likelihood(_Fixed(subject.predictions(part)[rows]), None, labels)
-        return np.zeros(rows.size, dtype=np.int8), p, p > 0.5
-    classes = list(subject.classes)
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index[v] for v in labels], dtype=np.int16)
-    p = label_probability(subject.proba(part)[rows], classes, labels)
-    return y, p, subject.predictions(part)[rows] == labels
-
-
-class _Fixed:
-    """Predictions already computed, behind ``predict``."""
-
-    def __init__(self, values):
-        self.values = values
-
-    def predict(self, X):
-        return self.values
 
 
 # -- step 2: training ------------------------------------------------------------------------

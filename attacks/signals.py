@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TaskSignal", "task_signal", "label_probability", "regression_likelihood",
-           "MAX_HALF_SQUARED"]
+__all__ = ["TaskSignal", "task_signal", "audited_signals", "label_probability",
+           "regression_likelihood", "MAX_HALF_SQUARED"]
 
 #: cap of r^2 / (2 sigma^2): exp(-700) is still a positive double
 MAX_HALF_SQUARED = 700.0
@@ -97,3 +97,31 @@ def task_signal(subject) -> TaskSignal:
     if not np.isfinite(sigma) or sigma <= 0:  # a perfect holdout fit: the target's own spread
         sigma = float(np.std(subject.labels("members"))) or 1.0
     return TaskSignal("regression", sigma)
+
+
+def audited_signals(subject, part: str, rows: np.ndarray, signal: TaskSignal):
+    """(y, target_p, target_correct) of some rows of one part, from the subject's memoised
+    outputs (no new prediction)."""
+    if subject.task == "binary":
+        y = subject.y(part)[rows]
+        p_pos = subject.scores(part)[rows]
+        return y, np.where(y == 1, p_pos, 1.0 - p_pos), subject.decisions(part)[rows] == y
+    labels = subject.labels(part)[rows]
+    if subject.task == "regression":
+        p = signal.likelihood(_Fixed(subject.predictions(part)[rows]), None, labels)
+        return np.zeros(rows.size, dtype=np.int8), p, p > 0.5
+    classes = list(subject.classes)
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[v] for v in labels], dtype=np.int16)
+    p = label_probability(subject.proba(part)[rows], classes, labels)
+    return y, p, subject.predictions(part)[rows] == labels
+
+
+class _Fixed:
+    """Predictions already computed, behind ``predict``."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def predict(self, X):
+        return self.values
