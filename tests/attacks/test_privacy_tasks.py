@@ -73,6 +73,10 @@ def test_regression_signal_is_the_gaussian_likelihood_with_the_holdout_rmse():
     sig = task_signal(s)
     r = b["y"] - s.model.predict(b[list(FEATURES)])
     assert sig.sigma == pytest.approx(float(np.sqrt(np.mean(r ** 2))))
+    run = run_membership(s, CONFIG)
+    assert run.notes[0].startswith("A regression model: the attacks' signal: the Gaussian "
+                                   "likelihood of the residual")
+    assert run.params["signal"]["sigma"] == pytest.approx(sig.sigma)
     records = membership_records(s, CONFIG)
     part = ~records.is_member
     r_rec = s.residuals("nonmembers")[records.row[part]]
