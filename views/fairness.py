@@ -133,6 +133,11 @@ def _band_lines(metric: str, ref_label: str, ref_value, sr: Threshold, er: Thres
     return [(ref_value, f"{ref_label} (reference level; not a judged check)")]
 
 
+def _literal_stars(text: str) -> str:
+    """An intersection's '*' (gender*age_band) printed as itself, not read as emphasis."""
+    return text.replace("*", r"\*")
+
+
 report = state.require_report()
 probe = report.probes.get("fairness")
 st.title("Fairness")
@@ -196,7 +201,7 @@ with st.container(border=True):
         st.caption("Every fairness check could be judged: each passes or shows its finding.")
     for f in unsettled:
         st.markdown(f"{'?' if f.severity is Severity.INCONCLUSIVE else '–'} "
-                    f"**{f.severity.label}: {f.title}**")
+                    f"**{f.severity.label}: {_literal_stars(f.title)}**")
         st.caption(f.statement + " " + f.action)
 
 # -- group metrics against a reference --------------------------------------------------------

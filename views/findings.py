@@ -131,7 +131,8 @@ notes = list(report.combine_notes)
 for f in shown:
     v = finding_view(f, {})
     sev = v["severity"]
-    with st.expander(f"{sev['icon']} {sev['label']} | {f.title} ({f.id})",
+    # an intersection's '*' (ethnicity*gender) would pair up as emphasis in the label
+    with st.expander(f"{sev['icon']} {sev['label']} | {f.title} ({f.id})".replace("*", r"\*"),
                      expanded=f.severity is Severity.FAIL):
         st.markdown(md(v["statement"]))
         st.caption(f"{f.area.capitalize()} · what this checks: {v['meaning']}")
