@@ -92,7 +92,8 @@ if n_inconclusive:
     st.info(f"{n_inconclusive} privacy check{'s are' if n_inconclusive != 1 else ' is'} "
             "inconclusive: these rows cannot tell whether "
             f"{'they are' if n_inconclusive != 1 else 'it is'} met; the Findings page lists "
-            "what would settle them under 'What this audit could not establish'.")
+            f"what would settle {'them' if n_inconclusive != 1 else 'it'} under 'What this "
+            "audit could not establish'.")
 if privacy_findings:
     with st.container(border=True):
         show_html("<p><b>Privacy findings</b> (details on the Findings page)</p>"

@@ -8,7 +8,7 @@ thresholds::
     [params]
     n_bootstrap = 2000
     [thresholds."fairness.selection_rate_ratio"]
-    fail = 0.9
+    band = [0.9, 1.11]
     source = "Our board's stricter screen"
 """
 

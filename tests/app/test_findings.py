@@ -175,7 +175,9 @@ def test_inconclusive_checks_are_listed_with_what_would_settle_them(lead):
     """The control's intersections are too small to settle every pair: the recommendation
     carries the count, and each inconclusive check is listed in words."""
     n = lead.summary["counts"]["inconclusive"]
-    assert n > 0 and lead.summary["recommendation"] == f"Approve; {n} checks inconclusive"
+    n_na = lead.summary["counts"]["not_assessed"]  # no inventory supplied: not assessed
+    assert n > 0 and lead.summary["recommendation"] == (
+        f"Approve; {n} checks inconclusive" + (f", {n_na} not assessed" if n_na else ""))
     at = open_page(lead, "lead_scoring")
     text = texts(at)
     assert f"{n} checks are inconclusive: these rows cannot tell" in text
@@ -200,8 +202,9 @@ def test_an_incomplete_audit_recommends_no_approval_and_says_why(sample_subject,
     report = build.run_audit(sample_subject("lead_scoring"), AuditConfig.light(),
                              probes=["performance"])
     at = open_page(report, "lead_scoring")
+    n_na = report.summary["counts"]["not_assessed"]  # the probe's, and the missing inventory
     assert ("Recommended decision: Incomplete: no approval recommended yet (the performance "
-            "probe could not run); 1 not assessed") in decision_box(at)
+            f"probe could not run); {n_na} not assessed") in decision_box(at)
     assert any(w.value.startswith("Incomplete: the performance probe could not run")
                for w in at.warning)
     assert "The audit is incomplete" in texts(at)

@@ -253,3 +253,22 @@ def test_not_assessed_membership_says_why_and_how_to_fix_it(propensity):
     assert "Not assessed: the holdout is not drawn like the training rows" in warnings
     assert "a test reason" in warnings and "Draw the holdout at random" in warnings
     assert "Memorisation not assessed" in warnings
+
+
+def test_incomplete_and_inconclusive_privacy_checks_are_said_in_words(propensity):
+    """The summary's incomplete reason about a privacy probe, and the count of inconclusive
+    privacy checks, are said on the page (the Findings page lists them in full)."""
+    d = json.loads(propensity.to_json())  # a copy: the session's report must stay intact
+    reason = ("the membership probe's headline check (privacy.membership_inference) could not "
+              "be assessed")
+    d["summary"]["incomplete"] = [reason, "the fairness probe could not run"]
+    privacy = [f for f in d["findings"] if f["area"] == "privacy"]
+    for f in privacy[:2]:
+        f["severity"] = "inconclusive"
+    at = open_page(AuditReport.from_dict(d), "purchase_propensity")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"Incomplete: {reason}. No approval is recommended" in warnings
+    assert "fairness probe" not in warnings  # another area's reason stays on its own page
+    infos = " ".join(i.value for i in at.info)
+    assert "2 privacy checks are inconclusive: these rows cannot tell" in infos
