@@ -243,3 +243,13 @@ def test_the_number_comparison_can_fail(rendered):
     fid, (value, ci) = next(iter(_finding_numbers(r["report"]).items()))
     r["pdf_text"] = r["pdf_text"].replace(ci, "[0.000, 9.999]")
     assert _number_mismatches(r) == []
+
+
+def test_the_sign_off_page_has_lines_for_handwritten_signatures(rendered):
+    """A self-check printed for a meeting has no recorded signature yet: the sign-off page still
+    gives the chair and the reviewers a line to sign on by hand, with the date."""
+    text = re.sub(r"\s+", " ", rendered("churn")["pdf_text"])
+    start = text.index("Decision and sign-off", text.index("Every finding that fails"))
+    sign_off = text[start:text.index("Appendix", start)]
+    assert "Where the board signs by hand" in sign_off
+    assert sign_off.count("Signature Date") >= 3 and "Chair: name and role" in sign_off
