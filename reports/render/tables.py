@@ -239,7 +239,8 @@ def table_chart(table: Table) -> str | None:
                 and all(isinstance(r[idx[c]], str) or r[idx[c]] is None for r in table.rows)]
         curves: dict[str, list] = {}
         for r in table.rows:
-            label = " / ".join(str(r[idx[k]]) for k in keys) or "curve"
+            label = " / ".join(attack_name(r[idx[k]]) if k == "attack" else str(r[idx[k]])
+                               for k in keys) or "curve"
             curves.setdefault(label, []).append((r[idx["fpr"]], r[idx["tpr"]]))
         return charts.roc([{"label": k, "points": v} for k, v in curves.items()], title=title)
     _, shown = _fold(table)
