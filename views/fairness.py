@@ -30,7 +30,8 @@ from views.fairness_charts import (
     verdict_key,
     whatif_scatter,
 )
-from views.plot_style import show
+from views.plot_style import SEVERITY, show
+from views.texts import badge, esc, md, show_html, show_table
 
 #: metric -> (plain words, technical name and definition; {pos} and {action} are filled in)
 METRICS = {
@@ -133,17 +134,24 @@ def _band_lines(metric: str, ref_label: str, ref_value, sr: Threshold, er: Thres
     return [(ref_value, f"{ref_label} (reference level; not a judged check)")]
 
 
+def _severity_words(severity) -> str:
+    """A severity in a table cell: its symbol and its word ("✗ Fail"), or a dash."""
+    if not severity or (isinstance(severity, float) and severity != severity):
+        return "—"
+    return f"{SEVERITY[str(severity)]['icon']} {Severity(severity).label}"
+
+
 report = state.require_report()
 probe = report.probes.get("fairness")
 st.title("Fairness")
 incomplete = [r for r in current_summary(report).get("incomplete", []) if "fairness" in r]
 if incomplete:
-    st.warning("Incomplete: " + "; ".join(incomplete) + ". No approval is recommended until "
+    st.warning("Incomplete: " + md("; ".join(incomplete)) + ". No approval is recommended until "
                "the fairness checks can be judged, or the board records why it accepts the "
                "absence.")
 if probe is None or probe.status != "ok":
     st.info("The fairness probe did not run in this audit, so groups were not compared. "
-            + " ".join(probe.notes if probe else ()))
+            + md(" ".join(probe.notes if probe else ())))
     st.stop()
 
 subj, cfg = report.subject, report.config
@@ -171,17 +179,17 @@ columns = {
         _interval(v, lo, hi, percent=False) for v, lo, hi in zip(
             summary["demographic_parity_ratio"], summary["demographic_parity_ratio_low"],
             summary["demographic_parity_ratio_high"])],
-    "Four-fifths rule (disparate impact)": [Severity(s).label if s else "—"
+    "Four-fifths rule (disparate impact)": [_severity_words(s)
                                             for s in summary["disparate_impact"]],
-    "Error rates alike (error-rate parity)": [Severity(s).label if s else "—"
+    "Error rates alike (error-rate parity)": [_severity_words(s)
                                               for s in summary["error_rate_parity"]],
 }
 if "subgroup_performance" in summary:
     columns["Accuracy alike (subgroup performance)"] = [
-        Severity(s).label if s else "—" for s in summary["subgroup_performance"]]
+        _severity_words(s) for s in summary["subgroup_performance"]]
 if not all_pairs:  # a report of schema 1.0 judged every group against one reference
     columns["Most favoured group (the audit's reference)"] = list(summary["reference"])
-st.dataframe(pd.DataFrame(columns), hide_index=True)
+show_table(pd.DataFrame(columns))
 st.caption("Every pair of groups of a field is compared, both ways, and all the comparisons of "
            f"the audit share one simultaneous {conf} interval (a max-statistic band), so that "
            "comparing many groups does not raise alarms by chance." if all_pairs else
@@ -194,10 +202,9 @@ with st.container(border=True):
     st.markdown(f"**What these rows could not establish** ({len(unsettled)})")
     if not unsettled:
         st.caption("Every fairness check could be judged: each passes or shows its finding.")
-    for f in unsettled:
-        st.markdown(f"{'?' if f.severity is Severity.INCONCLUSIVE else '–'} "
-                    f"**{f.severity.label}: {f.title}**")
-        st.caption(f.statement + " " + f.action)
+    for f in unsettled:  # titles name intersections ("ethnicity*gender"): escaped
+        show_html(f"<p>{badge(f.severity.value)} <b>{esc(f.title)}</b></p>")
+        st.caption(md(f.statement + " " + f.action))
 
 # -- group metrics against a reference --------------------------------------------------------
 st.subheader("How each group is treated")
@@ -242,11 +249,11 @@ if reference != audit_ref and not all_pairs:
                                         probe.params.get("part", "nonmembers"),
                                         report.subject, cfg)
     except InputError as e:
-        st.error(str(e))
+        st.error(md(e))
         st.stop()
-    st.info(f"Recomputed against '{reference}': same groups, same bootstrap replicates "
+    st.info(f"Recomputed against '{md(reference)}': same groups, same bootstrap replicates "
             f"({cfg.get('n_bootstrap')}) and the same rules as the audit, only the reference "
-            f"changes. The audit's findings were judged against '{audit_ref}' and are "
+            f"changes. The audit's findings were judged against '{md(audit_ref)}' and are "
             "unchanged.")
 
 view = metric_view(groups_t, disp_t, field, metric, reference=reference)
@@ -283,7 +290,7 @@ else:
                "interval, simultaneous over all the comparisons of the audit (max-statistic "
                "bootstrap band, Westfall & Young 1993).")
 
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     "Group": [r["group"] for r in rows],
     "Customers": [f"<{suppress_below}" if r["n"] is None else f"{r['n']:,}" for r in rows],
     f"{label} ({conf} interval)": [_interval(r["value"], r["low"], r["high"], percent=percent)
@@ -292,7 +299,7 @@ st.dataframe(pd.DataFrame({
         "1 (reference)" if r["is_reference"] else
         _interval(r["ratio"], r["ratio_low"], r["ratio_high"], percent=False) for r in rows],
     "Verdict": [_verdict_words(r["verdict"], metric, sr, er, min_size) for r in rows],
-}), hide_index=True)
+}))
 if not judged:
     st.caption("The audit judges the selection rate (four-fifths rule) and the false alarms, "
                "missed customers and precision (error-rate parity); this measure is shown for "
@@ -312,7 +319,7 @@ if drops is not None:
         st.info(f"Fewer than two groups of {_field_label(field)} have at least {min_size} "
                 "customers, so no group's accuracy is judged.")
     else:
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             "Group": [_group_label(field, str(g)) for g in drops["group"]],
             f"Right decisions ({conf} interval)": [
                 _interval(v, lo, hi, percent=True) for v, lo, hi in zip(
@@ -321,8 +328,8 @@ if drops is not None:
             f"Drop against overall ({conf} simultaneous interval)": [
                 _interval(v, lo, hi, percent=True) for v, lo, hi in zip(
                     drops["drop"], drops["drop_low"], drops["drop_high"])],
-            "Verdict": [Severity(s).label for s in drops["severity"]],
-        }), hide_index=True)
+            "Verdict": [_severity_words(s) for s in drops["severity"]],
+        }))
 
 # -- proxies ----------------------------------------------------------------------------------
 st.subheader("Inputs that stand in for a sensitive field")
@@ -340,7 +347,7 @@ p_rows = [{"label": f"{r.feature} → {r.field}", "value": float(r.cramers_v),
 if p_rows:
     show(proxy_bars(p_rows, title="How strongly each input predicts a sensitive field",
                     bound=p_thr.attention), key="fairness_proxy_chart")
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     "Model input": prox["feature"], "Sensitive field": prox["field"],
     f"How strongly the input predicts the sensitive field (Cramér's V, {conf} interval)": [
         _interval(v, lo, hi, percent=False) for v, lo, hi in zip(
@@ -350,7 +357,7 @@ st.dataframe(pd.DataFrame({
     "Verdict": [{"attention": f"stands in for the field (above {p_thr.attention:g})",
                  "fail": "stands in for the field", "pass": "ok"}.get(s, Severity(s).label)
                 for s in prox["severity"]],
-}), hide_index=True)
+}))
 
 # -- what-if ----------------------------------------------------------------------------------
 st.subheader("Scenario (not the audited model): what if the decision threshold were adjusted "
@@ -360,7 +367,7 @@ try:
 except KeyError:
     whatif = None
 if whatif is None or whatif.empty:
-    st.info(" ".join(n for n in probe.notes if "what-if" in n.lower())
+    st.info(md(" ".join(n for n in probe.notes if "what-if" in n.lower()))
             or "The what-if scenario did not run in this audit.")
 else:
     st.warning("A scenario, not the audited model: it shows what per-group decision "
@@ -377,22 +384,22 @@ else:
     for g in groups_w:
         table[f"How often {g} customers are {action}"] = [
             fmt_value(v, percent=True) for v in whatif[f"selection_rate[{g}]"]]
-    st.dataframe(table, hide_index=True)
+    show_table(table)
     show(whatif_scatter([{"label": SCENARIOS.get(s, s), "short": SHORT.get(s, s), "accuracy": a,
                           "dp_ratio": d} for s, a, d in zip(whatif["scenario"],
                                                             whatif["accuracy"],
                                                             whatif["dp_ratio"])],
                         title=f"Scenario for {w_field}: accuracy against equal treatment",
                         bound=sr.band[0] if sr.band else sr.fail), key="fairness_whatif_chart")
-    st.caption(f"Field: {w_field}. Point estimates on {int(whatif['rows'].iloc[0]):,} "
+    st.caption(f"Field: {md(w_field)}. Point estimates on {int(whatif['rows'].iloc[0]):,} "
                "evaluation rows (the optimiser was fitted on the other half); no intervals "
                "were computed for the scenario, so small differences may be chance.")
 
 with st.expander("Technical details"):
-    st.caption(probe.table("fairness.groups").note)
-    st.caption(probe.table("fairness.disparities").note)
-    st.caption(probe.table("fairness.proxies").note)
+    st.caption(md(probe.table("fairness.groups").note))
+    st.caption(md(probe.table("fairness.disparities").note))
+    st.caption(md(probe.table("fairness.proxies").note))
     for n in probe.notes:
-        st.caption(n)
+        st.caption(md(n))
     st.code(json.dumps({k: v for k, v in probe.params.items() if k != "age_bands"}, indent=1),
             language="json")

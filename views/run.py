@@ -20,6 +20,7 @@ from reports.registry import PROBES
 from reports.report import DECISIONS, current_summary
 from reports.source import AuditSource, audit_source, cached_report
 from views import state
+from views.texts import decision_box, esc, md, show_html
 
 _SEVERITY_WORDS = {"fail": "fail", "attention": "need attention", "inconclusive": "inconclusive",
                    "not_assessed": "not assessed", "pass": "pass"}
@@ -85,13 +86,13 @@ def _summary() -> None:
     decision = summary.get("recommendation") or DECISIONS[summary["recommended_decision"]]
     counts = ", ".join(f"{summary['counts'].get(k, 0)} {w}" for k, w in _SEVERITY_WORDS.items()
                        if summary["counts"].get(k))
-    if summary.get("incomplete"):  # not a success: no approval can be recommended yet
-        st.warning(f"Recommended decision: **{decision}**. Findings: {counts}. The audit is "
-                   f"incomplete ({'; '.join(summary['incomplete'])}): no approval is recommended "
-                   "until every requested probe runs, or the board records why it accepts the "
-                   "absence.")
-    else:
-        st.success(f"Recommended decision: **{decision}**. Findings: {counts}.")
+    # the decision in its own colour and symbol: a rejection is never a green success box
+    show_html(decision_box(summary["recommended_decision"], f"Recommended decision: {decision}",
+                           f"<br>Findings: {esc(counts)}."))
+    if summary.get("incomplete"):  # no approval can be recommended yet
+        st.warning(f"The audit is incomplete ({md('; '.join(summary['incomplete']))}): no "
+                   "approval is recommended until every requested probe runs, or the board "
+                   "records why it accepts the absence.")
     if summary["counts"].get("inconclusive"):
         st.info(f"{summary['counts']['inconclusive']} inconclusive: these rows cannot tell "
                 "whether those checks are met; the Findings page lists what would settle them. "

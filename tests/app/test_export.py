@@ -21,6 +21,7 @@ from reports.render.document import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
 from reports.report import AuditReport
 from tests.reports.ledger.board import board_template, copy_board, ready_to_decide
 from views import state
+from views.plot_style import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = ["Download PDF", "Download HTML", "Download Markdown", "Download JSON",
@@ -120,8 +121,11 @@ def test_watermark_follows_the_ledger(lead, ledger, members):
                   "approve_with_conditions" else "the board's reasons",
                   conditions=[{"text": "Review age_band error rates", "owner": "ds-team",
                                "due": "2027-01-31"}])
-    text = status(open_page(lead, run))
-    assert text.startswith("**The board's record.**")
+    at = open_page(lead, run)
+    text = status(at)
+    assert "**The board's record.**" in text
+    box = next(m.value for m in at.markdown if "The board decided" in m.value)
+    assert "! Approve with conditions" in box and SEVERITY["attention"]["fg"] in box
     assert "**Approve with conditions**" in text and "alice, chair" in text
     assert "Self-check" not in text and "SELF-CHECK" not in text
     assert "UNDER REVIEW" not in text and "carry no watermark" in text

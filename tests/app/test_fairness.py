@@ -11,6 +11,7 @@ that (schema 1.0) is recomputed.
 from __future__ import annotations
 
 import dataclasses
+import html
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from audits.core.results import Table
 from tests.app import pages
+from views.plot_style import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +38,7 @@ def group_chart(at: AppTest) -> dict:
 
 def table_with(at: AppTest, first_column: str):
     """The table on the page whose first column is ``first_column``."""
-    return next(d.value for d in at.dataframe if str(d.value.columns[0]) == first_column)
+    return next(t for t in pages.tables(at) if str(t.columns[0]) == first_column)
 
 
 def group_rate(report, field: str, group: str, metric: str = "selection_rate") -> float:
@@ -93,7 +95,7 @@ def test_selection_rate_chart_bars_whiskers_and_four_fifths_line(churn):
     lines = sorted(s["y0"] for s in spec["layout"]["shapes"] if s["y0"] == s["y1"])
     assert lines == pytest.approx([0.8 * group_rate(churn, "ethnicity", ref),
                                    1.25 * group_rate(churn, "ethnicity", ref)])
-    texts = [a["text"] for a in spec["layout"]["annotations"]]
+    texts = [t.get("name") or "" for t in spec["data"]]  # each line named in the legend
     assert any(t.startswith(f"four-fifths of {ref}") for t in texts)
     assert any(t.startswith(f"1.25 × {ref}") for t in texts)
     labels = next(t for t in spec["data"] if t["type"] == "scatter")["text"]
@@ -132,7 +134,7 @@ def test_changing_the_reference_reads_the_audited_pairs_against_it(churn):
     assert table.loc["Black", "Verdict"].startswith("fails")
     assert table.loc[ref, "Verdict"].startswith("ok")
     spec = group_chart(at)
-    texts = [a["text"] for a in spec["layout"]["annotations"]]
+    texts = [t.get("name") or "" for t in spec["data"]]
     assert any(t.startswith(f"four-fifths of {new}") for t in texts)
     line = min(s["y0"] for s in spec["layout"]["shapes"] if s["y0"] == s["y1"])
     assert line == pytest.approx(0.8 * group_rate(churn, "ethnicity", new))
@@ -204,8 +206,8 @@ def test_lead_scoring_control_shows_nothing_failing(sample_report):
     at = open_page(report, "lead_scoring")
     summary = table_with(at, "Customers compared by")
     verdicts = set(summary.iloc[:, -3:].to_numpy().ravel())
-    assert "Fail" not in verdicts and "Needs attention" not in verdicts
-    assert "Inconclusive" in verdicts
+    assert "✗ Fail" not in verdicts and "! Needs attention" not in verdicts
+    assert "? Inconclusive" in verdicts  # the symbol and the word
     fields = at.selectbox(key="fairness_field")
     for field in ["gender", "age_band", "gender*age_band"]:
         at.selectbox(key="fairness_field").select(field).run()
@@ -226,18 +228,20 @@ def test_what_the_rows_could_not_establish_is_said_in_words(sample_report):
     at = open_page(report, "lead_scoring")
     text = " ".join(m.value for m in at.markdown)
     assert f"What these rows could not establish** ({len(unsettled)})" in text
-    captions = " ".join(c.value for c in at.caption)
-    for f in unsettled:
-        assert f"{f.severity.label}: {f.title}" in text
+    captions = pages.plain(" ".join(c.value for c in at.caption))
+    for f in unsettled:  # the title as written ("gender*age_band" keeps its asterisk)
+        icon = SEVERITY[f.severity.value]["icon"]
+        assert f"{icon} {f.severity.label}</span> <b>{html.escape(f.title, quote=False)}</b>" \
+            in text
         assert f.statement in captions
     assert any("These rows cannot establish" in c.value for c in at.caption)
     heads = [s.value for s in at.subheader]
     assert "Is the model as accurate for each group?" in heads
-    drops = next(d.value for d in at.dataframe
-                 if any(str(c).startswith("Drop against overall") for c in d.value.columns))
+    drops = next(t for t in pages.tables(at)
+                 if any(str(c).startswith("Drop against overall") for c in t.columns))
     expected = report.probes["fairness"].table("fairness.subgroup_performance").to_frame()
     expected = expected[expected["field"] == "gender"]
-    assert list(drops["Verdict"]) == [{"pass": "Pass", "inconclusive": "Inconclusive"}.get(
+    assert list(drops["Verdict"]) == [{"pass": "✓ Pass", "inconclusive": "? Inconclusive"}.get(
         s, s) for s in expected["severity"]]
 
 

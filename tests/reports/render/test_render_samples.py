@@ -172,8 +172,9 @@ def test_an_incomplete_audit_says_why_in_every_format(sample_subject, monkeypatc
     monkeypatch.setitem(build.PROBES, "performance", (broken, "performance"))
     report = build.run_audit(sample_subject("lead_scoring"), AuditConfig.light(),
                              probes=["performance"])
+    # not assessed: the probe that could not run, and the feature inventory nobody gave
     words = ("Incomplete: no approval recommended yet (the performance probe could not run); "
-             "1 not assessed")
+             "2 not assessed")
     assert report.summary["recommendation"] == words
     assert json.loads(render(report, "json"))["summary"]["incomplete"] == [
         "the performance probe could not run"]
