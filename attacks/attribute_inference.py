@@ -16,6 +16,13 @@ record from its other model inputs, its true label ``y`` and, for the two attack
 - Imputation baseline (Jayaraman and Evans 2022, "Are Attribute Inference Attacks Just
   Imputation?", CCS): the same classifier, rows and features, without the model's score.
 
+Other tasks (issue 14), with the task's own signal: the label ``y`` the attackers hold is the
+true class (a categorical input) of a multiclass model and the target's value of a regression;
+the model's output the learned attack adds is every class's probability, or the prediction; and
+model inversion scores the likelihood of the true label under each candidate value, the
+probability of the true class, or the Gaussian likelihood of the residual with the fixed scale of
+:mod:`attacks.signals` (its normaliser cancels between candidates).
+
 Data: the attacker holds a seeded half of the non-members; evaluation is on the members and on the
 other half of the non-members (disjoint from the attacker's rows), each capped at
 ``config.attribute_max_rows`` sampled rows. Groups follow the fairness probe
@@ -45,6 +52,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from attacks.signals import task_signal
 from audits.core.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
 from audits.core.config import AuditConfig
 from audits.core.groups import group_codes
@@ -160,14 +168,36 @@ def _inversion(subject: AuditSubject, frame: pd.DataFrame, y: np.ndarray, field:
     X = frame[list(subject.feature_columns)]
     flat = [(g, v, w) for g, cands in enumerate(candidates) for v, w in cands]
     batch = pd.concat([X.assign(**{field: v}) for _, v, _ in flat], ignore_index=True)
-    pos = list(subject.model.classes_).index(subject.positive_label)
-    p = np.asarray(subject.model.predict_proba(batch), dtype=float)[:, pos].reshape(len(flat), -1)
-    like = np.where(y[None, :] == 1, p, 1.0 - p)
+    if subject.task == "binary":
+        pos = list(subject.model.classes_).index(subject.positive_label)
+        p = np.asarray(subject.model.predict_proba(batch), dtype=float)[:, pos]
+        p = p.reshape(len(flat), -1)
+        like = np.where(y[None, :] == 1, p, 1.0 - p)
+    else:  # the likelihood of the true label (class, or value) under each candidate
+        labels = np.tile(frame[subject.target].to_numpy(), len(flat))
+        like = task_signal(subject).likelihood(subject.model, batch, labels)
+        like = like.reshape(len(flat), -1)
     lik = np.zeros((len(X), len(prior)))
     for (g, _, w), row in zip(flat, like):
         lik[:, g] += w * row
     post = prior[None, :] * lik + 1e-12
     return post / post.sum(axis=1, keepdims=True)
+
+
+def _label_and_outputs(subject: AuditSubject, src: dict, split: dict):
+    """What the attackers hold besides the inputs: the true label as a number (0/1; a class's
+    code, categorical; a regression's value) and the model's outputs (P(positive); every class's
+    probability; the prediction), per attacker or evaluation part; and whether y is categorical."""
+    if subject.task == "binary":
+        return ({k: subject.y(src[k])[split[k]] for k in src},
+                {k: subject.scores(src[k])[split[k]] for k in src}, False)
+    if subject.task == "regression":
+        return ({k: subject.labels(src[k])[split[k]] for k in src},
+                {k: subject.predictions(src[k])[split[k]] for k in src}, False)
+    index = {c: i for i, c in enumerate(subject.classes)}
+    ys = {k: np.array([index[v] for v in subject.labels(src[k])[split[k]]], dtype=float)
+          for k in src}
+    return ys, {k: subject.proba(src[k])[split[k]] for k in src}, True
 
 
 def attack_signals(subject: AuditSubject, field: str, *, config: AuditConfig, seed: int) -> dict:
@@ -182,8 +212,7 @@ def attack_signals(subject: AuditSubject, field: str, *, config: AuditConfig, se
               "nonmembers": subject.frame("nonmembers").iloc[split["nonmembers"]]}
     frames = {k: f.reset_index(drop=True) for k, f in frames.items()}
     src = {"attacker": "nonmembers", "members": "members", "nonmembers": "nonmembers"}
-    ys = {k: subject.y(src[k])[split[k]] for k in frames}
-    scores = {k: subject.scores(src[k])[split[k]] for k in frames}
+    ys, scores, y_categorical = _label_and_outputs(subject, src, split)
     codes, levels = _groups({k: f[field] for k, f in frames.items()},
                             age_bands=config.age_bands, min_size=config.min_group_size)
     G = len(levels)
@@ -197,9 +226,11 @@ def attack_signals(subject: AuditSubject, field: str, *, config: AuditConfig, se
                                 "attacker")
     for name, extra in (("baseline", ()), ("learned", (scores,))):  # same rows, features, seed
         X = {k: np.column_stack([m, ys[k], *(e[k] for e in extra)]) for k, m in mats.items()}
+        n_out = sum(np.atleast_2d(e["attacker"].T).shape[0] for e in extra)
         out["proba"][name] = _classifier_proba(
             X["attacker"], codes["attacker"], {p: X[p] for p in PARTS},
-            np.r_[categorical, [False] * (1 + len(extra))], G, derive_seed(seed, "model"))
+            np.r_[categorical, [y_categorical], np.zeros(n_out, bool)].astype(bool), G,
+            derive_seed(seed, "model"))
     if field in subject.feature_columns:
         out["is_input"] = True
         cands = _candidates(frames["attacker"][field], codes["attacker"], G,

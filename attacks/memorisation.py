@@ -21,11 +21,19 @@
    count kept), averaged over ``config.memorisation_shuffles`` shuffles: what the share would be
    if training on a record changed nothing. The share is judged against it (no effect = the
    floor; attention = the floor + the profile's bound, 1 point).
+   A regression has no 0-1 correctness (issue 14): its memorisation is the squared-error
+   difference, mem(i) = (mean over OUT models of r_i^2 - mean over IN models of r_i^2) / s^2,
+   with s^2 the OUT models' mean squared error over all target records (their residual spread):
+   how much of a typical squared error training on the record removes. It is an analogue, not
+   Feldman and Zhang's definition (theirs is on 0-1 correctness); the report says so. The
+   squared errors come from the pool's signal (:mod:`attacks.signals`, r^2 = -2 sigma^2 log p);
+   the noise floor is computed the same way.
 2. Canary exposure (Carlini, Liu, Erlingsson, Kos and Song 2019, "The Secret Sharer: Evaluating
    and Testing Unintended Memorization in Neural Networks", USENIX Security). ``config.n_canaries``
    (50) synthetic customers: copies of random non-member rows whose numeric inputs get Gaussian
    noise with half the column's standard deviation (clipped to the column's range, rounded for whole
-   number columns) and whose labels are drawn at random. Each canary is inserted into the training
+   number columns) and whose labels are drawn at random (a regression's: the target of a random
+   member, independent of the inputs). Each canary is inserted into the training
    rows independently with probability 1/2 (as the one-run audit requires) and the recipe is
    retrained once on members + inserted canaries. A canary's score is its logit-confidence in its
    own label under the retrained model minus under the audited model (which never saw any canary): a
@@ -48,7 +56,8 @@ import pandas as pd
 from attacks.epsilon import one_run_ceiling, one_run_epsilon
 from attacks.membership import CLIP, logit_confidence
 from attacks.mia_metrics import stratified_weights
-from attacks.pool import ReferencePool, label_probability, refit_recipe
+from attacks.pool import ReferencePool, recipe_estimator, refit_recipe
+from attacks.signals import TaskSignal
 from audits.core.bootstrap import percentile_interval, weighted_auc
 from audits.core.cache import RunCache, shared
 from audits.core.config import AuditConfig
@@ -62,11 +71,30 @@ NOISE_SD = 0.5
 GUESS_SHARE = 0.4
 
 
+def _is_regression(pool: ReferencePool) -> bool:
+    return pool.records.params.get("signal", {}).get("task") == "regression"
+
+
+def _correctness(pool: ReferencePool, p: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Per model and record, what memorisation averages: 0-1 correctness (p > 1/2, 1/2 counts
+    one half) for a classifier; minus the squared error scaled by the OUT models' mean squared
+    error for a regression (so that IN minus OUT is the scaled squared-error difference)."""
+    if _is_regression(pool):
+        z = -np.log(np.maximum(p, np.finfo(float).tiny))  # r^2 / (2 sigma^2)
+        spread = float(z[~keep].mean()) or 1.0
+        return -z / spread
+    return np.where(p > 0.5, 1.0, np.where(p == 0.5, 0.5, 0.0))
+
+
 def memorisation_scores(pool: ReferencePool) -> tuple[np.ndarray, np.ndarray]:
-    """(mem, soft) for every target record of the pool, in pool order (targets only)."""
+    """(mem, soft) for every target record of the pool, in pool order (targets only); for a
+    regression both are the scaled squared-error difference."""
     t = pool.records.targets
     p, keep = pool.ref_p[:, t], pool.keep[:, t]
-    correct = np.where(p > 0.5, 1.0, np.where(p == 0.5, 0.5, 0.0))
+    correct = _correctness(pool, p, keep)
+    if _is_regression(pool):
+        mem = _mem(correct, keep)
+        return mem, mem.copy()
     n_in, n_out = keep.sum(axis=0), (~keep).sum(axis=0)
     soft = (p * keep).sum(0) / n_in - (p * ~keep).sum(0) / n_out
     return _mem(correct, keep), soft
@@ -84,7 +112,7 @@ def noise_floor(pool: ReferencePool, *, level: float, n_shuffles: int,
     ``n_shuffles`` shuffles."""
     t = pool.records.targets
     p, keep = pool.ref_p[:, t], pool.keep[:, t]
-    correct = np.where(p > 0.5, 1.0, np.where(p == 0.5, 0.5, 0.0))
+    correct = _correctness(pool, p, keep)
     n_in = keep.sum(axis=0)
     rng = np.random.default_rng(random_state)
     shares = []
@@ -120,6 +148,10 @@ def make_canaries(subject: AuditSubject, n: int, rng: np.random.Generator) -> pd
         if pd.api.types.is_integer_dtype(s):
             v = np.rint(v)
         can[col] = v.astype(s.dtype)
+    if subject.task == "regression":
+        values = subject.labels("members")
+        can[subject.target] = values[rng.integers(0, len(values), len(can))]
+        return can
     classes = np.asarray(subject.model.classes_)
     can[subject.target] = classes[rng.integers(0, len(classes), len(can))]
     return can
@@ -153,15 +185,26 @@ def _canaries(subject, n):
     y = np.concatenate([subject.frame("members")[subject.target].to_numpy(),
                         can.loc[inserted, subject.target].to_numpy()])
     seed = derive_seed(subject.seed, "memorisation", "retrain")
-    model = refit_recipe(subject.model, X, y, random_state=seed)
+    model = refit_recipe(recipe_estimator(subject), X, y, random_state=seed)
     labels = can[subject.target].to_numpy()
-    p_new = label_probability(model.predict_proba(can[features]), model.classes_, labels)
-    p_old = label_probability(subject.model.predict_proba(can[features]),
-                              subject.model.classes_, labels)
+    signal = _signal(subject)
+    try:
+        p_new = signal.likelihood(model, can[features], labels)
+        p_old = signal.likelihood(subject.model, can[features], labels)
+    except KeyError as e:
+        from attacks.pool import PoolUnavailable
+
+        raise PoolUnavailable(f"the retrained model never saw the label {e.args[0]!r}") from e
     scores = logit_confidence(p_new, CLIP) - logit_confidence(p_old, CLIP)
     return CanaryResult(inserted=inserted, scores=scores,
                         params={"n_canaries": int(len(can)), "noise_sd": NOISE_SD,
                                 "n_inserted": int(inserted.sum()), "retrain_seed": seed})
+
+
+def _signal(subject) -> TaskSignal:
+    from attacks.signals import task_signal
+
+    return task_signal(subject)
 
 
 def canary_summary(result: CanaryResult, *, n_boot: int, confidence: float,

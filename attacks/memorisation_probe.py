@@ -161,6 +161,12 @@ def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
              f"the IN/OUT labels {config.memorisation_shuffles} times."]
     if canary_reason:
         notes.append(f"Canary experiment not run: {canary_reason}.")
+    if subject.task == "regression":
+        notes.append("A regression has no 0-1 correctness: mem is the mean squared error of the "
+                     "OUT models minus that of the IN models, scaled by the OUT models' mean "
+                     "squared error over all records (an analogue of Feldman and Zhang's "
+                     "definition, which is on 0-1 correctness); the noise floor is computed the "
+                     "same way.")
     return ProbeResult(
         probe="memorisation", area=AREA, metrics=tuple(metrics), tables=tuple(tables),
         findings=(finding,), notes=tuple(notes),
@@ -172,7 +178,7 @@ def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
                                  "remedy": None if pre.met else pre.remedy},
                 "interpretation": text.memorisation_interpretation(
                     share.value, floor, severity, level=level),
-                "reference_rows": pool.params.get("reference_rows"),
+                "reference_rows": pool.params.get("reference_rows"), "task": subject.task,
                 "audited_rows": pool.params.get("audited_rows"),
                 **({"canaries": canary_experiment(subject, config, cache=cache).params}
                    if canary is not None else {})})

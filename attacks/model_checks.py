@@ -73,6 +73,15 @@ def small_leaves(model, *, min_leaf: int) -> dict | None:
     elif hasattr(est, "booster_"):  # LightGBM
         frame = est.booster_.trees_to_dataframe()
         sizes = frame.loc[frame["left_child"].isna(), "count"].to_numpy()
+    elif type(getattr(est, "booster", None)).__module__.startswith("lightgbm"):
+        # a LightGBM text file (audits.core.adapters.ModelAdapter): the same leaves, the
+        # parameter as the file records it
+        frame = est.booster.trees_to_dataframe()
+        sizes = frame.loc[frame["left_child"].isna(), "count"].to_numpy()
+        recorded = getattr(est, "training_params", {}) or {}
+        if "min_data_in_leaf" in recorded:
+            param_name, params = "min_child_samples", {
+                "min_child_samples": _number(recorded["min_data_in_leaf"])}
     if sizes is None:
         return None
     sizes = np.asarray(sizes, dtype=float)
@@ -81,3 +90,10 @@ def small_leaves(model, *, min_leaf: int) -> dict | None:
             "n_leaves": int(sizes.size), "smallest_leaf": int(sizes.min()) if sizes.size else None,
             "share_small": float((sizes < min_leaf).mean()) if sizes.size else 0.0,
             "min_leaf": min_leaf}
+
+
+def _number(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return v

@@ -46,6 +46,13 @@ The three steps:
 
 A model that cannot be cloned and refitted raises :class:`PoolUnavailable` with the reason; the
 probes then report the attacks that need the pool as not assessed.
+
+Every task (issue 14): the signal kept per record and model is the model's likelihood of the
+record's label (:mod:`attacks.signals`: the probability of the true class for a classifier, the
+Gaussian likelihood of the residual for a regression). The recipe re-run is the audit's training
+recipe (:mod:`audits.core.recipe`: the model's own, rebuilt from its file, or the user's
+``recipe``); a model with none (a bare XGBoost booster, an ONNX graph) raises
+:class:`PoolUnavailable` with the reason, and LOSS and the gap attack still run.
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from attacks.signals import TaskSignal, audited_signals, task_signal
+from attacks.signals import label_probability as _label_probability
 from audits.core.cache import RunCache, shared
 from audits.core.config import AuditConfig
 from audits.core.parallel import parallel_map
@@ -66,6 +75,7 @@ from audits.core.subject import AuditSubject
 
 __all__ = ["PoolUnavailable", "MembershipRecords", "ReferencePool", "membership_records",
            "build_pool", "get_pool", "effective_k", "reference_size", "refit_recipe",
+           "recipe_estimator",
            "label_probability", "keep_matrix", "SELECTION", "REPORTING", "POPULATION"]
 
 POOL_VERSION = 2
@@ -86,9 +96,12 @@ class MembershipRecords:
     is_member : (n,) bool, the record is a training row of the audited model.
     row : (n,) int, the record's row in ``subject.frame("members" | "nonmembers")``.
     role : (n,) int8, SELECTION, REPORTING or POPULATION.
-    y : (n,) int8, 1 where the true label is the positive label.
-    target_p : (n,) float, the audited model's probability of the record's true label.
-    target_correct : (n,) bool, the audited model's decision equals the true label.
+    y : (n,) int8, 1 where the true label is the positive label (binary); the index of the
+        true class (multiclass); 0 (regression).
+    target_p : (n,) float, the audited model's likelihood of the record's true label
+        (:mod:`attacks.signals`: its probability for a classifier).
+    target_correct : (n,) bool, the audited model's decision equals the true label (a
+        regression: its residual lies within 1.18 sigma).
     """
 
     is_member: np.ndarray
@@ -157,13 +170,11 @@ def _split_indices(n_members: int, n_nonmembers: int, seed: int, config: AuditCo
 
 def label_probability(proba: np.ndarray, classes, labels) -> np.ndarray:
     """Probability of each row's own label, from ``predict_proba`` output and ``classes_``."""
-    index = {c: i for i, c in enumerate(list(classes))}
     try:
-        col = np.array([index[v] for v in labels], dtype=np.intp)
+        return _label_probability(proba, classes, labels)
     except KeyError as e:
         raise PoolUnavailable(f"a reference model never saw the label {e.args[0]!r} in its half "
                               "of the data") from e
-    return np.asarray(proba, dtype=float)[np.arange(len(col)), col]
 
 
 def membership_records(subject: AuditSubject, config: AuditConfig, *,
@@ -188,17 +199,17 @@ def _records(subject: AuditSubject, config: AuditConfig) -> MembershipRecords:
              ("nonmembers", idx["nonmember_reporting"], REPORTING, False),
              ("nonmembers", idx["population"], POPULATION, False)]
     cols = {k: [] for k in ("is_member", "row", "role", "y", "target_p", "target_correct")}
+    signal = task_signal(subject)
     for part, rows, role, member in parts:
-        y = subject.y(part)[rows]
-        p_pos = subject.scores(part)[rows]
+        y, target_p, correct = audited_signals(subject, part, rows, signal)
         cols["is_member"].append(np.full(rows.size, member))
         cols["row"].append(rows)
         cols["role"].append(np.full(rows.size, role, dtype=np.int8))
         cols["y"].append(y)
-        cols["target_p"].append(np.where(y == 1, p_pos, 1.0 - p_pos))
-        cols["target_correct"].append(subject.decisions(part)[rows] == y)
+        cols["target_p"].append(target_p)
+        cols["target_correct"].append(correct)
     arrays = {k: np.concatenate(v) for k, v in cols.items()}
-    params = {"population_share": config.pool_population_share,
+    params = {"signal": signal.to_dict(),"population_share": config.pool_population_share,
               "population_max": config.pool_population_max,
               "selection_share": 0.5, "max_targets": config.pool_max_targets,
               "sizes": {name: int(v.size) for name, v in idx.items()}}
@@ -239,13 +250,24 @@ def refit_recipe(model, X: pd.DataFrame, y, *, random_state: int):
 
 
 def _fit_and_score(task):
-    model, X, labels, train, seed = task
+    model, X, labels, train, seed, *rest = task
+    signal = rest[0] if rest else TaskSignal("binary")
     est = refit_recipe(model, X.iloc[np.flatnonzero(train)], labels[train], random_state=seed)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        proba = est.predict_proba(X)
-    return label_probability(proba, est.classes_, labels)
+        try:
+            return signal.likelihood(est, X, labels)
+        except KeyError as e:
+            raise PoolUnavailable(f"a reference model never saw the label {e.args[0]!r} in its "
+                                  "half of the data") from e
+
+
+def recipe_estimator(subject: AuditSubject):
+    """The estimator the pool refits: the audit's training recipe (unfitted) when it has one,
+    else the audited model itself (cloned by :func:`refit_recipe`)."""
+    recipe = getattr(subject, "recipe", None)
+    return recipe.estimator if recipe is not None else subject.model
 
 
 def keep_matrix(k: int, n: int, rng: np.random.Generator, n_in=None) -> np.ndarray:
@@ -333,11 +355,14 @@ def build_pool(subject: AuditSubject, config: AuditConfig, *, k: int | None = No
     try:
         from sklearn.base import clone
 
-        recipe = clone(subject.model)
+        recipe = clone(recipe_estimator(subject))
     except Exception as e:
         raise PoolUnavailable(f"the model ({type(subject.model).__name__}) cannot be cloned with "
                               f"sklearn.base.clone ({type(e).__name__}: {e})") from e
-    tasks = [(recipe, X, labels, keep[j], seeds[j]) for j in range(k)]
+    signal = TaskSignal(subject.task, records.params.get("signal", {}).get("sigma"))
+    if subject.task == "regression":
+        labels = labels.astype(float)
+    tasks = [(recipe, X, labels, keep[j], seeds[j], signal) for j in range(k)]
     ref_p = np.vstack(parallel_map(_fit_and_score, tasks, n_jobs=n_jobs))
     params = {"k": k, "model_seeds": seeds, "train_size": [int(s) for s in keep.sum(axis=1)],
               "reference_rows": size["rows"], "audited_rows": size["audited_rows"],
@@ -369,9 +394,15 @@ def _model_hash(subject: AuditSubject) -> str:
 
 
 def cache_key(subject: AuditSubject, config: AuditConfig) -> str:
-    blob = json.dumps({"version": POOL_VERSION, "model": _model_hash(subject),
-                       "data": _data_hash(subject), "pool": list(_pool_key(config)),
-                       "seed": int(subject.seed)}, sort_keys=True)
+    key = {"version": POOL_VERSION, "model": _model_hash(subject),
+           "data": _data_hash(subject), "pool": list(_pool_key(config)),
+           "seed": int(subject.seed)}
+    recipe = getattr(subject, "recipe", None)
+    if recipe is not None and recipe.origin != "model":  # the user's or the file's recipe
+        key["recipe"] = recipe.to_dict()
+    if subject.task != "binary":
+        key["task"] = subject.task
+    blob = json.dumps(key, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -120,6 +120,9 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None,
               _group_table(subject, records, modes["model"], strongest, config),
               _epsilon_table(eps)]
     notes = text.membership_notes(records, pool, modes, reason, best, pre)
+    signal = records.params.get("signal", {})
+    if subject.task != "binary" and signal.get("description"):  # the task's signal, in words
+        notes = [f"A {subject.task} model: the attacks' {signal['description']}.", *notes]
     step("done", 1.0)
     return ProbeResult(
         probe="membership", area=AREA, metrics=tuple(metrics), tables=tuple(tables),
@@ -127,6 +130,7 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None,
         params={"n_reference_models": effective_k(config) if pool is not None else 0,
                 "n_bootstrap": config.n_bootstrap, "confidence": config.confidence,
                 "member_share": config.member_share, "fprs": list(FPRS), "strongest": strongest,
+                "task": subject.task, "signal": records.params.get("signal"),
                 "risk_level": level, "risk_meaning": text.LEVEL_MEANING.get(level, ""),
                 "interpretation": text.interpretation(level, best, pre,
                                                       member_share=config.member_share),

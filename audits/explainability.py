@@ -51,6 +51,8 @@ from audits.record_explanation import (
     SUMMARY_COLUMNS,
     background,
     explain_row,
+    explained_label,
+    explained_scores,
     importance_ranks,
     sample_rows,
 )
@@ -97,19 +99,24 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     Xb = background(subject)
     proxies, proxy_note = proxy_map(subject, config, cache=cache)
     notes = [proxy_note] if proxy_note else []
+    label = explained_label(subject)
+    if subject.task == "multiclass":
+        notes.append(f"A {len(subject.classes)}-class model: SHAP and LIME explain the "
+                     f"probability (or raw score) of the class {_plain(label)!r}, the favourable "
+                     "class; any other class can be explained on demand.")
 
     # -- 1. global SHAP -----------------------------------------------------------------------
     step("SHAP values of non-members", 0.05)
     cost = tree_cost(subject.model)
     try:
         if cost is None:  # linear or model-agnostic: find out which on two rows
-            kind = explain(subject.model, X.iloc[:2], positive_label=subject.positive_label,
+            kind = explain(subject.model, X.iloc[:2], positive_label=label,
                            background=Xb, random_state=s_rows).explainer
             n = n_explain if kind == "linear" else n_agnostic
         else:
             n = int(min(n_explain, max(200, config.shap_tree_budget // cost)))
         idx = sample_rows(len(X), n, s_rows)
-        exp = explain(subject.model, X.iloc[idx], positive_label=subject.positive_label,
+        exp = explain(subject.model, X.iloc[idx], positive_label=label,
                       background=Xb, random_state=s_rows, n_jobs=config.n_jobs)
     except Exception as e:  # a model no explainer can handle: say so, never crash the audit
         return _not_assessed(f"{type(e).__name__}: {e}", notes)
@@ -161,10 +168,11 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     step("local explanations of the example customers (SHAP and LIME)", 0.45)
     pseud = subject.record_ids("nonmembers")
     rows, summary = [], []
-    for i, reason in _choose_records(subject, records, pseud):
+    for i, reason in _choose_records(subject, records, pseud, label):
         r, smry, lime_note = explain_row(subject, "nonmembers", i, pid=pseud[i], reason=reason,
                                          explainer=exp.explainer, n_lime_seeds=n_lime_seeds,
-                                         lime_samples=lime_samples, top_k=top_k, Xb=Xb)
+                                         lime_samples=lime_samples, top_k=top_k, Xb=Xb,
+                                         label=label)
         rows += r
         smry.pop("method")
         summary.append(smry)
@@ -174,7 +182,8 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     tables.append(Table.from_frame("local_explanations", pd.DataFrame(
         rows, columns=LOCAL_COLUMNS), title="Why the model scored these customers so: SHAP and "
         "LIME side by side", note=(f"Example customers, shown, not judged. SHAP on the {scale} "
-                                   f"scale; LIME weights on the probability, mean and spread "
+                                   f"scale; LIME weights on the {_lime_scale(subject)}, mean "
+                                   "and spread "
                                    f"over {n_lime_seeds} seeds, {lime_samples} samples each. "
                                    "Customers are named by pseudonyms; personal values are "
                                    "redacted.")))
@@ -189,7 +198,7 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     stab_threshold = config.threshold("explainability.stability")
     try:
         values = sample_agreement(subject.model, X.iloc[idx[pick]], Xb, exp.values[pick],
-                                  positive_label=subject.positive_label,
+                                  positive_label=label,
                                   seeds=seed_family(s_lime, n_lime_seeds),
                                   num_samples=lime_samples, top_k=top_k, n_jobs=config.n_jobs)
     except Exception as e:  # LIME fails on some models: the check is not assessed
@@ -242,7 +251,16 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
                 "lime_customers": config.n_lime_customers,
                 "lime_verdict": next((f.severity.value for f in findings if f.id ==
                                       "explainability.local_stability.lime"), None),
-                "proxies": proxies, "sensitive_drivers": drivers, "sensitive_inputs": inputs})
+                "proxies": proxies, "sensitive_drivers": drivers, "sensitive_inputs": inputs,
+                "task": subject.task, "explained_class": _plain(label)})
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def _lime_scale(subject) -> str:
+    return "prediction" if subject.task == "regression" else "probability"
 
 
 def rank_severity(ci, top: float, *, influential: bool = True) -> Severity:
@@ -367,17 +385,21 @@ def _by_group(absv: np.ndarray, frame: pd.DataFrame, features, subject, config) 
               "suppressed."))
 
 
-def _choose_records(subject, records, pseud: list[str]) -> list[tuple[int, str]]:
+def _choose_records(subject, records, pseud: list[str], label=None) -> list[tuple[int, str]]:
     if records is None:
-        scores = subject.scores("nonmembers")
+        scores = explained_scores(subject, "nonmembers", label)
+        word = "prediction" if subject.task == "regression" else "score"
         chosen: list[tuple[int, str]] = []
-        for i, reason in ((int(np.argmax(scores)), "highest score"),
-                          (int(np.argmin(scores)), "lowest score")):
+        for i, reason in ((int(np.argmax(scores)), f"highest {word}"),
+                          (int(np.argmin(scores)), f"lowest {word}")):
             chosen.append((i, reason))
         taken = {i for i, _ in chosen}
-        for i in np.argsort(np.abs(scores - 0.5), kind="stable"):
+        # a regression's middle customer is the one nearest the median prediction
+        middle, text = (float(np.median(scores)), "prediction nearest the median") \
+            if subject.task == "regression" else (0.5, "score nearest 0.5")
+        for i in np.argsort(np.abs(scores - middle), kind="stable"):
             if int(i) not in taken:
-                chosen.append((int(i), "score nearest 0.5"))
+                chosen.append((int(i), text))
                 break
         return chosen
     lookup = {p: i for i, p in enumerate(pseud)}

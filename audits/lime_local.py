@@ -185,10 +185,12 @@ def lime_weights(model, row: pd.DataFrame, training: pd.DataFrame, *, positive_l
 
     Parameters
     ----------
-    model : fitted classifier with ``predict_proba`` taking a DataFrame of ``row``'s columns.
+    model : fitted classifier with ``predict_proba`` taking a DataFrame of ``row``'s columns, or
+        a regression (no ``predict_proba``), whose ``predict`` LIME explains in its regression
+        mode.
     row : a one-row DataFrame of the model's input columns.
     training : rows LIME draws its sampling statistics from (a seeded sample of the members).
-    positive_label : the class whose probability is explained.
+    positive_label : the class whose probability is explained (None for a regression).
     seeds : one LIME run per seed (passed as LIME's ``random_state``).
     num_samples : LIME's perturbation budget per run.
     """
@@ -196,7 +198,8 @@ def lime_weights(model, row: pd.DataFrame, training: pd.DataFrame, *, positive_l
     from threadpoolctl import threadpool_limits
 
     codec = Codec(training, row)
-    pos = list(model.classes_).index(positive_label)
+    regression = positive_label is None and not hasattr(model, "predict_proba")
+    pos = 0 if regression else list(model.classes_).index(positive_label)
     features = codec.columns
     train = codec.encode(training)
     x = codec.encode(row)[0]
@@ -206,13 +209,16 @@ def lime_weights(model, row: pd.DataFrame, training: pd.DataFrame, *, positive_l
     def predict_fn(matrix: np.ndarray) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if regression:  # LIME's regression mode explains predict itself
+                return np.asarray(model.predict(codec.decode(matrix)), dtype=float).ravel()
             return np.asarray(model.predict_proba(codec.decode(matrix)), dtype=float)
 
     out = np.zeros((len(seeds), len(features)))
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         explainer = LimeTabularExplainer(
-            train, mode="classification", feature_names=features,
+            train, mode="regression" if regression else "classification",
+            feature_names=features,
             categorical_features=codec.categorical_indices, categorical_names=cat_names,
             discretize_continuous=True, discretizer="quartile", random_state=0)
         for s, seed in enumerate(seeds):
@@ -222,7 +228,8 @@ def lime_weights(model, row: pd.DataFrame, training: pd.DataFrame, *, positive_l
             exp = explainer.explain_instance(x, predict_fn, labels=(pos,),
                                              num_features=len(features),
                                              num_samples=int(num_samples))
-            for j, w in exp.as_map()[pos]:
+            # LIME files a regression's weights under label 1
+            for j, w in exp.as_map()[1 if regression else pos]:
                 out[s, j] = w
     return out
 

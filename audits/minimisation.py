@@ -21,6 +21,12 @@ shared proxy screen, the cost of removing it is measured rather than guessed:
    (a two-level bootstrap: rows, then refits; Davison & Hinkley 1997, Sec. 3.8), so it includes
    the refitting variability.
 
+Other tasks (issue 14): the measure is the task's own, the macro one-vs-rest AUC of a multiclass
+model and R² of a regression (:func:`audits.task_metrics.fit_measure`), judged on the same bound
+(HEUR, by analogy). The recipe refitted is the audit's training recipe
+(:mod:`audits.core.recipe`: the model's own, rebuilt from its file, or the user's); a model with
+none gets a not_assessed finding with the reason.
+
 The input can go when the whole cost interval lies below 0.005 AUC
 (``explainability.minimisation_cost``, judged with :func:`audits.core.results.judge`): attention,
 keep it only with a recorded justification. When the interval lies wholly above the bound it
@@ -36,10 +42,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from audits.core.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
+from audits.core.bootstrap import bootstrap_weights, percentile_interval
 from audits.core.parallel import parallel_map
 from audits.core.results import Finding, Metric, Severity, Table, judge
 from audits.core.seeds import seed_family
+from audits.task_metrics import fit_measure
 
 __all__ = ["proxy_map", "candidates", "selected_columns",
            "drop_column_clone",
@@ -153,6 +160,8 @@ def retrain_scores(item) -> dict:
 
     ``item`` is ``(model, feature or None, X_members, y_members, X_nonmembers, positive_label,
     seed, single_thread)``; returns ``{"feature", "method", "scores"}`` or ``{"error"}``.
+    ``positive_label`` None scores a regression's predictions; a tuple of classes scores the
+    probabilities of every class, columns in that order (a multiclass model).
     """
     from threadpoolctl import threadpool_limits
 
@@ -179,8 +188,15 @@ def retrain_scores(item) -> dict:
                         A[feature] = value
                         B[feature] = value
                 est.fit(A, ym)
-                pos = list(est.classes_).index(positive)
-                scores = np.asarray(est.predict_proba(B), dtype=float)[:, pos]
+                if positive is None:
+                    scores = np.asarray(est.predict(B), dtype=float).ravel()
+                elif isinstance(positive, tuple):
+                    proba = np.asarray(est.predict_proba(B), dtype=float)
+                    cols = [list(est.classes_).index(c) for c in positive]
+                    scores = proba[:, cols]
+                else:
+                    pos = list(est.classes_).index(positive)
+                    scores = np.asarray(est.predict_proba(B), dtype=float)[:, pos]
             return {"feature": feature, "method": method, "scores": scores}
         except Exception as e:  # any estimator may refuse: try the next method, then report
             errors.append(f"{type(e).__name__}: {e}")
@@ -199,12 +215,14 @@ def _fail_all(reasons, threshold, error):
     return [], None, findings, [f"Minimisation: retraining failed: {error}"]
 
 
-def _auc_reps(y, scores, n_boot, rng) -> np.ndarray:
-    """(n_fits, n_boot) AUCs of each fit's scores on the same bootstrap rows."""
+def _auc_reps(y, scores, n_boot, rng, measure=None) -> np.ndarray:
+    """(n_fits, n_boot) values of the measure (default AUC) of each fit's scores on the same
+    bootstrap rows."""
+    measure = measure or fit_measure("binary", y)[1]
     out = [[] for _ in scores]
-    for w in bootstrap_weights(y.size, n_boot, rng):
+    for w in bootstrap_weights(len(y), n_boot, rng):
         for k, sc in enumerate(scores):
-            out[k].append(weighted_auc(y, sc, w))
+            out[k].append(measure(sc, w))
     return np.array([np.concatenate(o) for o in out])
 
 
@@ -233,8 +251,14 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
     threshold = config.threshold("explainability.minimisation_cost")
     seeds = seed_family(int(random_state), max(1, int(config.minimise_seeds)))
 
+    recipe = subject.recipe.estimator if getattr(subject, "recipe", None) is not None else \
+        subject.model
+    task = getattr(subject, "task", "binary")
+    wanted = {"binary": subject.positive_label, "regression": None,
+              "multiclass": tuple(subject.classes)}[task]
+
     def item(f, seed):
-        return (subject.model, f, Xm, ym, Xn, subject.positive_label, int(seed), single)
+        return (recipe, f, Xm, ym, Xn, wanted, int(seed), single)
 
     first = parallel_map(retrain_scores, [item(None, s) for s in seeds[:2]], n_jobs=config.n_jobs)
     if any("error" in r for r in first):
@@ -246,15 +270,17 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
     base = first[:len(seeds)] + rest[:max(len(seeds) - 2, 0)]
     runs = rest[max(len(seeds) - 2, 0):]
     by_feature = {f: runs[i * len(seeds):(i + 1) * len(seeds)] for i, f in enumerate(reasons)}
-    y = subject.y("nonmembers")
+    y = subject.y("nonmembers") if task == "binary" else subject.labels("nonmembers")
+    unit, measure = fit_measure(task, y, subject.classes)
     n = len(y)
     ones = np.ones((1, n))
     rng = np.random.default_rng(random_state)
-    auc_with = np.array([float(weighted_auc(y, r["scores"], ones)[0]) for r in base])
-    base_reps = _auc_reps(y, [r["scores"] for r in base], config.n_bootstrap, rng)
+    auc_with = np.array([float(measure(r["scores"], ones)[0]) for r in base])
+    base_reps = _auc_reps(y, [r["scores"] for r in base], config.n_bootstrap, rng, measure)
     kept = {f: rs for f, rs in by_feature.items() if not any("error" in r for r in rs)}
     reps_without = {f: _auc_reps(y, [r["scores"] for r in rs], config.n_bootstrap,
-                                 np.random.default_rng(random_state)) for f, rs in kept.items()}
+                                 np.random.default_rng(random_state), measure)
+                    for f, rs in kept.items()}
     seed_rng = np.random.default_rng([int(random_state), 1])
     with_means = _seed_means(base_reps, seed_rng)
     auc0 = float(auc_with.mean())
@@ -273,13 +299,13 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
             rows.append((f, why, "retraining failed", auc0, None, None, None, None, None,
                          "unknown"))
             continue
-        a1 = float(np.mean([weighted_auc(y, r["scores"], ones)[0] for r in rs]))
+        a1 = float(np.mean([measure(r["scores"], ones)[0] for r in rs]))
         cost = auc0 - a1
         cost_reps = with_means - _seed_means(reps_without[f], seed_rng)
         lo, hi = percentile_interval(cost_reps, confidence=config.confidence)
         m = Metric(name=f"minimisation.{f}", value=cost, ci=(lo, hi), n=n,
-                   label=f"Holdout AUC lost when {f} is removed (retrained with minus retrained "
-                         "without; refit variability included)",
+                   label=f"Holdout {unit} lost when {f} is removed (retrained with minus "
+                         "retrained without; refit variability included)",
                    method=(f"{rs[0]['method']}; fits on all {len(Xm)} members, {refits}; "
                            f"bootstrap over the non-members (paired) and the seeds, "
                            f"{config.n_bootstrap} replicates"), reference=_REF)
@@ -289,39 +315,40 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
                    Severity.INCONCLUSIVE: "undecided (more rows would settle it)"}[severity]
         rows.append((f, why, rs[0]["method"], auc0, a1, cost, lo, hi, len(seeds), verdict))
         findings.append(_finding(f, why, auc0, a1, cost, (lo, hi), severity, m, threshold,
-                                 config.confidence))
+                                 config.confidence, unit))
     table = Table.from_frame("minimisation", pd.DataFrame(rows, columns=[
         "feature", "why", "method", "auc_with", "auc_without", "cost", "ci_low", "ci_high",
         "seeds", "recommendation"]), title="Cost of removing personal, sensitive and proxy inputs",
-        note=(f"Both models retrained on all members, {refits}; cost = AUC with minus AUC "
-              "without on the non-members (mean over seeds), its interval from a bootstrap over "
-              "the non-members and the seeds. 'remove': the whole interval lies below "
-              f"{threshold.attention:g}."))
+        note=(f"Both models retrained on all members, {refits}; cost = {unit} with minus "
+              f"{unit} without on the non-members (mean over seeds), its interval from a "
+              "bootstrap over the non-members and the seeds. 'remove': the whole interval lies "
+              f"below {threshold.attention:g}."))
     return metrics, table, findings, []
 
 
-def _finding(f, why, auc0, a1, cost, ci, severity, m, threshold, confidence) -> Finding:
+def _finding(f, why, auc0, a1, cost, ci, severity, m, threshold, confidence,
+             unit: str = "AUC") -> Finding:
     lo, hi = ci
-    statement = (f"Removing {f} ({why}) and retraining changes the holdout AUC from {auc0:.4f} "
-                 f"to {a1:.4f}: it costs {cost:+.4f} AUC ({confidence:.0%} interval {lo:+.4f} "
+    statement = (f"Removing {f} ({why}) and retraining changes the holdout {unit} from {auc0:.4f} "
+                 f"to {a1:.4f}: it costs {cost:+.4f} {unit} ({confidence:.0%} interval {lo:+.4f} "
                  f"to {hi:+.4f}, refitting variability included).")
     if severity is Severity.ATTENTION:
-        statement += (f" The whole interval lies below {threshold.attention:g} AUC: the input is "
-                      "not necessary.")
+        statement += (f" The whole interval lies below {threshold.attention:g} {unit}: the "
+                      "input is not necessary.")
         action = (f"Remove {f} from the model (GDPR Art. 5(1)(c) data minimisation), or record "
                   "why it is necessary.")
-        title = f"Data minimisation: {f} can go (removing it costs {cost:.4f} AUC)"
+        title = f"Data minimisation: {f} can go (removing it costs {cost:.4f} {unit})"
     elif severity is Severity.PASS:
-        statement += f" The whole interval lies above {threshold.attention:g} AUC."
-        action = (f"Keep {f} only with a documented justification that {cost:.4f} AUC is "
+        statement += f" The whole interval lies above {threshold.attention:g} {unit}."
+        action = (f"Keep {f} only with a documented justification that {cost:.4f} {unit} is "
                   "worth processing it; consider a less sensitive substitute.")
-        title = f"Data minimisation: removing {f} costs {cost:.4f} AUC"
+        title = f"Data minimisation: removing {f} costs {cost:.4f} {unit}"
     else:
-        statement += (f" The interval reaches across {threshold.attention:g} AUC: these rows "
+        statement += (f" The interval reaches across {threshold.attention:g} {unit}: these rows "
                       "cannot tell whether the input is needed.")
         action = (f"Treat {f} as possibly unnecessary: record why it is needed, or re-measure "
                   "with more holdout rows.")
-        title = f"Data minimisation: {f} may not be needed (cost {cost:.4f} AUC)"
+        title = f"Data minimisation: {f} may not be needed (cost {cost:.4f} {unit})"
     return Finding(id=f"explainability.minimisation.{f}", severity=severity,
                    area="explainability", title=title, statement=statement, action=action,
                    metric=m, threshold=threshold)

@@ -1,8 +1,13 @@
 """Performance probe: how well the model does on its training rows and on rows it never saw.
 
-Accuracy, ROC AUC, log loss and Brier score on members and on non-members, each with a
-percentile bootstrap interval (audits.core.bootstrap). The generalisation gap, AUC on members
-minus AUC on non-members, is judged on its interval against ``performance.generalisation_gap``: a
+The task's metrics on members and on non-members, each with a percentile bootstrap interval:
+for a binary classifier accuracy, ROC AUC, log loss and Brier score (audits.core.bootstrap); for
+a multiclass one ROC AUC one-vs-rest (the mean over classes), accuracy, log loss and the
+multiclass Brier score; for a regression R², mean absolute error and root mean squared error
+(:mod:`audits.task_metrics`). The generalisation gap, AUC on members minus AUC on non-members
+(one-vs-rest for a multiclass model; R² on members minus R² on non-members for a regression,
+judged on the same bound by analogy: both are 0-1 scales of fit, HEUR), is judged on its
+interval against ``performance.generalisation_gap``: a
 model that does much better on its training rows has memorised them, and overfitting alone
 suffices for membership inference (Yeom, Giacomelli, Fredrikson and Jha 2018, "Privacy Risk in
 Machine Learning: Analyzing the Connection to Overfitting", IEEE CSF).
@@ -25,6 +30,7 @@ from audits.core.exchangeability import REMEDY, exchangeability
 from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
 from audits.core.seeds import derive_seed
 from audits.core.subject import PARTS, AuditSubject
+from audits.task_metrics import TASK_METRICS, task_metrics
 
 __all__ = ["run_performance"]
 
@@ -38,13 +44,20 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
     seeds = {part: derive_seed(subject.seed, "performance", part) for part in PARTS}
     points, reps, metrics = {}, {}, []
     method = f"percentile bootstrap, {config.n_bootstrap} replicates"
+    catalogue = {k: v[1:] for k, v in SCORE_METRICS.items()} if subject.task == "binary" else \
+        TASK_METRICS[subject.task]
+    key = "r2" if subject.task == "regression" else "auc"
     for i, part in enumerate(PARTS):
         if progress:
             progress(f"scoring {_PART_LABEL[part]}", i / (len(PARTS) + 1))
-        points[part], reps[part] = score_metrics(
-            subject.y(part), subject.scores(part), subject.decisions(part),
-            n_boot=config.n_bootstrap, random_state=seeds[part])
-        for name, (_, label, ref) in SCORE_METRICS.items():
+        if subject.task == "binary":
+            points[part], reps[part] = score_metrics(
+                subject.y(part), subject.scores(part), subject.decisions(part),
+                n_boot=config.n_bootstrap, random_state=seeds[part])
+        else:
+            points[part], reps[part] = task_metrics(subject, part, n_boot=config.n_bootstrap,
+                                                    random_state=seeds[part])
+        for name, (label, ref) in catalogue.items():
             metrics.append(Metric(
                 name=f"{name}.{part}", value=points[part][name],
                 ci=percentile_interval(reps[part][name], confidence=config.confidence),
@@ -52,11 +65,12 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
                 label=f"{label}, {_PART_LABEL[part]}", reference=ref,
                 n=len(subject.frame(part))))
 
-    gap_reps = reps["members"]["auc"] - reps["nonmembers"]["auc"]
-    gap = Metric(name="auc_gap", value=points["members"]["auc"] - points["nonmembers"]["auc"],
+    gap_reps = reps["members"][key] - reps["nonmembers"][key]
+    what = {"binary": "AUC", "multiclass": "AUC (one-vs-rest)", "regression": "R²"}[subject.task]
+    gap = Metric(name=f"{key}_gap", value=points["members"][key] - points["nonmembers"][key],
                  ci=percentile_interval(gap_reps, confidence=config.confidence),
                  method=f"difference of independent {method}s",
-                 label="Generalisation gap: AUC on training rows minus AUC on holdout rows",
+                 label=f"Generalisation gap: {what} on training rows minus {what} on holdout rows",
                  reference="Yeom et al. 2018")
     metrics.append(gap)
     if progress:
@@ -65,7 +79,7 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
     metrics.append(holdout.metric(config.confidence))
     threshold = config.threshold("performance.generalisation_gap")
     severity = judge(gap.ci, threshold, value=gap.value)
-    statement = _gap_statement(gap, threshold.attention, severity)
+    statement = _gap_statement(gap, threshold.attention, severity, what)
     if holdout.differs:
         statement = (f"{statement} {holdout.statement()} So this gap may be drift between the "
                      "two files rather than overfitting: it does not show how the model treats "
@@ -76,13 +90,13 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
                   "train on more data, then re-audit; check the privacy probes for membership "
                   "leakage." if severity is not Severity.PASS else "None needed.")
     finding = Finding(
-        id="performance.generalisation_gap.auc", severity=severity, area="performance",
+        id=f"performance.generalisation_gap.{key}", severity=severity, area="performance",
         title="Generalisation gap" + (" (may be drift: the holdout differs from the training "
                                       "rows)" if holdout.differs else ""),
         metric=gap, threshold=threshold, statement=statement, action=action)
 
     rows = [(name, *(_fmt(points[p][name], reps[p][name], config.confidence) for p in PARTS))
-            for name in SCORE_METRICS]
+            for name in catalogue]
     table = Table(name="performance", columns=("metric", "members", "nonmembers"),
                   rows=tuple(rows), title="Model performance on training and holdout rows",
                   note=f"Point value [{config.confidence:.0%} interval]; {method}.")
@@ -91,7 +105,8 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
     return ProbeResult(probe="performance", area="performance", metrics=tuple(metrics),
                        tables=(table,), findings=(finding,),
                        params={"n_bootstrap": config.n_bootstrap,
-                               "confidence": config.confidence,
+                               "confidence": config.confidence, "task": subject.task,
+                               "gap_metric": key,
                                "holdout_differs": holdout.differs,
                                "gap_label": "possibly drift" if holdout.differs else
                                "overfitting"})
@@ -102,9 +117,10 @@ def _fmt(point, reps, confidence) -> str:
     return f"{point:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
-def _gap_statement(gap: Metric, bound: float, severity: Severity) -> str:
+def _gap_statement(gap: Metric, bound: float, severity: Severity, what: str = "AUC") -> str:
     lo, hi = gap.ci
-    text = (f"The model ranks customers with AUC {gap.value:+.3f} better on the rows it was "
+    does = "fits customers with R²" if what == "R²" else f"ranks customers with {what}"
+    text = (f"The model {does} {gap.value:+.3f} better on the rows it was "
             f"trained on than on rows it never saw (interval {lo:+.3f} to {hi:+.3f}; "
             f"bound {bound:.2f}).")
     if severity is Severity.ATTENTION:

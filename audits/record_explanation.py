@@ -35,7 +35,8 @@ from audits.core.results import Table
 from audits.core.seeds import derive_seed, seed_family
 from audits.core.subject import PARTS, AuditSubject
 
-__all__ = ["REDACTED", "LOCAL_COLUMNS", "SUMMARY_COLUMNS", "background", "explain_row",
+__all__ = ["explained_label", "explained_scores", "REDACTED", "LOCAL_COLUMNS",
+           "SUMMARY_COLUMNS", "background", "explain_row",
            "example_records", "explain_record", "find_record", "importance_ranks",
            "sample_rows"]
 
@@ -46,6 +47,42 @@ LOCAL_COLUMNS = ("record", "reason", "feature", "value", "shap", "shap_rank", "l
 SUMMARY_COLUMNS = ("record", "reason", "score", "shap_base", "shap_output", "scale",
                    "lime_stability", "lime_shap_feature_agreement", "lime_shap_sign_agreement",
                    "lime_shap_spearman")
+
+
+def explained_label(subject: AuditSubject, label=None):
+    """The class whose output is explained: ``label`` when given (the app may pick any class),
+    else the favourable class of a multiclass model (else its positive label, else its last
+    class), the positive label of a binary one; None for a regression (its prediction)."""
+    if subject.task == "regression":
+        return None
+    classes = list(subject.classes)
+    if label is not None:
+        matches = [c for c in classes if c == label or str(c) == str(label)]
+        if not matches:
+            raise InputError(f"The class {label!r} is not one of the model's classes "
+                             f"{[_plain(c) for c in classes]}. Pick one of them.")
+        return matches[0]
+    if subject.task == "multiclass":
+        for c in (subject.favourable_label, subject.positive_label):
+            if c is not None:
+                return c
+        return classes[-1]
+    return subject.positive_label
+
+
+def explained_scores(subject: AuditSubject, part: str, label=None) -> np.ndarray:
+    """The explained output of each row: the probability of the explained class, or a
+    regression's prediction."""
+    if subject.task == "binary" and label is None:
+        return subject.scores(part)
+    if subject.task == "regression":
+        return subject.predictions(part)
+    label = explained_label(subject, label)
+    return subject.proba(part)[:, list(subject.classes).index(label)]
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
 
 
 def sample_rows(n_total: int, n: int, seed: int) -> np.ndarray:
@@ -79,7 +116,7 @@ def _value_text(v, personal: bool) -> str:
 
 def explain_row(subject: AuditSubject, part: str, i: int, *, pid: str, reason: str,
                 explainer: str = "tree", n_lime_seeds: int = 10, lime_samples: int = 1000,
-                top_k: int = 5, Xb: pd.DataFrame | None = None
+                top_k: int = 5, Xb: pd.DataFrame | None = None, label=None
                 ) -> tuple[list[tuple], dict, str | None]:
     """SHAP and LIME for the customer in row ``i`` of ``part``.
 
@@ -91,6 +128,8 @@ def explain_row(subject: AuditSubject, part: str, i: int, *, pid: str, reason: s
     explainer : the probe's explainer; ``"permutation"`` forces the model-agnostic path.
     n_lime_seeds, lime_samples, top_k : LIME's runs, perturbation budget and k.
     Xb : the background rows (default :func:`background`; the probe passes its own copy).
+    label : the class explained (default :func:`explained_label`: the favourable class of a
+        multiclass model); ignored for a regression.
 
     Returns
     -------
@@ -105,14 +144,15 @@ def explain_row(subject: AuditSubject, part: str, i: int, *, pid: str, reason: s
     features = list(subject.feature_columns)
     personal = set(subject.personal_columns)
     Xr = subject.X(part).iloc[[i]].reset_index(drop=True)
-    exp = explain(subject.model, Xr, positive_label=subject.positive_label, background=Xb,
+    label = explained_label(subject, label)
+    exp = explain(subject.model, Xr, positive_label=label, background=Xb,
                   random_state=derive_seed(subject.seed, "explainability", "rows"),
                   force_agnostic=explainer == "permutation")
     seeds = seed_family(derive_seed(subject.seed, "explainability", "lime"), n_lime_seeds)
     note = None
     try:
         res = explain_local(subject.model, Xr, Xb.iloc[:N_BACKGROUND], exp.values,
-                            positive_label=subject.positive_label, seeds=seeds,
+                            positive_label=label, seeds=seeds,
                             num_samples=lime_samples, top_k=top_k)[0]
     except Exception as e:  # LIME fails on some models: say so, keep the SHAP side
         res, note = None, f"LIME could not run on this model ({type(e).__name__}: {e})."
@@ -123,7 +163,8 @@ def explain_row(subject: AuditSubject, part: str, i: int, *, pid: str, reason: s
     rows = [(pid, reason, f, _value_text(Xr.iloc[0, j], f in personal), float(exp.values[0, j]),
              int(srank[j]), float(lw[j]), float(lsd[j]), None if res is None else int(lrank[j]))
             for j, f in enumerate(features)]
-    summary = {"record": pid, "reason": reason, "score": float(subject.scores(part)[i]),
+    summary = {"record": pid, "reason": reason,
+               "score": float(explained_scores(subject, part, label)[i]),
                "shap_base": float(exp.base_value), "shap_output": float(exp.output[0]),
                "scale": exp.scale,
                "lime_stability": getattr(res, "stability", np.nan),
@@ -163,7 +204,7 @@ def example_records(subject: AuditSubject, part: str = "nonmembers", *, n: int =
 
 def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
                    explainer: str = "tree", n_lime_seeds: int = 10, lime_samples: int = 1000,
-                   top_k: int = 5) -> tuple[Table, Table]:
+                   top_k: int = 5, label=None) -> tuple[Table, Table]:
     """SHAP and LIME for one customer named by pseudonym, as the explainability probe does.
 
     Parameters
@@ -176,6 +217,8 @@ def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
         ``"permutation"`` forces the model-agnostic path, as the probe did.
     n_lime_seeds, lime_samples, top_k : LIME's runs, perturbation budget and k, as the probe's
         params.
+    label : the class explained for a multiclass model (any of its classes; default the
+        favourable class, as the report).
 
     Returns
     -------
@@ -190,7 +233,7 @@ def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
     pid = str(record).strip()
     rows, summary, lime_note = explain_row(subject, part, i, pid=pid, reason="requested",
                                            explainer=explainer, n_lime_seeds=n_lime_seeds,
-                                           lime_samples=lime_samples, top_k=top_k)
+                                           lime_samples=lime_samples, top_k=top_k, label=label)
     method = summary.pop("method")
     frame = pd.DataFrame([{**summary, "part": part}],
                          columns=[*SUMMARY_COLUMNS, "part"])

@@ -23,6 +23,16 @@ Scale: boosting and logistic models are explained on the margin (log-odds of the
 random forests and single trees on the probability of the positive class; the permutation path on
 the probability. The scale is detected by checking additivity against both, and reported.
 
+Other tasks (issue 14). A multiclass model is explained one class at a time, the class named by
+``positive_label`` (the audit explains the favourable class): trees on that class's probability
+(forests) or its raw score before the softmax (boosting), the permutation path on its
+probability. A regression is explained on the prediction's own scale (``predict``), or on the
+booster's raw score when its objective has a link (Poisson, Tweedie: a log scale), named in the
+method. A model loaded from an XGBoost or LightGBM file (:class:`audits.core.adapters.ModelAdapter`)
+is explained by the booster's own exact TreeSHAP (``pred_contribs`` / ``pred_contrib``, Lundberg
+et al. 2020), in the original columns (its categorical inputs are native); an ONNX graph, which
+is opaque, by the permutation explainer with its budget.
+
 shap seeds and shuffles NumPy's global random state in its permutation code; every shap call here
 runs inside :func:`keep_global_rng`, which restores the caller's global state afterwards.
 """
@@ -37,21 +47,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ShapExplanation", "explain", "tree_cost", "column_map", "fold", "keep_global_rng",
+from audits.shap_folding import UnmappableError, column_map, fold
+
+__all__ = ["ShapExplanation", "explain", "tree_cost", "output_index", "is_regression",
+           "column_map", "fold", "keep_global_rng",
            "UnmappableError"]
 
 #: TreeSHAP work (sum over trees of leaves x (depth + 1)^2) above which rows are split over workers
 PARALLEL_UNITS = 3e9
-
-#: preprocessing steps whose output column j depends only on input column j
-_ONE_TO_ONE = ("StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler",
-               "QuantileTransformer", "PowerTransformer", "OrdinalEncoder", "Binarizer",
-               "TargetEncoder")
-
-
-class UnmappableError(ValueError):
-    """The pipeline's encoded columns cannot be traced back to single input columns."""
-
 
 @dataclass(frozen=True)
 class ShapExplanation:
@@ -63,7 +66,8 @@ class ShapExplanation:
     base_value : phi_0, the expected model output on the explained scale.
     output : (n,) the model's output on the explained scale.
     features : the p input columns.
-    scale : ``"margin"`` (log-odds of the positive class) or ``"probability"``.
+    scale : ``"margin"`` (log-odds of the positive class; a class's raw score; a regression's
+        raw score), ``"probability"`` or ``"prediction"`` (a regression's own scale).
     explainer : ``"tree"``, ``"linear"`` or ``"permutation"``.
     method : one phrase for a Metric's method text (explainer, scale, budget).
     raw_values : (n, q) contributions per encoded column before folding.
@@ -93,105 +97,6 @@ def keep_global_rng():
         np.random.set_state(state)
 
 
-# -- folding -----------------------------------------------------------------------------------
-
-def fold(values: np.ndarray, mapping: np.ndarray, n_features: int) -> np.ndarray:
-    """Sum encoded-column contributions (n, q) into input-column contributions (n, p)."""
-    mapping = np.asarray(mapping, dtype=np.intp)
-    indicator = np.zeros((mapping.size, n_features))
-    indicator[np.arange(mapping.size), mapping] = 1.0
-    return np.asarray(values, dtype=float) @ indicator
-
-
-def column_map(transformer, input_features) -> np.ndarray:
-    """Index of the input column each output column of a fitted transformer comes from.
-
-    Handles ``"passthrough"``, Pipelines (composed step by step), ColumnTransformers (through
-    ``transformers_`` and ``output_indices_``), one-hot encoders, binning, feature selectors and
-    the element-wise scalers and encoders; otherwise matches ``get_feature_names_out`` names.
-
-    Raises
-    ------
-    UnmappableError
-        When an output column mixes several inputs or cannot be traced.
-    """
-    names = [str(c) for c in input_features]
-    n_in = len(names)
-    if transformer is None or (isinstance(transformer, str) and transformer == "passthrough"):
-        return np.arange(n_in)
-    if isinstance(transformer, str) and transformer == "drop":
-        return np.zeros(0, dtype=np.intp)
-    kind = type(transformer).__name__
-    if kind == "Pipeline":
-        out, cur = np.arange(n_in), names
-        for _, step in transformer.steps:
-            if step is None or (isinstance(step, str) and step == "passthrough"):
-                continue
-            inner = column_map(step, cur)
-            out = out[inner]
-            cur = _names_out(step, cur)
-        return out
-    if kind == "ColumnTransformer":
-        return _column_transformer_map(transformer, names)
-    if hasattr(transformer, "get_support"):  # SelectKBest, VarianceThreshold, ...
-        return np.flatnonzero(transformer.get_support())
-    if n_in == 1:  # whatever it does, every output comes from the one input
-        return np.zeros(len(_names_out(transformer, names)), dtype=np.intp)
-    if kind == "OneHotEncoder":
-        counts = getattr(transformer, "_n_features_outs", None)
-        if counts is not None and len(counts) == n_in:
-            return np.repeat(np.arange(n_in), counts)
-    if kind == "KBinsDiscretizer" and transformer.encode != "ordinal":
-        return np.repeat(np.arange(n_in), transformer.n_bins_)
-    if kind in _ONE_TO_ONE or (kind == "FunctionTransformer"
-                               and transformer.feature_names_out == "one-to-one"):
-        return np.arange(n_in)
-    return _match_names(_names_out(transformer, names), names, kind)
-
-
-def _names_out(step, names: list[str]) -> list[str]:
-    try:
-        return [str(n) for n in step.get_feature_names_out(names)]
-    except Exception as e:
-        raise UnmappableError(f"{type(step).__name__} does not name its output columns "
-                              f"({type(e).__name__}: {e}).") from e
-
-
-def _match_names(out: list[str], names: list[str], kind: str) -> np.ndarray:
-    idx = []
-    for o in out:
-        hits = [i for i, c in enumerate(names) if o == c or o.startswith(c + "_")]
-        if not hits:
-            raise UnmappableError(f"The output column {o!r} of {kind} cannot be traced to one "
-                                  f"of its inputs {names}.")
-        idx.append(max(hits, key=lambda i: len(names[i])))  # longest matching name
-    return np.asarray(idx, dtype=np.intp)
-
-
-def _column_transformer_map(ct, names: list[str]) -> np.ndarray:
-    from audits.minimisation import selected_columns
-
-    n_out = max((s.stop for s in ct.output_indices_.values()), default=0)
-    out = np.full(n_out, -1, dtype=np.intp)
-    lookup = {c: i for i, c in enumerate(names)}
-    for name, trans, cols in ct.transformers_:
-        sl = ct.output_indices_.get(name, slice(0, 0))
-        if sl.stop - sl.start == 0:
-            continue
-        try:
-            idx = np.asarray([lookup[c] for c in selected_columns(cols, names)], dtype=np.intp)
-        except KeyError as e:
-            raise UnmappableError(f"The column {e.args[0]!r} is not an input {names}.") from e
-        inner = column_map(trans, [names[i] for i in idx])
-        if inner.size != sl.stop - sl.start:
-            raise UnmappableError(f"The transformer {name!r} gives {sl.stop - sl.start} columns; "
-                                  f"{inner.size} were traced.")
-        out[sl] = idx[inner]
-    if (out < 0).any():
-        raise UnmappableError("Some encoded columns could not be traced to an input column.")
-    return out
-
-
 # -- the explanation ---------------------------------------------------------------------------
 
 def explain(model, X: pd.DataFrame, *, positive_label=None, background: pd.DataFrame | None = None,
@@ -201,9 +106,11 @@ def explain(model, X: pd.DataFrame, *, positive_label=None, background: pd.DataF
 
     Parameters
     ----------
-    model : fitted classifier (a Pipeline, or an estimator fitted on ``X``'s columns).
+    model : fitted classifier or regression (a Pipeline, an estimator fitted on ``X``'s columns,
+        or a format adapter).
     X : rows to explain, with the model's input columns.
-    positive_label : the class whose score is explained (default: ``model.classes_[-1]``).
+    positive_label : the class whose score is explained (default: ``model.classes_[-1]``);
+        ignored for a regression.
     background : rows the linear and permutation explainers integrate over (e.g. members);
         TreeSHAP needs none (path-dependent: it uses the training cover of each node).
     random_state : seed for the background sample and the permutation explainer.
@@ -228,15 +135,17 @@ def explain(model, X: pd.DataFrame, *, positive_label=None, background: pd.DataF
             np.concatenate([e.output for e in parts]), *_head(parts[0]),
             np.vstack([e.raw_values for e in parts]), parts[0].raw_map,
             max(e.additivity_error for e in parts))
-    classes = list(model.classes_)
-    pos = classes.index(classes[-1] if positive_label is None else positive_label)
+    pos = output_index(model, positive_label)
     features = tuple(str(c) for c in X.columns)
+    if not force_agnostic and getattr(model, "booster", None) is not None \
+            and hasattr(model, "contributions"):
+        return _native(model, X, pos)
     if not force_agnostic:
         prepared = _prepare(model, X)
         if prepared is not None:
             pre, est, Z, mapping = prepared
             result = _tree(est, Z, pos)
-            if result is None and _is_linear(est):
+            if result is None and (_is_linear(est) or _is_linear_regressor(est)):
                 bg = _sample(background if background is not None else X, 1000, random_state)
                 bz = np.asarray(pre.transform(bg) if pre is not None else bg.to_numpy(dtype=float),
                                 dtype=float)
@@ -250,12 +159,61 @@ def explain(model, X: pd.DataFrame, *, positive_label=None, background: pd.DataF
     return _permutation(model, X, pos, background, random_state, n_background, max_evals)
 
 
+def is_regression(model) -> bool:
+    """True for a model that predicts a number (no ``predict_proba``, or a regression task)."""
+    return getattr(model, "task", None) == "regression" or not hasattr(model, "predict_proba")
+
+
+def output_index(model, positive_label) -> int | None:
+    """The column of ``predict_proba`` that is explained (``positive_label``'s, default the last
+    class), or None for a regression (``predict`` is explained)."""
+    if is_regression(model):
+        return None
+    classes = list(model.classes_)
+    return classes.index(classes[-1] if positive_label is None else positive_label)
+
+
+def _native(model, X: pd.DataFrame, pos: int | None) -> ShapExplanation:
+    """A format adapter's booster: its own exact TreeSHAP, on the raw score (margin)."""
+    contrib = np.asarray(model.contributions(X), dtype=float)
+    margin = np.asarray(model.margin(X), dtype=float)
+    n_classes = 0 if pos is None else len(model.classes_)
+    if contrib.ndim == 3:  # multiclass: (n, K, p + 1)
+        raw, base, output = contrib[:, pos, :-1], contrib[:, pos, -1], margin[:, pos]
+        scale, text = "margin", f"raw score of the class {_plain(model.classes_[pos])!r} " \
+                                "before the softmax"
+    elif pos is None:
+        raw, base, output = contrib[:, :-1], contrib[:, -1], margin.reshape(-1)
+        scale = "prediction" if np.allclose(output, model.predict(X), rtol=1e-5,
+                                            atol=1e-6) else "margin"
+        text = "the prediction" if scale == "prediction" else \
+            "the booster's raw score (before the objective's link)"
+    else:  # binary: the margin is the log-odds of classes_[1]
+        sign = 1.0 if pos == 1 or n_classes < 2 else -1.0
+        raw, base, output = sign * contrib[:, :-1], sign * contrib[:, -1], \
+            sign * margin.reshape(-1)
+        scale, text = "margin", "log-odds margin of the positive class"
+    features = tuple(str(c) for c in X.columns)
+    order = [list(model.feature_names_in_).index(f) for f in features]
+    raw = raw[:, order]
+    err = float(np.max(np.abs(base + raw.sum(axis=1) - output), initial=0.0))
+    method = (f"exact TreeSHAP, path-dependent (Lundberg et al. 2020), by the native booster of "
+              f"{model.model_type}; scale: {text}")
+    return ShapExplanation(raw, float(np.mean(base)), output, features, scale, "tree", method,
+                           raw, np.arange(len(features)), err)
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
 def tree_cost(model) -> float | None:
     """TreeSHAP work per explained row, sum over trees of leaves x (depth + 1)^2 (the
     O(T L D^2) of Lundberg et al. 2020), or None when the model is not explained by TreeSHAP."""
     import shap
 
     est = model[-1] if _is_pipeline(model) else model
+    est = getattr(est, "booster", None) or est  # a format adapter: its native booster
     try:
         with keep_global_rng(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -308,6 +266,14 @@ def _is_linear(est) -> bool:
         np.shape(coef)[0] == 1 and hasattr(est, "decision_function")
 
 
+def _is_linear_regressor(est) -> bool:
+    from sklearn.linear_model._base import LinearModel
+
+    coef = getattr(est, "coef_", None)
+    return isinstance(est, LinearModel) and coef is not None and np.ndim(coef) == 1 and \
+        not hasattr(est, "predict_proba")
+
+
 def _sample(frame: pd.DataFrame, n: int, random_state: int) -> pd.DataFrame:
     if len(frame) <= n:
         return frame.reset_index(drop=True)
@@ -315,19 +281,27 @@ def _sample(frame: pd.DataFrame, n: int, random_state: int) -> pd.DataFrame:
     return frame.iloc[idx].reset_index(drop=True)
 
 
-def _margin(est, Z: np.ndarray) -> np.ndarray:
-    """The margin (log-odds of classes_[1]) of a binary classifier."""
+def _margin(est, Z: np.ndarray, pos: int | None = 1) -> np.ndarray:
+    """The margin of a classifier (log-odds of classes_[1] for a binary one; the raw score of
+    class ``pos`` for a multiclass one), or a regression's raw score (its prediction before the
+    objective's link)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         name = type(est).__module__
         if name.startswith("lightgbm"):
-            return np.asarray(est.predict(Z, raw_score=True), dtype=float).ravel()
-        if name.startswith("xgboost"):
-            return np.asarray(est.predict(Z, output_margin=True), dtype=float).ravel()
-        if hasattr(est, "decision_function"):
-            return np.asarray(est.decision_function(Z), dtype=float).ravel()
-        p = np.clip(est.predict_proba(Z)[:, 1], 1e-15, 1 - 1e-15)
-        return np.log(p) - np.log1p(-p)
+            out = np.asarray(est.predict(Z, raw_score=True), dtype=float)
+        elif name.startswith("xgboost"):
+            out = np.asarray(est.predict(Z, output_margin=True), dtype=float)
+        elif hasattr(est, "decision_function"):
+            out = np.asarray(est.decision_function(Z), dtype=float)
+        elif pos is None:
+            out = np.asarray(est.predict(Z), dtype=float)
+        else:
+            p = np.clip(est.predict_proba(Z)[:, 1 if pos is None else pos], 1e-15, 1 - 1e-15)
+            return np.log(p) - np.log1p(-p)
+    if out.ndim == 2 and out.shape[1] > 1:
+        return out[:, pos]
+    return out.ravel()
 
 
 def _tree(est, Z: np.ndarray, pos: int):
@@ -342,22 +316,40 @@ def _tree(est, Z: np.ndarray, pos: int):
         return None
     ev = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float)).ravel()
     sv = np.stack(sv, axis=-1) if isinstance(sv, list) else np.asarray(sv, dtype=float)
+    if pos is None:  # a regression: the prediction, or the raw score before a link
+        raw, base = sv, float(ev[0])
+        total = base + raw.sum(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pred = np.asarray(est.predict(Z), dtype=float).ravel()
+        if np.max(np.abs(total - pred), initial=0.0) <= \
+                1e-6 * max(1.0, float(np.max(np.abs(pred), initial=0.0))):
+            output, scale, text = pred, "prediction", "the prediction"
+        else:
+            output, scale, text = _margin(est, Z, None), "margin", \
+                "the raw score before the objective's link"
+        return "tree", raw, base, output, scale, (
+            f"exact TreeSHAP, path-dependent (Lundberg et al. 2020), on {type(est).__name__}; "
+            f"scale: {text}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         proba = np.asarray(est.predict_proba(Z), dtype=float)[:, pos]
-    if sv.ndim == 3:  # one set per class: forests and single trees explain probabilities
+    multiclass = len(getattr(est, "classes_", ())) > 2
+    if sv.ndim == 3:  # one set per class: forests explain probabilities, boosting raw scores
         raw, base = sv[:, :, pos], float(ev[pos] if ev.size > pos else ev[0])
     else:  # one set: the margin of classes_[1]
         sign = 1.0 if pos == 1 else -1.0
         raw, base = sign * sv, sign * float(ev[0])
     total = base + raw.sum(axis=1)
-    margin = _margin(est, Z) * (1.0 if pos == 1 else -1.0)
+    margin = _margin(est, Z, pos) * (1.0 if pos == 1 or multiclass else -1.0)
     prob_fits = np.max(np.abs(total - proba)) <= np.max(np.abs(total - margin))
     scale, output = ("probability", proba) if prob_fits else ("margin", margin)
-    text = "probability" if prob_fits else "log-odds margin"
+    of = "of the explained class" if multiclass else "of the positive class"
+    text = f"probability {of}" if prob_fits else \
+        (f"raw score {of} before the softmax" if multiclass else f"log-odds margin {of}")
     return "tree", raw, base, output, scale, (
         f"exact TreeSHAP, path-dependent (Lundberg et al. 2020), on {type(est).__name__}; "
-        f"scale: {text} of the positive class")
+        f"scale: {text}")
 
 
 def _linear(est, Z: np.ndarray, background: np.ndarray, pos: int):
@@ -369,6 +361,11 @@ def _linear(est, Z: np.ndarray, background: np.ndarray, pos: int):
         explainer = shap.LinearExplainer(est, masker)
         raw = np.asarray(explainer.shap_values(Z), dtype=float)
     base = float(np.atleast_1d(explainer.expected_value).ravel()[0])
+    if pos is None:  # a linear regression: exact on the prediction
+        return ("linear", raw, base, np.asarray(est.predict(Z), dtype=float).ravel(),
+                "prediction", f"shap.LinearExplainer, interventional: phi_j = w_j (x_j - mean_j) "
+                f"over {len(background)} background member rows, on {type(est).__name__}; "
+                "scale: the prediction")
     sign = 1.0 if pos == 1 else -1.0
     method = (f"shap.LinearExplainer, interventional: phi_j = w_j (x_j - mean_j) over "
               f"{len(background)} background member rows, on {type(est).__name__}; "
@@ -390,6 +387,8 @@ def _permutation(model, X, pos, background, random_state, n_background, max_eval
     def f(matrix):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if pos is None:  # a regression: the prediction itself
+                return np.asarray(model.predict(codec.decode(matrix)), dtype=float).ravel()
             return np.asarray(model.predict_proba(codec.decode(matrix)), dtype=float)[:, pos]
 
     # many small predict calls: one thread each is faster than OpenMP start-up on every call
@@ -403,8 +402,12 @@ def _permutation(model, X, pos, background, random_state, n_background, max_eval
     base = float(np.mean(out.base_values))
     err = float(np.max(np.abs(np.asarray(out.base_values) + values.sum(axis=1) - output),
                        initial=0.0))
-    method = (f"model-agnostic shap.PermutationExplainer on predict_proba, {budget} model "
+    on, scale, text = ("predict", "prediction", "the prediction") if pos is None else \
+        ("predict_proba", "probability", "probability of the explained class")
+    what = f" of {model.model_type}" if isinstance(getattr(model, "model_type", None), str) \
+        else ""
+    method = (f"model-agnostic shap.PermutationExplainer on {on}{what}, {budget} model "
               f"evaluations per row, {len(bg)} background member rows, categoricals "
-              f"label-encoded; scale: probability of the positive class")
-    return ShapExplanation(values, base, output, tuple(str(c) for c in X.columns), "probability",
+              f"label-encoded; scale: {text}")
+    return ShapExplanation(values, base, output, tuple(str(c) for c in X.columns), scale,
                            "permutation", method, values, np.arange(p), err)

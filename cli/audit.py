@@ -48,6 +48,12 @@ def add_audit_commands(sub) -> None:
     src.add_argument("--favourable", help="the decision that benefits the customer "
                                           "(default: the positive label)")
     src.add_argument("--favourable-action", help="the business action it triggers, in words")
+    src.add_argument("--task", choices=("binary", "multiclass", "regression"),
+                     help="the model's task, checked against the model (default: inferred)")
+    src.add_argument("--recipe", help="the training recipe the refits use: a skops file of an "
+                                      "unfitted estimator or pipeline, or one of "
+                                      "hist_gradient_boosting, random_forest, linear, lightgbm, "
+                                      "xgboost (default: the model file's own)")
     src.add_argument("--trust", action="append", default=[], metavar="TYPE",
                      help="trust this type in a skops file (repeat per type)")
     src.add_argument("--trust-pickle", action="store_true",
@@ -131,7 +137,7 @@ def source_of(args):
                    quasi_identifiers=args.quasi_identifiers, id_column=args.id_column,
                    decision_threshold=args.decision_threshold, favourable=args.favourable,
                    favourable_action=args.favourable_action, trusted=tuple(args.trust),
-                   seed=args.seed)
+                   seed=args.seed, task=args.task, recipe=args.recipe)
     if args.sample:
         return AuditSource(sample=args.sample, model=args.model, train=args.train,
                            holdout=args.holdout, **options)

@@ -28,6 +28,8 @@ FLAGS: dict[str, str] = {
     "decision_threshold": "--decision-threshold",
     "favourable": "--favourable",
     "favourable_action": "--favourable-action",
+    "task": "--task",
+    "recipe": "--recipe",
     "trusted": "--trust TYPE, once per type",
     "trust_pickle": "--trust-pickle",
     "seed": "--seed",

@@ -201,7 +201,8 @@ def run_probe(name: str, subject: AuditSubject, config: AuditConfig, *,
                                action="Fix the cause and re-run the audit."),))
 
 
-_FAIRNESS_CHECKS = frozenset({"disparate_impact", "error_rate_parity", "subgroup_performance"})
+_FAIRNESS_CHECKS = frozenset({"disparate_impact", "error_rate_parity", "subgroup_performance",
+                              "mean_prediction_ratio", "mae_ratio"})
 
 
 def failed_fields(findings) -> set[str]:

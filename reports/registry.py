@@ -31,7 +31,7 @@ from audits.core.subject import PARTS, AuditSubject
 from audits.data_exposure import run_data_exposure
 from audits.data_rights import run_data_rights
 from audits.explainability import run_explainability
-from audits.fairness import run_fairness
+from audits.fairness_tasks import run_fairness_tasks
 from audits.performance import run_performance
 
 __all__ = ["PROBES", "NEEDS", "Needs", "Unmet", "needs_of", "unmet_needs"]
@@ -40,7 +40,7 @@ PROBES = {
     "data_exposure": (run_data_exposure, "data"),
     "data_rights": (run_data_rights, "data"),
     "performance": (run_performance, "performance"),
-    "fairness": (run_fairness, "fairness"),
+    "fairness": (run_fairness_tasks, "fairness"),
     "explainability": (run_explainability, "explainability"),
     "membership": (run_membership, "privacy"),
     "memorisation": (run_memorisation, "privacy"),
@@ -78,18 +78,18 @@ NEEDS: dict[str, Needs] = {
     "data_exposure": Needs(parts=("members",), tasks=ALL_TASKS),
     # a census of both parts' rows against the declared consent, retention, source and erasures
     "data_rights": Needs(tasks=ALL_TASKS),
-    "performance": Needs(),
+    "performance": Needs(tasks=ALL_TASKS),
     # groups, the proxy screen and the what-if are on the holdout rows
-    "fairness": Needs(parts=("nonmembers",), sensitive_fields=True),
+    "fairness": Needs(parts=("nonmembers",), sensitive_fields=True, tasks=ALL_TASKS),
     # SHAP on holdout rows against a background of training rows; minimisation retrains (it
     # reports its own not_assessed finding when the model cannot be cloned)
-    "explainability": Needs(),
+    "explainability": Needs(tasks=ALL_TASKS),
     # LOSS and the gap attack need no retraining; LiRA and RMIA say when they could not run
-    "membership": Needs(),
-    "memorisation": Needs(refit=True),
+    "membership": Needs(tasks=ALL_TASKS),
+    "memorisation": Needs(refit=True, tasks=ALL_TASKS),
     # the erased customers' exposure through the strongest attack of the membership pool
-    "erasure": Needs(),
-    "attribute_inference": Needs(sensitive_fields=True),
+    "erasure": Needs(tasks=ALL_TASKS),
+    "attribute_inference": Needs(sensitive_fields=True, tasks=ALL_TASKS),
 }
 
 _PART_WORDS = {"members": "training rows (members)", "nonmembers": "holdout rows (non-members)"}
@@ -134,7 +134,7 @@ def unmet_needs(name: str, subject: AuditSubject, config: AuditConfig) -> list[U
         out.append(Unmet("sensitive_fields", msg.NEED_SENSITIVE.render(probe=name),
                          "the sensitive fields, e.g. gender, age or ethnicity, even when they are "
                          "not model inputs"))
-    if needs.refit:
+    if needs.refit and getattr(subject, "recipe", None) is None:
         try:
             from sklearn.base import clone
 
@@ -142,7 +142,8 @@ def unmet_needs(name: str, subject: AuditSubject, config: AuditConfig) -> list[U
         except Exception as e:  # noqa: BLE001 - clone raises TypeError/RuntimeError and others
             out.append(Unmet("refit", msg.NEED_REFIT.render(
                 probe=name, error=f"{type(e).__name__}: {e}"),
-                "a scikit-learn estimator or Pipeline that can be cloned and refitted"))
+                "a training recipe: a scikit-learn estimator or Pipeline that can be cloned and "
+                "refitted, or a recipe named for the model"))
     if needs.id_column and not subject.id_column:
         out.append(Unmet("id_column", msg.NEED_ID_COLUMN.render(probe=name),
                          "the record id column"))

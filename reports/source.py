@@ -68,7 +68,7 @@ def build_samples(names=SAMPLE_NAMES, *, force: bool = False) -> list[Path]:
 
 
 def _check_sample(name: str) -> None:
-    if name not in SAMPLE_NAMES:
+    if name not in SAMPLE_NAMES + tuple(getattr(_generator(), "PHASE_B_SAMPLES", ())):
         raise InputError(msg.SAMPLE_UNKNOWN, name=name, valid=list(SAMPLE_NAMES))
 
 
@@ -86,7 +86,8 @@ def sample_files(name: str) -> dict[str, Path]:
     generate = _generator()
     generate.build_samples([name])
     folder = generate.sample_dir(name)
-    return {"model": folder / "model.skops", "train": folder / "members.csv",
+    model = generate.load_manifest(name).get("model_file", "model.skops")
+    return {"model": folder / model, "train": folder / "members.csv",
             "holdout": folder / "nonmembers.csv"}
 
 
@@ -101,6 +102,10 @@ def load_sample(sample: str, /, **overrides: Any) -> AuditSubject:
                   quasi_identifiers=m["quasi_identifiers"], trusted=m["trusted_types"],
                   favourable=m["favourable_label"], favourable_action=m["favourable_action"],
                   id_column=m["id_column"], name=sample)
+    if m.get("task") == "regression":  # the other tasks' samples (issue 14)
+        kwargs["favourable"] = m.get("favourable_direction")
+    if m.get("decision_threshold") is not None:
+        kwargs["decision_threshold"] = m["decision_threshold"]
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
     if "rights" not in overrides:  # the sample's declared rights columns and erasure requests
         kwargs["rights"] = declaration_from_spec(m.get("rights"), base_dir=files["train"].parent,
@@ -144,6 +149,11 @@ class AuditSource:
     rights : the data-rights declaration in its plain form (consent, collection date, source,
         opt-out and erasure columns: :func:`audits.core.rights.declaration_from_spec`); None
         keeps a sample's own declaration (for files: none).
+    task : the declared task (``binary``, ``multiclass``, ``regression``), checked against the
+        model's; None infers it.
+    recipe : the training recipe: a skops file of an unfitted estimator, or one of
+        ``audits.core.recipe.NAMED_RECIPES``; None uses the one the model file gives. A file's
+        SHA-256 is part of the cache key.
     """
 
     sample: str | None = None
@@ -165,6 +175,8 @@ class AuditSource:
     seed: int = 0
     name: str | None = None
     rights: dict | None = None
+    task: str | None = None
+    recipe: str | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -173,7 +185,8 @@ class AuditSource:
             put(self, key, None if value in (None, "") else str(value))
         for key in ROLE_KEYS:
             put(self, key, _columns(getattr(self, key)))
-        for key in ("split_column", "target", "id_column", "name", "favourable_action"):
+        for key in ("split_column", "target", "id_column", "name", "favourable_action", "task",
+                    "recipe"):
             value = getattr(self, key)
             put(self, key, None if value in (None, "") else str(value))
         put(self, "positive_label", _scalar(self.positive_label))
@@ -254,7 +267,7 @@ class AuditSource:
                        sensitive=self.sensitive, quasi_identifiers=self.quasi_identifiers,
                        id_column=self.id_column, decision_threshold=self.decision_threshold,
                        favourable=self.favourable, favourable_action=self.favourable_action,
-                       seed=self.seed)
+                       seed=self.seed, task=self.task, recipe=self.recipe)
         if self.sample is not None:
             m = sample_manifest(self.sample)
             trusted = sorted(set(m["trusted_types"]) | set(self.trusted))
@@ -278,6 +291,8 @@ class AuditSource:
             raise InputError(msg.SOURCE_FILES_GONE, missing=missing)
         options = {k: v for k, v in self.to_dict().items() if k not in _FILE_KEYS}
         # the profile hash covers every parameter but n_jobs, which changes no result
+        if self.recipe is not None and Path(self.recipe).is_file():
+            files = {**files, "recipe": Path(self.recipe)}
         doc = {"files": {k: file_sha256(p) for k, p in sorted(files.items())},
                "options": options, "profile_hash": config.profile_hash, "tool": TOOL_VERSION,
                "schema": SCHEMA_VERSION}

@@ -98,7 +98,9 @@ def save_upload(name: str, data: bytes) -> Path:
 class ModelFileInfo:
     """What loading a model file involves.
 
-    ``format`` is ``"skops"`` or ``"pickle"``; ``untrusted`` lists the types a skops file holds
+    ``format`` is ``"skops"``, ``"pickle"`` or a format that is data, not code
+    (``xgboost-json``, ``xgboost-ubjson``, ``lightgbm-text``, ``onnx``:
+    :mod:`audits.core.formats`); ``untrusted`` lists the types a skops file holds
     that skops does not trust by default (each must be trusted by name before it loads); a pickle
     has none listed, because it is trusted or refused as a whole.
     """
@@ -120,6 +122,11 @@ def inspect_model_file(path: str | Path) -> ModelFileInfo:
         raise InputError(msg.UPLOAD_GONE, name=path.name)
     if path.suffix.lower() in PICKLE_SUFFIXES:
         return ModelFileInfo("pickle")
+    from audits.core.formats import model_format
+
+    fmt = model_format(path)
+    if fmt != "skops":  # data, not code: nothing to trust
+        return ModelFileInfo(fmt)
     import skops.io as sio
 
     try:

@@ -67,7 +67,7 @@ class Sample:
 
 @pytest.fixture(scope="session")
 def samples(root):
-    return {name: Sample(root, name) for name in g.SAMPLE_NAMES}
+    return {name: Sample(root, name) for name in g.BINARY_SAMPLES}
 
 
 def selection_rates(decisions, groups) -> pd.Series:
@@ -110,7 +110,7 @@ def test_build_samples_skips_what_is_built(root):
     assert stamps == {n: (root / n / "manifest.json").stat().st_mtime_ns for n in g.SAMPLE_NAMES}
 
 
-@pytest.mark.parametrize("name", g.SAMPLE_NAMES)
+@pytest.mark.parametrize("name", g.BINARY_SAMPLES)
 def test_manifest_describes_the_files(samples, name):
     s = samples[name]
     m = s.manifest
@@ -136,7 +136,7 @@ def test_manifest_describes_the_files(samples, name):
         assert len(finding["finding_id"].split(".")) == 3
 
 
-@pytest.mark.parametrize("name", g.SAMPLE_NAMES)
+@pytest.mark.parametrize("name", g.BINARY_SAMPLES)
 def test_members_and_nonmembers_are_disjoint_with_the_same_columns(samples, name):
     s = samples[name]
     ids = s.manifest["id_column"]
@@ -146,7 +146,7 @@ def test_members_and_nonmembers_are_disjoint_with_the_same_columns(samples, name
     assert not s.members.isna().any().any() and not s.nonmembers.isna().any().any()
 
 
-@pytest.mark.parametrize("name", g.SAMPLE_NAMES)
+@pytest.mark.parametrize("name", g.BINARY_SAMPLES)
 def test_model_inputs_survive_a_csv_round_trip(samples, name):
     s = samples[name]
     X = s.members[s.features]
@@ -157,7 +157,7 @@ def test_model_inputs_survive_a_csv_round_trip(samples, name):
     np.testing.assert_array_equal(s.score(again.head(500)), s.score(X.head(500)))
 
 
-@pytest.mark.parametrize("name", g.SAMPLE_NAMES)
+@pytest.mark.parametrize("name", g.BINARY_SAMPLES)
 def test_same_seed_same_files_and_predictions(samples, name):
     s = samples[name]
     members, nonmembers = g.generate_data(name, seed=g.DEFAULT_SEED)
@@ -169,7 +169,7 @@ def test_same_seed_same_files_and_predictions(samples, name):
     np.testing.assert_array_equal(model.predict_proba(X), s.model.predict_proba(X))
 
 
-@pytest.mark.parametrize("name", g.SAMPLE_NAMES)
+@pytest.mark.parametrize("name", g.BINARY_SAMPLES)
 def test_another_seed_gives_other_data(samples, name):
     members, _ = g.generate_data(name, seed=g.DEFAULT_SEED + 1)
     ours = samples[name].members
@@ -178,7 +178,7 @@ def test_another_seed_gives_other_data(samples, name):
     assert len(set(members[ids]) & set(ours[ids])) < 0.01 * len(ours)
 
 
-@pytest.mark.parametrize("name", g.SAMPLE_NAMES)
+@pytest.mark.parametrize("name", g.BINARY_SAMPLES)
 def test_personal_columns_cannot_reach_anyone(samples, name):
     s = samples[name]
     emails = pd.concat([s.members["email"], s.nonmembers["email"]])
@@ -356,7 +356,7 @@ RIGHTS_COLUMNS = {"churn": ["consent_retention", "consent_marketing", "collected
                   "purchase_propensity": []}
 
 
-@pytest.mark.parametrize("name", g.SAMPLE_NAMES)
+@pytest.mark.parametrize("name", g.BINARY_SAMPLES)
 def test_rights_columns_change_nothing_that_existed(samples, name):
     """The sample's own draws, written before the rights columns existed, are the files' other
     columns unchanged; the rights columns come last and are no model input."""

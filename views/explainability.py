@@ -31,7 +31,8 @@ N_BY_GROUP = 8  # inputs shown in the by-group chart (the strongest drivers)
 
 def _scale_words(scale: str, pos: str) -> str:
     return (f"log-odds of {pos}" if scale == "margin" else
-            f"probability of {pos}" if scale == "probability" else scale)
+            f"probability of {pos}" if scale == "probability" else
+            pos if scale == "prediction" else scale)
 
 
 def _interval(v, lo, hi, digits: int = 3) -> str:
@@ -51,11 +52,11 @@ def _grade(value, bound: float) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _explain_other(report_id: str, record: str, explainer: str, n_seeds: int, n_samples: int,
-                   top_k: int, _report_subject: dict, _config: dict):
-    """One customer's SHAP and LIME, computed once per (report, customer)."""
+                   top_k: int, _report_subject: dict, _config: dict, label=None):
+    """One customer's SHAP and LIME, computed once per (report, customer, class)."""
     return explain_customer(state.subject(), _report_subject, _config, record,
                             explainer=explainer, n_lime_seeds=n_seeds, lime_samples=n_samples,
-                            top_k=top_k)
+                            top_k=top_k, label=label)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -72,7 +73,10 @@ if probe is None or probe.status != "ok":
     st.stop()
 
 subj, cfg, params = report.subject, report.config, probe.params
-pos = f"{subj.get('target')} = {subj.get('positive_label')}"
+task = params.get("task", "binary")
+explained = params.get("explained_class", subj.get("positive_label"))
+pos = (f"the predicted {subj.get('target')}" if task == "regression" else
+       f"{subj.get('target')} = {explained}")
 scale = _scale_words(params.get("scale", ""), pos)
 suppress_below = int(cfg.get("suppress_below", 10))
 conf = f"{float(cfg.get('confidence', 0.95)):.0%}"  # the intervals' level
@@ -179,6 +183,12 @@ else:
         examples = []
     record = st.text_input("Pseudonymised id", key="explain_other_id",
                            placeholder="p-1a2b3c4d5e6f").strip()
+    label = None
+    if task == "multiclass":  # any class can be explained; the report's is the favourable one
+        classes = list(subj.get("classes") or [])
+        label = st.selectbox("Class explained", classes, key="explain_other_class",
+                             index=classes.index(explained) if explained in classes else 0)
+        pos = f"{subj.get('target')} = {label}"
     if record:
         try:
             with st.spinner(f"Explaining {record} with SHAP and LIME ({params.get('lime_seeds')}"
@@ -186,7 +196,7 @@ else:
                 t_local, t_sum = _explain_other(
                     report.report_id, record, params.get("explainer", "tree"),
                     int(params.get("lime_seeds", 10)), int(params.get("lime_samples", 1000)),
-                    int(params.get("top_k", 5)), report.subject, cfg)
+                    int(params.get("top_k", 5)), report.subject, cfg, label)
         except InputError as e:
             st.error(md(e))
         else:
@@ -206,7 +216,10 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
     stab_v = s.get("lime_stability")
     fa, sa = s.get("lime_shap_feature_agreement"), s.get("lime_shap_sign_agreement")
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"Score (probability of {pos})", f"{s['score']:.1%}")
+    if task == "regression":
+        c1.metric(f"Prediction ({pos})", f"{s['score']:.4g}")
+    else:
+        c1.metric(f"Score (probability of {pos})", f"{s['score']:.1%}")
     c2.metric("LIME gives the same reasons each time", _grade(stab_v, stab.attention).capitalize())
     known = [v for v in (fa, sa) if v is not None and not math.isnan(v)]
     c3.metric("SHAP and LIME agree on what matters and which way",
@@ -224,7 +237,8 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
     else:
         show(contribution_bars(bars, key="lime", sd_key="sd",
                                title="LIME: what moved this score",
-                               x_title=f"Weight (probability of {pos}); whiskers ±1 sd"),
+                               x_title=(f"Weight ({pos})" if task == "regression" else
+                                        f"Weight (probability of {pos})") + "; whiskers ±1 sd"),
              key="explain_lime_chart")
     n_seeds = params.get("lime_seeds", 10)
     k = params.get("top_k", 5)

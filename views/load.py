@@ -124,8 +124,17 @@ def _sample_section() -> AuditSource:
                     captions=[manifests[n]["description"] for n in SAMPLE_NAMES],
                     key="load_sample", **KEEP)
     m = manifests[name]
-    st.markdown(f"Target: **{md(m['target'])}**; the model's score is the probability of "
-                f"**{md(repr(m['positive_label']))}** ({md(m['favourable_action'])}).")
+    task = m.get("task", "binary")
+    if task == "regression":
+        st.markdown(f"Target: **{md(m['target'])}**, a regression; "
+                    f"{md(str(m.get('favourable_direction')))} predictions benefit the customer "
+                    f"({md(m['favourable_action'])} at {m.get('decision_threshold')}).")
+    elif task == "multiclass":
+        st.markdown(f"Target: **{md(m['target'])}**, {task}; the favourable class is "
+                    f"**{md(repr(m['favourable_label']))}** ({md(m['favourable_action'])}).")
+    else:
+        st.markdown(f"Target: **{md(m['target'])}**; the model's score is the probability of "
+                    f"**{md(repr(m['positive_label']))}** ({md(m['favourable_action'])}).")
     members = Path(_sample_members(name))
     profile = _profile(str(members), file_sha256(members))
     options = [c for c in profile["columns"] if c != m["target"]]
@@ -178,6 +187,10 @@ def _trust(model: Path, blockers: list[str]) -> tuple[list[str], bool]:
         if not ok:
             blockers.append("confirm that you trust the pickle file and its author")
         return [], ok
+    if info["format"] not in ("skops", "pickle"):
+        st.caption(f"{info['format']} file: a model stored as data, not code, so loading it runs "
+                   "no code.")
+        return [], False
     untrusted = info["untrusted"]
     if not untrusted:
         st.caption("skops file: every type in it is one skops trusts, so loading it runs no "
@@ -197,9 +210,11 @@ def _trust(model: Path, blockers: list[str]) -> tuple[list[str], bool]:
 
 
 def _upload_section(blockers: list[str]) -> AuditSource | None:
-    model = _saved("model", "Model file (.skops, or a pickle: .pkl, .joblib, .pickle)",
-                   ["skops", "pkl", "joblib", "pickle"],
-                   "A fitted classifier with predict_proba, saved with skops.io.dump (safe).")
+    model = _saved("model", "Model file (.skops; XGBoost .json/.ubj, LightGBM .txt, ONNX .onnx; "
+                   "or a pickle: .pkl, .joblib, .pickle)",
+                   ["skops", "json", "ubj", "txt", "onnx", "pkl", "joblib", "pickle"],
+                   "A fitted classifier or regression: skops, or a native XGBoost, LightGBM or "
+                   "ONNX file (data, not code: all load safely).")
     trusted, trust_pickle = _trust(model, blockers) if model else ([], False)
     layout = st.radio("How is the data given?", [TWO_FILES, ONE_FILE], key="load_layout",
                       horizontal=True, **KEEP)
@@ -236,14 +251,27 @@ def _upload_section(blockers: list[str]) -> AuditSource | None:
                           index=candidates.index(suggested) if suggested in candidates else 0,
                           key=f"{prefix}_target", **KEEP)
     values = profile["values"].get(target, [])
-    positive = None
-    if values:
+    positive, favourable, threshold = None, None, None
+    if len(values) == 2:
         best = suggest_positive_label(values)
         positive = st.selectbox("Positive label: the class whose probability is the score",
                                 values, index=values.index(best), key=f"{prefix}_{target}_pos",
                                 **KEEP)
-    else:
-        st.caption(f"The column {md(repr(target))} has many distinct values; a target needs two.")
+    elif values:  # a multiclass model: the favourable class
+        favourable = st.selectbox("Favourable class: the outcome that benefits the customer",
+                                  values, key=f"{prefix}_{target}_fav", **KEEP)
+    else:  # a regression: the favourable direction and, optionally, a decision threshold
+        st.caption(f"The column {md(repr(target))} has many distinct values: a regression.")
+        favourable = st.radio("Which predictions benefit the customer?", ["higher", "lower"],
+                              key=f"{prefix}_{target}_dir", horizontal=True, **KEEP)
+        text = st.text_input("Decision threshold on the prediction (optional)",
+                             key=f"{prefix}_{target}_thr", **KEEP).strip()
+        threshold = text or None
+    from audits.core.recipe import NAMED_RECIPES
+
+    own = "the model file's own (when it records one)"
+    recipe = st.selectbox("Training recipe for the refits (reference models, minimisation)",
+                          [own, *NAMED_RECIPES], key=f"{prefix}_recipe", **KEEP)
     options = [c for c in candidates if c != target]
     sens = {s["column"] for s in profile["sensitive"]}
     pers = {s["column"] for s in profile["personal"]}
@@ -256,7 +284,9 @@ def _upload_section(blockers: list[str]) -> AuditSource | None:
                          key=f"{prefix}_name", **KEEP)
     return AuditSource(model=model, train=train, holdout=holdout, target=target,
                        positive_label=positive, split_column=split, trusted=trusted,
-                       trust_pickle=trust_pickle, name=name.strip() or model.stem, **roles)
+                       trust_pickle=trust_pickle, name=name.strip() or model.stem,
+                       favourable=favourable, decision_threshold=threshold,
+                       recipe=None if recipe == own else recipe, **roles)
 
 
 def _binary_frame(profile: dict, columns: list[str]) -> pd.DataFrame:

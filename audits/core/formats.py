@@ -243,7 +243,8 @@ def _load_onnx(path: Path) -> ModelAdapter:
         backend, task=task, feature_names=[c for _, _, cols in inputs for c in cols],
         classes=classes, format="onnx", model_type=f"ONNX graph from {producer} ({task})",
         source=path.name, recipe=None,
-        recipe_note="an ONNX graph records no training recipe; name one with --recipe")
+        recipe_note="an ONNX graph records no training recipe; name a training recipe for "
+                     "the audit")
 
 
 def _check_onnx_safe(proto, path: Path) -> None:

@@ -51,6 +51,8 @@ FIELDS: dict[str, str] = {
     "context": "the context file",
     "inventory": "the feature inventory",
     "source": "the model and data chosen for the audit",
+    "task": "the model's task",
+    "recipe": "the training recipe",
     "consent": "the consent columns",
     "purpose": "the model's purposes",
     "collected_at": "the collection-date column",
@@ -362,6 +364,38 @@ INVENTORY_UNKNOWN_COLUMNS = M("The inventory {path} has unknown column(s) {bad};
 INVENTORY_FEATURES = M("In {path}, features must map each model input to its origin, purpose, "
                        "legal_basis and retention.")
 
+# -- tasks, recipes and declarations of the other tasks (issue 14) -----------------------------
+TASK_UNKNOWN = M("The task {value!r} is not one of {valid}. Check {f[task]}.")
+TASK_CONTRADICTED = M("The task was declared as {declared!r}, but the model in {model} is {what}. "
+                      "Leave {f[task]} out, or give the model trained for a {declared} task.")
+REGRESSION_TARGET_EMPTY = M("The target column {target!r} has {n} empty values in {file}. Drop "
+                            "or fill those rows, or check {f[target]}.")
+REGRESSION_TARGET_TEXT = M("The target column {target!r} in {file} holds text values such as "
+                           "{examples}, but the model in {model} is a regressor (it predicts "
+                           "numbers). Check {f[target]}, or give a classifier for a categorical "
+                           "target.")
+REGRESSION_TARGET_INFINITE = M("The target column {target!r} in {file} holds infinite values. "
+                               "Drop or fix those rows, or check {f[target]}.")
+REGRESSION_TARGET_CONSTANT = M("The target column {target!r} has 1 distinct value in {file}; a "
+                               "regression audit needs the target to vary. Check {f[target]}.")
+DECLARATION_MISSING = M("The {task} model {name!r} has no {what} declared; give {field}.")
+RECIPE_UNKNOWN = M("The recipe {value!r} is neither a file nor one of the named recipes {valid}. "
+                   "Check {f[recipe]}.")
+RECIPE_NOT_SKOPS = M("The recipe file {path} is not a readable skops file ({error}). Save the "
+                     "unfitted estimator with skops.io.dump(estimator, 'recipe.skops'), and "
+                     "check {f[recipe]}.")
+RECIPE_UNTRUSTED_TYPES = M("The recipe file {path} contains types that skops does not trust by "
+                           "default: {types}. If you trust its author, add each by name to "
+                           "{f[trusted]}.")
+RECIPE_UNLOADABLE = M("The recipe file {path} could not be loaded by skops ({error}). Re-save it "
+                      "with skops.io.dump, and check {f[recipe]}.")
+RECIPE_NOT_ESTIMATOR = M("The recipe file {path} holds a {kind}, which is not a scikit-learn "
+                         "estimator (no fit/get_params). Save an unfitted estimator or pipeline, "
+                         "and check {f[recipe]}.")
+RECIPE_NOT_CLONABLE = M("The recipe in {path} ({kind}) cannot be cloned ({error}). Check "
+                        "{f[recipe]}.")
+RECIPE_WRONG_TASK = M("The recipe in {path} is {what} ({kind}), but the audited model's task is "
+                      "{task}. Check {f[recipe]}.")
 # -- the customers' data rights (audits/core/rights.py) ---------------------------------------
 RIGHTS_CONSENT_FORMAT = M("The consent declaration {text!r} names no purpose; write "
                           "COLUMN=purpose1|purpose2 (e.g. consent_retention=retention offers|"

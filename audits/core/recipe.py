@@ -38,6 +38,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 
 __all__ = ["TrainingRecipe", "CategoricalBooster", "NAMED_RECIPES", "recipe_from_model",
@@ -235,8 +236,8 @@ def xgboost_recipe(booster, *, task: str, categories: dict) -> tuple[TrainingRec
               and k not in ("callbacks", "early_stopping_rounds", "eval_metric")}
     if not params:
         return None, ("the XGBoost file records no training parameters (XGBoost 2.0 and later "
-                      "write only the estimator type, a bare booster nothing); name one with "
-                      "--recipe")
+                      "write only the estimator type, a bare booster nothing); name a training "
+                      "recipe for the audit")
     params["n_estimators"] = int(booster.num_boosted_rounds())
     params["n_jobs"] = 1
     est = CategoricalBooster(cls(**params), categories=categories or None)
@@ -257,7 +258,8 @@ def recipe_from_model(model: Any) -> tuple[TrainingRecipe | None, str]:
         est = clone(model)
     except Exception as e:
         return None, (f"the model ({type(model).__name__}) cannot be cloned with "
-                      f"sklearn.base.clone ({type(e).__name__}: {e}); name one with --recipe")
+                      f"sklearn.base.clone ({type(e).__name__}: {e}); name a training recipe "
+                      "for the audit")
     return (TrainingRecipe(est, "model", "the audited scikit-learn model's own estimator and "
                            "hyper-parameters (sklearn.base.clone)"),
             "the audited model's own estimator and hyper-parameters")
@@ -317,27 +319,22 @@ def load_recipe(spec: str | Path, *, task: str, trusted: Sequence[str] = ()) -> 
                               "audited model's own hyper-parameters: refits approximate it)")
     path = Path(text)
     if not path.is_file():
-        raise InputError(f"The recipe {text!r} is neither a file nor one of the named recipes "
-                         f"{list(NAMED_RECIPES)}. Check --recipe.")
+        raise InputError(msg.RECIPE_UNKNOWN, value=text, valid=list(NAMED_RECIPES))
     import skops.io as sio
 
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as e:
-        raise InputError(f"The recipe file {path} is not a readable skops file "
-                         f"({type(e).__name__}: {e}). Save the unfitted estimator with "
-                         "skops.io.dump(estimator, 'recipe.skops'). Check --recipe.") from e
+        raise InputError(msg.RECIPE_NOT_SKOPS, path=path,
+                         error=f"{type(e).__name__}: {e}") from e
     missing = sorted(set(untrusted) - set(trusted))
     if missing:
-        flags = " ".join(f"--trust {t}" for t in missing)
-        raise InputError(f"The recipe file {path} contains types that skops does not trust by "
-                         f"default: {missing}. If you trust its author, trust each by name: "
-                         f"{flags}")
+        raise InputError(msg.RECIPE_UNTRUSTED_TYPES, path=path, types=missing)
     try:
         est = sio.load(path, trusted=list(untrusted))
     except Exception as e:
-        raise InputError(f"The recipe file {path} could not be loaded by skops "
-                         f"({type(e).__name__}: {e}). Re-save it with skops.io.dump.") from e
+        raise InputError(msg.RECIPE_UNLOADABLE, path=path,
+                         error=f"{type(e).__name__}: {e}") from e
     _check_recipe(est, path, task)
     return TrainingRecipe(est, "user", f"the recipe file {path.name} ({_short(est)})")
 
@@ -346,16 +343,14 @@ def _check_recipe(est: Any, path: Path, task: str) -> None:
     from sklearn.base import clone, is_classifier, is_regressor
 
     if not hasattr(est, "fit") or not hasattr(est, "get_params"):
-        raise InputError(f"The recipe file {path} holds a {type(est).__name__}, which is not a "
-                         "scikit-learn estimator (no fit/get_params). Save an unfitted "
-                         "estimator or pipeline. Check --recipe.")
+        raise InputError(msg.RECIPE_NOT_ESTIMATOR, path=path, kind=type(est).__name__)
     try:
         clone(est)
         regression, classifier = is_regressor(est), is_classifier(est)
     except Exception as e:
-        raise InputError(f"The recipe in {path} ({type(est).__name__}) cannot be cloned "
-                         f"({type(e).__name__}: {e}). Check --recipe.") from e
+        raise InputError(msg.RECIPE_NOT_CLONABLE, path=path, kind=type(est).__name__,
+                         error=f"{type(e).__name__}: {e}") from e
     if task == "regression" and classifier or task != "regression" and regression:
         kind = "a classifier" if classifier else "a regressor"
-        raise InputError(f"The recipe in {path} is {kind} ({type(est).__name__}), but the "
-                         f"audited model's task is {task}. Check --recipe.")
+        raise InputError(msg.RECIPE_WRONG_TASK, path=path, what=kind, kind=type(est).__name__,
+                         task=task)

@@ -169,13 +169,14 @@ class AuditSubject:
         multiclass model); the target's values for a regression."""
         if self.task == "regression":
             return self.labels(part)
-        self._need("positive_label", "the positive class", "--positive-label")
+        self._need("positive_label", "the positive class", "positive_label")
         return (self.frame(part)[self.target].to_numpy() == self.positive_label).astype(np.int8)
 
-    def _need(self, attr: str, what: str, flag: str) -> None:
+    def _need(self, attr: str, what: str, field: str) -> None:
+        """An InputError (a ValueError) naming the field to declare, when ``attr`` is None."""
         if getattr(self, attr) is None:
-            raise ValueError(f"The {self.task} model {self.name!r} has no {what} declared; "
-                             f"give {flag}.")
+            raise InputError(msg.DECLARATION_MISSING, task=self.task, name=self.name, what=what,
+                             field=field)
 
     @property
     def classes(self) -> tuple:
@@ -213,7 +214,7 @@ class AuditSubject:
         """The model's probability of the positive class for each row (memoised); one vs rest
         for a multiclass model; the prediction for a regression."""
         if self.task == "multiclass":
-            self._need("positive_label", "the positive class", "--positive-label")
+            self._need("positive_label", "the positive class", "positive_label")
         return self._scores[part]
 
     def predictions(self, part: str) -> np.ndarray:
@@ -243,11 +244,11 @@ class AuditSubject:
     def _decisions(self) -> dict[str, np.ndarray]:
         out = {}
         if self.task == "regression":
-            self._need("decision_threshold", "decision threshold", "--decision-threshold")
+            self._need("decision_threshold", "decision threshold", "decision_threshold")
             return {p: (self._predicted_values[p] >= self.decision_threshold).astype(np.int8)
                     for p in PARTS}
         if self.task == "multiclass":
-            self._need("positive_label", "the positive class", "--positive-label")
+            self._need("positive_label", "the positive class", "positive_label")
             return {p: (self._predicted_classes[p] == self.positive_label).astype(np.int8)
                     for p in PARTS}
         for p in PARTS:
@@ -268,10 +269,10 @@ class AuditSubject:
         model: the favourable class is predicted; for a regression: the prediction is on the
         favourable side of the decision threshold)."""
         if self.task == "multiclass":
-            self._need("favourable_label", "favourable class", "--favourable")
+            self._need("favourable_label", "favourable class", "favourable")
             return (self._predicted_classes[part] == self.favourable_label).astype(np.int8)
         if self.task == "regression":
-            self._need("favourable_direction", "favourable direction", "--favourable")
+            self._need("favourable_direction", "favourable direction", "favourable")
             d = self.decisions(part)
             return d if self.favourable_direction == "higher" else (1 - d).astype(np.int8)
         d = self.decisions(part)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 
 __all__ = ["TASKS", "DIRECTIONS", "model_task", "infer_task", "check_regression_target",
@@ -80,16 +81,14 @@ def infer_task(model: Any, *, declared: str | None = None, model_name: str = "th
     told (then the classifier checks of the loader name what is missing).
     """
     if declared is not None and declared not in TASKS:
-        raise InputError(f"The task {declared!r} is not one of {list(TASKS)}. Check --task.")
+        raise InputError(msg.TASK_UNKNOWN, value=declared, valid=list(TASKS))
     task = model_task(model)
     if task is None:
         return declared or "binary"  # the loader's classifier checks then say what is missing
     if declared is not None and declared != task:
         what = ("a regressor (it predicts numbers)" if task == "regression" else
                 f"a {task} classifier with classes {_classes(model)}")
-        raise InputError(f"The task was declared as {declared!r}, but the model in {model_name} "
-                         f"is {what}. Drop --task or pass the model trained for a {declared} "
-                         "task.")
+        raise InputError(msg.TASK_CONTRADICTED, declared=declared, model=model_name, what=what)
     return task
 
 
@@ -104,24 +103,19 @@ def check_regression_target(members: pd.DataFrame, nonmembers: pd.DataFrame, tar
     for part, frame in (("members", members), ("nonmembers", nonmembers)):
         values = frame[target]
         if values.isna().any():
-            raise InputError(f"The target column {target!r} has {int(values.isna().sum())} empty "
-                             f"values in {names[part]}. Drop or fill those rows.")
+            raise InputError(msg.REGRESSION_TARGET_EMPTY, target=target,
+                             n=int(values.isna().sum()), file=names[part])
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             as_num = pd.to_numeric(values, errors="coerce")
             bad = sorted(set(values[as_num.isna()].astype(str)))[:3]
             if bad:
-                raise InputError(f"The target column {target!r} in {names[part]} holds text "
-                                 f"values such as {bad}, but the model in {model_name} is a "
-                                 "regressor (it predicts numbers). Check --target, or pass a "
-                                 "classifier for a categorical target.")
+                raise InputError(msg.REGRESSION_TARGET_TEXT, target=target, file=names[part],
+                                 examples=bad, model=model_name)
             values = as_num
         if not np.isfinite(values.to_numpy(dtype=float)).all():
-            raise InputError(f"The target column {target!r} in {names[part]} holds infinite "
-                             "values. Drop or fix those rows.")
+            raise InputError(msg.REGRESSION_TARGET_INFINITE, target=target, file=names[part])
         if values.nunique() < 2:
-            raise InputError(f"The target column {target!r} has 1 distinct value in "
-                             f"{names[part]}; a regression audit needs the target to vary. "
-                             "Check --target.")
+            raise InputError(msg.REGRESSION_TARGET_CONSTANT, target=target, file=names[part])
         frame[target] = values.astype(float)
 
 
@@ -131,7 +125,5 @@ def parse_direction(value: Any) -> str | None:
         return None
     text = str(value).strip().lower()
     if text not in DIRECTIONS:
-        raise InputError(f"For a regression the favourable outcome is a direction, 'higher' or "
-                         f"'lower' (which predictions benefit the customer), not {value!r}. "
-                         "Check --favourable.")
+        raise InputError(msg.DIRECTION_UNKNOWN, value=value, valid=list(DIRECTIONS))
     return text

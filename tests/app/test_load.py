@@ -76,7 +76,8 @@ def test_samples_their_suggested_roles_and_inventory_rows():
     assert [t.value for t in at.title] == ["Load a model and its data"]
     sample = at.radio(key="load_sample")
     assert "Sample" in sample.label
-    assert sample.options == ["churn", "lead_scoring", "purchase_propensity"]
+    assert sample.options == ["churn", "lead_scoring", "purchase_propensity", "customer_value",
+                              "next_best_offer"]
     assert sample.value == "churn"
     sensitive = at.multiselect(key="load_churn_sensitive")
     assert sensitive.value == ["gender", "ethnicity"]  # the manifest's, in the data's order
@@ -96,6 +97,11 @@ def test_samples_their_suggested_roles_and_inventory_rows():
     assert at.multiselect(key="load_lead_scoring_sensitive").value == ["gender", "age_band"]
     assert list(at.data_editor[0].value["feature"]) == \
         manifest("lead_scoring")["feature_columns"]
+
+    sample.set_value("customer_value").run()  # a regression: its direction is said
+    assert not at.exception and not at.warning
+    assert any("a regression; higher predictions benefit the customer" in m.value
+               for m in at.markdown)
 
 
 def test_use_this_model_sets_source_profile_and_clears_a_stale_report():
@@ -200,8 +206,8 @@ def test_one_data_file_with_a_split_column():
     at.radio(key="load_kind").set_value("My own model (upload files)").run()
     at.radio(key="load_layout").set_value("One file with a column that splits it").run()
     assert [f.label for f in at.file_uploader] == [
-        "Model file (.skops, or a pickle: .pkl, .joblib, .pickle)",
-        "Data: training and holdout rows (CSV or Parquet)"]
+        "Model file (.skops; XGBoost .json/.ubj, LightGBM .txt, ONNX .onnx; or a pickle: .pkl, "
+        ".joblib, .pickle)", "Data: training and holdout rows (CSV or Parquet)"]
     at.file_uploader(key="load_up_model").set_value(
         ("model.skops", sample_file("lead_scoring", "model.skops"), "application/octet-stream"))
     at.file_uploader(key="load_up_train").set_value(
@@ -217,6 +223,27 @@ def test_one_data_file_with_a_split_column():
     source = at.session_state[state.SOURCE]
     assert source["holdout"] is None and source["split_column"] == "data_split"
     assert source["sensitive"] == ["gender", "age_band"]
+
+
+def test_a_lightgbm_regression_is_uploaded_with_its_direction_and_a_recipe():
+    at = upload(load_page(), ("model.txt", sample_file("customer_value", "model.txt")),
+                sample_file("customer_value", "members.csv"),
+                sample_file("customer_value", "nonmembers.csv"))
+    assert "lightgbm-text file: a model stored as data, not code" in captions(at)
+    target = next(s for s in at.selectbox if s.key.endswith("_target"))
+    target.set_value("value_24m").run()
+    assert not at.exception
+    (direction,) = [r for r in at.radio if r.key.endswith("_dir")]
+    direction.set_value("higher").run()
+    (threshold,) = [t for t in at.text_input if t.key.endswith("_thr")]
+    threshold.set_value("900").run()
+    recipe = next(s for s in at.selectbox if s.key.endswith("_recipe"))
+    recipe.set_value("lightgbm").run()
+    button(at, "Use this model").click().run()
+    assert not at.exception and not at.error
+    source = at.session_state[state.SOURCE]
+    assert source["favourable"] == "higher" and source["decision_threshold"] == 900.0
+    assert source["recipe"] == "lightgbm" and source["target"] == "value_24m"
 
 
 def test_a_loading_error_is_shown_and_the_choices_stay():

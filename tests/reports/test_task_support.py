@@ -20,11 +20,16 @@ def files(tmp_path_factory):
     return write_task_files(tmp_path_factory.mktemp("runner-task"))
 
 
-def test_runner_marks_unsupported_probes_not_assessed(files):
+def test_runner_marks_unsupported_probes_not_assessed(files, monkeypatch):
     from audits.core import messages as msg
     from audits.core.config import AuditConfig
+    from reports import registry
     from reports.build import run_audit
     from reports.registry import PROBES, needs_of
+
+    # every probe supports every task (issue 14): the gate is checked on two declared binary-only
+    for name in ("performance", "membership"):
+        monkeypatch.setitem(registry.NEEDS, name, registry.Needs(tasks=("binary",)))
 
     assert all(set(needs_of(p).tasks) <= {"binary", "multiclass", "regression"} for p in PROBES)
     for model, target, task in (("value.txt", "value", "regression"),
@@ -51,6 +56,10 @@ def test_runner_gate_catches_a_registry_that_claims_too_much(files, monkeypatch)
     from audits.core.config import AuditConfig
     from reports import build, registry
 
+    def binary_only(subject, config, **kw):  # a probe that supports binary models only
+        raise ValueError("binary only")
+
+    monkeypatch.setitem(registry.PROBES, "performance", (binary_only, "performance"))
     monkeypatch.setitem(registry.NEEDS, "performance",
                         registry.Needs(tasks=registry.ALL_TASKS))
     report = build.run_audit(subject(files, "value.txt", "value"), AuditConfig.light(),

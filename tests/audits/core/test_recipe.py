@@ -106,7 +106,7 @@ def test_scikit_learn_recipe_is_a_clone(tmp_path):
             return np.full((len(X), 2), 0.5)
 
     recipe, note = recipe_from_model(Opaque())
-    assert recipe is None and "cannot be cloned" in note and "--recipe" in note
+    assert recipe is None and "cannot be cloned" in note and "name a training recipe" in note
 
 
 @pytest.mark.parametrize("name", NAMED_RECIPES)
@@ -171,7 +171,7 @@ def test_recipe_on_load_subject(tmp_path):
     s = load_subject(*args, target="value", recipe="random_forest")
     assert s.recipe.origin == "named" and s.summary()["recipe"]["estimator"].startswith(
         "Pipeline(")
-    with pytest.raises(InputError, match="Check --recipe"):
+    with pytest.raises(InputError, match="Check the training recipe"):
         load_subject(*args, target="value", recipe="nope")
 
 
