@@ -239,7 +239,8 @@ def standards_map(report: AuditReport) -> dict:
     Returns
     -------
     dict
-        ``{"report_id", "frameworks": [{"key", "name", "citation", "items": [{"id", "title",
+        ``{"report_id", "frameworks": [{"key", "name", "citation", "items": [{"id", "label" (the
+        item's number as printed; empty for a model card's fields), "title",
         "asks_for", "sections": [{"key", "title"}], "covers", "status", "status_label",
         "missing_areas", "missing_context": [{"key", "question"}]}]}]}``. Plain data, the same
         for the same report.
@@ -261,7 +262,8 @@ def standards_map(report: AuditReport) -> dict:
             else:
                 status = "not_covered"
             items.append({
-                "id": it["id"], "title": it["title"], "asks_for": it["asks_for"],
+                "id": it["id"], "label": "" if fw["key"] == "model_card" else it["id"],
+                "title": it["title"], "asks_for": it["asks_for"],
                 "sections": [{"key": k, "title": _S[k]} for k in it["sections"]],
                 "covers": it["covers"], "status": status, "status_label": STATUS[status],
                 "missing_areas": missing_areas,

@@ -9,13 +9,17 @@ from typing import Any
 __all__ = ["fmt", "fmt_ci", "fmt_p", "pct", "plain", "is_p_value"]
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def plain(v: Any) -> Any:
     """A NumPy scalar as its Python value (``np.int64(1)`` -> 1); anything else unchanged."""
     return v.item() if hasattr(v, "item") and not isinstance(v, (list, tuple, dict)) else v
 
 
 def fmt(v: Any) -> str:
-    """A value as printed: numbers rounded for reading, None as an em dash."""
+    """A value as printed: numbers rounded for reading (a tiny one as "8.89 × 10⁻⁵", never in
+    e-notation), None as an em dash."""
     v = plain(v)
     if v is None:
         return "—"
@@ -31,7 +35,8 @@ def fmt(v: Any) -> str:
             return f"{v:.1f}"
         if a == 0 or a >= 0.001:
             return f"{v:.3f}"
-        return f"{v:.2e}"
+        mantissa, exponent = f"{v:.2e}".split("e")
+        return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
     return str(v)
 
 

@@ -204,7 +204,8 @@ def forest(rows: Sequence[dict], threshold: dict | None, *, title: str) -> str:
         body.append(f'<line x1="{_f(sx(t))}" y1="{_f(y1)}" x2="{_f(sx(t))}" y2="{_f(y1 + 4)}" '
                     f'stroke="{GREY}"/>')
         body.append(_text(sx(t), y1 + 13, _t(t), anchor="middle", size=8, fill=GREY))
-    body.append(f'<line x1="{left}" y1="{_f(y1)}" x2="{right}" y2="{_f(y1)}" stroke="{GREY}"/>')
+    body.append(f'<line x1="{_f(left)}" y1="{_f(y1)}" x2="{_f(right)}" y2="{_f(y1)}" '
+                f'stroke="{GREY}"/>')
     for i, r in enumerate(rows):
         y = top + row_h * i + row_h / 2
         sev = r.get("severity", "pass")
@@ -313,11 +314,12 @@ def roc(curves: Sequence[dict], *, title: str, min_rate: float = 1e-4) -> str:
         v = 10.0 ** e
         body.append(f'<line x1="{_f(sx(v))}" y1="{top}" x2="{_f(sx(v))}" y2="{bottom}" '
                     f'stroke="{LIGHT}"/>')
-        body.append(f'<line x1="{left}" y1="{_f(sy(v))}" x2="{right}" y2="{_f(sy(v))}" '
+        body.append(f'<line x1="{_f(left)}" y1="{_f(sy(v))}" x2="{_f(right)}" y2="{_f(sy(v))}" '
                     f'stroke="{LIGHT}"/>')
         body.append(_text(sx(v), bottom + 13, _t(v), anchor="middle", size=8, fill=GREY))
         body.append(_text(left - 4, sy(v) + 3, _t(v), anchor="end", size=8, fill=GREY))
-    body.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
+    body.append(f'<rect x="{_f(left)}" y="{_f(top)}" width="{_f(right - left)}" '
+                f'height="{_f(bottom - top)}" '
                 f'fill="none" stroke="{GREY}"/>')
     body.append(f'<line x1="{_f(sx(min_rate))}" y1="{_f(sy(min_rate))}" x2="{_f(sx(1))}" '
                 f'y2="{_f(sy(1))}" stroke="{GREY}" stroke-dasharray="1,3"/>')
@@ -332,7 +334,14 @@ def roc(curves: Sequence[dict], *, title: str, min_rate: float = 1e-4) -> str:
                      if f is not None and t is not None and f > 0 and t > 0)
         if not pts:
             continue
-        path = " ".join(f"{_f(sx(f))},{_f(sy(t))}" for f, t in pts)
+        # one vertex per pixel step: a curve of thousands of points draws the same and costs
+        # the PDF renderer a fraction of the time
+        verts: list[str] = []
+        for f, t in pts:
+            v = f"{sx(f):.0f},{sy(t):.0f}"
+            if not verts or verts[-1] != v:
+                verts.append(v)
+        path = " ".join(verts)
         dash = DASHES[i % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         # a second round of dash patterns is drawn thicker and grey, a third thin and grey
@@ -340,7 +349,8 @@ def roc(curves: Sequence[dict], *, title: str, min_rate: float = 1e-4) -> str:
         body.append(f'<polyline points="{path}" fill="none" stroke="{ink}" '
                     f'stroke-width="{width}"{dash_attr}/>')
         y = top + 24 + 16 * i
-        body.append(f'<line x1="{right + 8}" y1="{y}" x2="{right + 36}" y2="{y}" stroke="{ink}" '
+        body.append(f'<line x1="{_f(right + 8)}" y1="{_f(y)}" x2="{_f(right + 36)}" y2="{_f(y)}" '
+                    f'stroke="{ink}" '
                     f'stroke-width="{width}"{dash_attr}/>')
         body.append(_text(right + 40, y + 3, fit_text(c["label"], legend_w - 42, 8), size=8))
     return _svg(height, body, title)

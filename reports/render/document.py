@@ -92,6 +92,8 @@ def build_view(report: AuditReport, board: dict | None = None, *,
         "toc": [{"key": k, "title": t} for k, t in SECTIONS],
         "headings": dict(SECTIONS),
         "board": board_summary(report), "icons": ICON,
+        # paper (the PDF) prints a finding's method and threshold source in the appendix only
+        "paper": max_rows < MAX_ROWS,
         "cover": _cover(report, board),
         "summary": summary_view(report, board),
         "unestablished": unestablished_view(report, findings),

@@ -131,11 +131,14 @@ def area_view(report: AuditReport, area: str, findings: list[dict], suppress: in
             v = to_view(t, suppress_below=suppress, max_rows=max_rows)
             v["chart"] = table_chart(t)
             tables.append(v)
-        metrics, methods = _metrics(p.metrics)
+        metrics, methods = _metrics(p.metrics[:max_rows])
         probes.append({"name": p.probe, "status": p.status,
                        "status_label": "ran" if p.status == "ok" else "could not run",
                        "interpretation": (p.params or {}).get("interpretation"),
                        "notes": list(p.notes), "metrics": metrics, "methods": methods,
+                       "metrics_note": f"The first {max_rows} of {len(p.metrics)} metrics; every "
+                       "metric is in the HTML report and the report JSON."
+                       if len(p.metrics) > max_rows else "",
                        "tables": tables})
     status = report.summary.get("scorecard", {}).get(area, "not_assessed")
     assessed = bool(probes) or bool(in_area)

@@ -18,6 +18,7 @@ rendering prints a small count even if a probe forgot to. Formatting dispatches 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import singledispatch
 from typing import Any
@@ -34,6 +35,48 @@ MAX_CHART_ROWS = 30
 SERIES_FACTOR = 8  # a table over 8 x max_rows rows is a data series: noted, not printed
 WIDTH_BUDGET = 132  # characters of a table row on an A4 page (condensed font, 7 pt)
 _COUNT = re.compile(r"^(n|count|records|rows|n_.+|.+_count|count_.+)$")
+
+#: The columns a paper rendering (``max_rows`` under :data:`MAX_ROWS`: the PDF) prints of the
+#: widest probe tables, each with its ``_low``/``_high`` interval; the HTML report and the JSON
+#: keep every column. A table on paper is read, not searched: the judged statistic, its interval
+#: and the words that name it.
+PAPER_COLUMNS = {
+    "attacks": ("mode", "label", "auc", "p_value", "tpr_low_fpr", "tpr_fpr_ratio", "advantage"),
+    "fairness.groups": ("field", "group", "n", "status", "selection_rate", "tpr", "fpr",
+                        "accuracy"),
+    "fairness.disparities": ("field", "group", "reference", "metric", "value",
+                             "reference_value", "ratio", "severity"),
+    "fairness.summary": ("field", "groups", "assessed", "reference", "demographic_parity_ratio",
+                         "disparate_impact", "error_rate_parity", "subgroup_performance"),
+    "fairness.proxies": ("feature", "field", "cramers_v", "feature_power", "all_inputs_power",
+                         "severity"),
+    "fairness.subgroup_performance": ("field", "group", "n", "accuracy", "overall_accuracy",
+                                      "drop", "severity"),
+    "local_explanations": ("record", "reason", "feature", "value", "shap", "lime_weight"),
+    "local_summary": ("record", "reason", "score", "lime_stability",
+                      "lime_shap_feature_agreement", "lime_shap_sign_agreement"),
+    "minimisation": ("feature", "why", "auc_with", "auc_without", "cost", "recommendation"),
+    "epsilon": ("method", "attack", "fpr_level", "epsilon_lower_bound", "ceiling"),
+}
+
+
+def _paper(table: Table) -> Table:
+    """The table with only its :data:`PAPER_COLUMNS` (and their intervals), noted as such."""
+    keep = PAPER_COLUMNS.get(table.name)
+    if not keep:
+        return table
+    cols = list(table.columns)
+    wanted = [c for c in cols if c in keep or any(c in (f"{k}_low", f"{k}_high") for k in keep)]
+    if "ci_low" in cols and cols.index("ci_low") > 0 and cols[cols.index("ci_low") - 1] in keep:
+        wanted += [c for c in ("ci_low", "ci_high") if c in cols]  # the interval of that column
+    wanted = [c for c in cols if c in wanted]
+    idx = [cols.index(c) for c in wanted]
+    if len(idx) == len(cols):
+        return table
+    note = ((table.note + " ") if table.note else "") + \
+        "On paper, the main columns; every column is in the HTML report and the report JSON."
+    rows = tuple(tuple(r[i] for i in idx) for r in table.rows)
+    return dataclasses.replace(table, columns=tuple(wanted), rows=rows, note=note)
 
 
 def is_count_column(name: str) -> bool:
@@ -65,10 +108,15 @@ def _fold(table: Table) -> tuple[list[str], list[tuple[str, int, int | None, int
     cols = list(table.columns)
     idx = {c: i for i, c in enumerate(cols)}
     shown, skip = [], set()
-    for c in cols:
+    for j, c in enumerate(cols):
         if c in skip:
             continue
         lo, hi = idx.get(f"{c}_low"), idx.get(f"{c}_high")
+        if lo is None and j + 2 < len(cols) and cols[j + 1:j + 3] == ["ci_low", "ci_high"]:
+            lo, hi = j + 1, j + 2  # an interval named ci_low/ci_high belongs to the column before
+            skip.update({"ci_low", "ci_high"})
+            shown.append((c, idx[c], lo, hi))
+            continue
         if lo is not None and hi is not None:
             skip.update({f"{c}_low", f"{c}_high"})
             shown.append((c, idx[c], lo, hi))
@@ -129,6 +177,8 @@ def to_view(obj, **kw) -> Any:
 @to_view.register
 def _(table: Table, *, suppress_below: int = 10, max_rows: int = MAX_ROWS) -> dict:
     """``{"title", "note", "chunks": [{"columns", "rows"}], "truncated", "curve"}``."""
+    if max_rows < MAX_ROWS:
+        table = _paper(table)
     _, shown = _fold(table)
     if len(table.rows) > SERIES_FACTOR * max_rows:  # a data series (e.g. a dependence plot's)
         return {"name": table.name, "title": table.title or table.name.replace("_", " "),
@@ -189,7 +239,8 @@ def table_chart(table: Table) -> str | None:
                 and all(isinstance(r[idx[c]], str) or r[idx[c]] is None for r in table.rows)]
         curves: dict[str, list] = {}
         for r in table.rows:
-            label = " / ".join(str(r[idx[k]]) for k in keys) or "curve"
+            label = " / ".join(attack_name(r[idx[k]]) if k == "attack" else str(r[idx[k]])
+                               for k in keys) or "curve"
             curves.setdefault(label, []).append((r[idx["fpr"]], r[idx["tpr"]]))
         return charts.roc([{"label": k, "points": v} for k, v in curves.items()], title=title)
     _, shown = _fold(table)

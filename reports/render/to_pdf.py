@@ -13,7 +13,7 @@ from reports.report import AuditReport
 
 __all__ = ["render_pdf", "refuse_remote", "local_fetcher", "RemoteFetchRefused", "PDF_MAX_ROWS"]
 
-PDF_MAX_ROWS = 15  # rows of a probe table on paper; the HTML report and the JSON hold them all
+PDF_MAX_ROWS = 8  # rows of a probe table (and metrics) on paper; the HTML and JSON hold them all
 
 
 class RemoteFetchRefused(ValueError):

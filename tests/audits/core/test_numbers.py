@@ -25,6 +25,7 @@ def test_p_value_names():
     assert not is_p_value("tpr_1pct") and not is_p_value("pop")
 
 
-def test_plain_fmt_would_print_e_notation():
-    """The reason fmt_p exists: the generic formatting of a tiny p-value is unreadable."""
-    assert "e-" in fmt(2.68e-105)
+def test_tiny_numbers_print_with_a_power_of_ten_not_e_notation():
+    assert fmt(2.68e-105) == "2.68 × 10⁻¹⁰⁵"
+    assert fmt(-8.889e-05) == "-8.89 × 10⁻⁵"
+    assert fmt(0.00123) == "0.001"
