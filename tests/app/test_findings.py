@@ -175,7 +175,7 @@ def test_inconclusive_checks_are_listed_with_what_would_settle_them(lead):
     """The control's intersections are too small to settle every pair: the recommendation
     carries the count, and each inconclusive check is listed in words."""
     n = lead.summary["counts"]["inconclusive"]
-    assert n > 0 and lead.summary["recommendation"] == f"Approve; {n} checks inconclusive"
+    assert n > 0 and lead.summary["recommendation"].startswith(f"Approve; {n} checks inconclusive")
     at = open_page(lead, "lead_scoring")
     text = texts(at)
     assert f"{n} checks are inconclusive: these rows cannot tell" in text
