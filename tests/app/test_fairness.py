@@ -232,7 +232,7 @@ def test_what_the_rows_could_not_establish_is_said_in_words(sample_report):
     captions = pages.plain(" ".join(c.value for c in at.caption))
     for f in unsettled:  # the title as written ("gender*age_band" keeps its asterisk)
         icon = SEVERITY[f.severity.value]["icon"]
-        assert f"{icon} {f.severity.label}</span> <b>{html.escape(f.title, quote=False)}</b>" \
+        assert f"{icon} {f.severity.label}</span>: <b>{html.escape(f.title, quote=False)}</b>" \
             in text
         assert f.statement in captions
     assert any("These rows cannot establish" in c.value for c in at.caption)

@@ -74,7 +74,7 @@ def test_rules_accept_boxes_that_touch_or_sit_apart():
 
 
 # -- the rules, in Chromium, on figures drawn wrong and right -----------------------------------
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: Playwright's sync API allows one running instance at a time
 def figure_page():
     _need_browser()
     from playwright.sync_api import sync_playwright
