@@ -97,6 +97,7 @@ def assemble_report(*, subject: dict, config: dict, probes: dict[str, ProbeResul
     both call it, so a report reads the same however it was made.
     """
     from reports.context import inventory_findings
+    from reports.summary import compute_board_summary
 
     combined, notes = combine(probes)
     stored = (config.get("thresholds") or {}).get("data.inventory")
@@ -104,11 +105,15 @@ def assemble_report(*, subject: dict, config: dict, probes: dict[str, ProbeResul
     findings = [f for f in combined if not f.id.startswith("data.inventory.")]
     findings += inventory_findings(subject, subject.get("inventory"), threshold=threshold)
     findings.sort(key=lambda f: (-f.severity.rank, f.id))
-    return AuditReport(
+    report = AuditReport(
         subject=subject, config=config, probes=dict(probes), findings=tuple(findings),
         summary=summarise(findings, probes), environment=environment,
         requested_probes=tuple(requested), combine_notes=tuple(notes), created_at=created_at,
         tool_version=tool_version)
+    # the board summary's words travel with the report (its JSON carries them), so every
+    # rendering, the app and a re-rendering years later print the same sentences
+    summary = dict(report.summary) | {"board": compute_board_summary(report)}
+    return dataclasses.replace(report, summary=summary, report_id="")
 
 
 def attach_context(report: AuditReport, context: dict | None,

@@ -41,6 +41,10 @@ FORMATS = {"pdf": ("Download PDF", "pdf", "application/pdf"),
            "html": ("Download HTML", "html", "text/html"),
            "md": ("Download Markdown", "md", "text/markdown"),
            "json": ("Download JSON", "json", "application/json")}
+# the model card (Mitchell et al. 2019) and the standards map (reports.standards), from the same
+# reports.export.render as the formats above
+FORMATS |= {"model-card": ("Download model card", "model-card.md", "text/markdown"),
+            "standards": ("Download standards map", "standards.json", "application/json")}
 DEFERRED = {"pdf"}  # rendered on click only
 RENDER_ERRORS = (InputError, OSError, ValueError)
 

@@ -24,11 +24,14 @@ from reports.render.texts import (
     THRESHOLD_CAVEAT,
 )
 from reports.report import AREAS, DECISIONS, AuditReport, current_summary
+from reports.standards import standards_map
+from reports.summary import board_summary
 
 __all__ = ["build_view", "summary_view", "unestablished_view", "watermark", "SECTIONS",
            "DECISION_LABELS", "WATERMARK_SELF_CHECK", "UNESTABLISHED_NOTE"]
 
-SECTIONS = (("cover", "0. Cover and traceability"), ("summary", "1. Executive summary"),
+SECTIONS = (("board", "Board summary"), ("cover", "0. Cover and traceability"),
+            ("summary", "1. Executive summary"),
             ("unestablished", "2. What this audit could not establish"),
             ("context", "3. Context"), ("data", "4. Data"), ("performance", "5. Performance"),
             ("explainability", "6. Explainability"), ("fairness", "7. Fairness"),
@@ -88,6 +91,7 @@ def build_view(report: AuditReport, board: dict | None = None, *,
         "watermark": watermark(board),
         "toc": [{"key": k, "title": t} for k, t in SECTIONS],
         "headings": dict(SECTIONS),
+        "board": board_summary(report), "icons": ICON,
         "cover": _cover(report, board),
         "summary": summary_view(report, board),
         "unestablished": unestablished_view(report, findings),
@@ -98,6 +102,7 @@ def build_view(report: AuditReport, board: dict | None = None, *,
         "risk": [f for f in findings if f["severity"]["key"] != "pass"],
         "decision": _decision(report, board),
         "appendix": _appendix(report),
+        "standards": standards_map(report),
     }
 
 

@@ -24,7 +24,8 @@ from views import state
 from views.plot_style import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[2]
-LABELS = ["Download PDF", "Download HTML", "Download Markdown", "Download JSON"]
+LABELS = ["Download PDF", "Download HTML", "Download Markdown", "Download JSON",
+          "Download model card", "Download standards map"]
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +72,13 @@ def status(at: AppTest) -> str:
     return " ".join(m.value for m in at.markdown)
 
 
-def test_four_download_buttons_with_file_names(lead):
+def test_six_download_buttons_with_file_names(lead):
     at = open_page(lead)
     assert [b.label for b in at.download_button] == LABELS
     stem = f"lead_scoring-{lead.report_id[:12]}"
     assert [c.value for c in at.caption if c.value.startswith(stem)] == \
-        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json")]
+        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json", "model-card.md",
+                                     "standards.json")]
     assert not at.error
 
 
@@ -93,7 +95,8 @@ def test_exports_of_a_ledger_run_take_the_ledgers_file_names(lead, ledger, membe
     stem = ledger.board_record(run)["run"]["file_stem"]
     assert stem == f"lead_scoring-v1-run{run}"
     assert [c.value for c in at.caption if c.value.startswith(stem)] == \
-        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json")]
+        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json", "model-card.md",
+                                     "standards.json")]
 
 
 def test_outside_the_ledger_it_is_a_self_check(lead):
