@@ -5,10 +5,10 @@ must decide; what the audit could not establish. The method, the thresholds' sou
 finding ids move into a detail view under it.
 
 The words come from the engine (issue 16: "every statement is generated from the result"):
-:func:`summary_data` is the one call that fetches them. Until the engine's own one-page summary
-(``reports/summary.py``, built on the report-doc branch) is merged, it is a small adapter over
-``report.summary`` and the findings, in the same plain-data shape; at the merge, the lead points
-:func:`summary_data` at the engine's function and keeps :func:`show_board_summary` as it is.
+:func:`summary_data` takes the reasons, the decisions and what could not be established from
+``reports.summary.board_summary`` (the sentences every report format prints) and adds the rule
+behind the recommendation, the warnings and the detail view from ``report.summary`` and the
+findings (:func:`_adapter`, which also served before the engine's summary existed).
 """
 
 from __future__ import annotations
@@ -138,10 +138,37 @@ def summary_data(report) -> dict:
     ``incomplete``, ``probes_not_run``, ``reasons``, ``decide``, ``not_established`` (each with
     what would settle it) and ``detail`` (method, sources, ids).
 
-    THE call to switch at the merge of the report-doc branch (the engine's one-page summary in
-    ``reports/summary.py``): ``return <its function>(report)`` mapped to this shape.
+    The words are the engine's (``reports.summary.board_summary``: the same sentences as every
+    report format); the page adds the rule behind the recommendation and the detail view.
     """
-    return _adapter(report)
+    from reports.summary import board_summary
+
+    engine = board_summary(report)
+    own = _adapter(report)  # the rule's words, the warnings and the detail view
+    by_id = {f.id: f for f in report.findings}
+    rec = engine["recommendation"]
+    reasons = [{"severity": r["severity"], "title": r["headline"],
+                "text": r["text"] + (f" (Bound: {r['bound']}.)" if r.get("bound") else ""),
+                "finding": ", ".join(r["finding_ids"]), "area": r["area"]}
+               for r in engine["reasons"]]
+    reasons += [{"severity": a["severity"], "title": a["title"], "text": "", "finding": "",
+                 "area": ""} for a in engine.get("also", [])]
+    unknown = [{"severity": u["severity"], "title": "",  # the engine's text names the check
+                "text": f"{u['text']} {u.get('action') or ''}".strip(),
+                "finding": u.get("finding_id", "")} for u in engine["not_established"]]
+    ids = [i for r in engine["reasons"] for i in r["finding_ids"]] + [
+        u["finding"] for u in unknown]
+    return own | {
+        "recommendation": {"decision": rec["key"], "label": rec["words"],
+                           "why": f"{rec['sentence']} {own['recommendation']['why']}"},
+        "audited": engine["audited"], "reasons": reasons, "decide": engine["decide"],
+        "not_established": unknown,
+        "detail": [_detail(by_id[i]) for i in dict.fromkeys(ids) if i in by_id]}
+
+
+def _lead(title: str) -> str:
+    """A reason's headline in bold before its text (nothing when the text names it itself)."""
+    return f"<b>{esc(title)}.</b> " if title else ""
 
 
 def show_board_summary(report) -> None:
@@ -149,6 +176,8 @@ def show_board_summary(report) -> None:
     data = summary_data(report)
     rec = data["recommendation"]
     st.subheader("Board summary")
+    if data.get("audited"):
+        st.caption(md(data["audited"]))
     show_html(decision_box(rec["decision"], f"Recommended decision: {rec['label']}",
                            f"<br>{esc(rec['why'])}"))
     if data["incomplete"]:
@@ -159,7 +188,7 @@ def show_board_summary(report) -> None:
                    + ". Their checks are not assessed.")
     st.markdown("**Why**")
     show_html("<ol style='padding-left:1.4rem'>" + "".join(
-        f"<li style='margin-bottom:0.45rem'>{badge(r['severity'])} <b>{esc(r['title'])}.</b> "
+        f"<li style='margin-bottom:0.45rem'>{badge(r['severity'])} {_lead(r['title'])}"
         f"{esc(r['text'])}</li>" for r in data["reasons"]) + "</ol>")
     st.markdown("**What the board must decide**")
     st.markdown("\n".join(f"- {md(d)}" for d in data["decide"]))
@@ -171,7 +200,7 @@ def show_board_summary(report) -> None:
         if group:
             st.markdown(f"**{Severity(sev).label} ({len(group)})**")
             show_html("<ul style='list-style:none;padding-left:0'>" + "".join(
-                f"<li style='margin-bottom:0.45rem'>{badge(sev)} <b>{esc(u['title'])}.</b> "
+                f"<li style='margin-bottom:0.45rem'>{badge(sev)} {_lead(u['title'])}"
                 f"{esc(u['text'])}</li>" for u in group) + "</ul>")
     if not unknown:
         st.markdown("Nothing: every check could be judged, and each passes or shows its finding.")

@@ -222,8 +222,10 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
         c1.metric(f"Score (probability of {pos})", f"{s['score']:.1%}")
     c2.metric("LIME gives the same reasons each time", _grade(stab_v, stab.attention).capitalize())
     known = [v for v in (fa, sa) if v is not None and not math.isnan(v)]
-    c3.metric("SHAP and LIME agree on what matters and which way",
-              _grade(min(known) if len(known) == 2 else None, stab.attention).capitalize())
+    c3.metric("SHAP and LIME agree",  # a longer label would be cut: the rest in its help
+              _grade(min(known) if len(known) == 2 else None, stab.attention).capitalize(),
+              help="On what matters and on which way it pushes the score (both measures "
+                   "below).")
     bars = [{"label": f"{r.feature} = {r.value}", "shap": r.shap,
              "lime": None if pd.isna(r.lime_weight) else r.lime_weight,
              "sd": None if pd.isna(r.lime_sd) else r.lime_sd}

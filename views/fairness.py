@@ -203,7 +203,7 @@ with st.container(border=True):
     if not unsettled:
         st.caption("Every fairness check could be judged: each passes or shows its finding.")
     for f in unsettled:  # titles name intersections ("ethnicity*gender"): escaped
-        show_html(f"<p>{badge(f.severity.value)} <b>{esc(f.title)}</b></p>")
+        show_html(f"<p>{badge(f.severity.value)}: <b>{esc(f.title)}</b></p>")
         st.caption(md(f.statement + " " + f.action))
 
 # -- group metrics against a reference --------------------------------------------------------

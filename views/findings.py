@@ -37,7 +37,8 @@ def tile(area: str, severity: str, headline: str) -> str:
     s = SEVERITY[severity]
     return (f'<div title="{esc(SEVERITY_MEANING[severity])}" style="border:1px solid {s["fg"]};'
             f'border-radius:0.5rem;background:{s["bg"]};padding:0.6rem 0.8rem;'
-            f'min-height:7.5rem"><div style="font-size:0.9rem;color:#1F2328">{esc(area)}</div>'
+            f'min-height:9.5rem;margin-bottom:0.8rem">'
+            f'<div style="font-size:0.9rem;color:#1F2328">{esc(area)}</div>'
             f'<div style="font-size:2rem;line-height:1.2;font-weight:700;color:{s["fg"]}">'
             f'{s["icon"]}</div><div style="font-weight:600;color:{s["fg"]}">'
             f'{VERDICT[severity]}</div><div style="font-size:0.85rem;color:#1F2328;'

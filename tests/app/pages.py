@@ -30,7 +30,8 @@ def charts(at: AppTest) -> dict[str, dict]:
     out = {}
     for c in at.get("plotly_chart"):
         spec = json.loads(c.proto.spec)
-        out[spec["layout"]["title"]["text"]] = spec
+        # titles wrap (views.plot_style.wrap): keyed by their words on one line
+        out[spec["layout"]["title"]["text"].replace("<br>", " ")] = spec
     return out
 
 

@@ -125,7 +125,8 @@ def test_watermark_follows_the_ledger(lead, ledger, members):
     text = status(at)
     assert "**The board's record.**" in text
     box = next(m.value for m in at.markdown if "The board decided" in m.value)
-    assert "! Approve with conditions" in box and SEVERITY["attention"]["fg"] in box
+    assert "! The board decided: Approve with conditions" in box
+    assert SEVERITY["attention"]["fg"] in box
     assert "**Approve with conditions**" in text and "alice, chair" in text
     assert "Self-check" not in text and "SELF-CHECK" not in text
     assert "UNDER REVIEW" not in text and "carry no watermark" in text

@@ -175,7 +175,8 @@ def test_error_rate_metric_draws_the_tolerance_band(churn):
     at.radio(key="fairness_view").set_value("ratios").run()
     ratio = next(s for t, s in charts(at).items() if "ratio to" in t)
     assert ratio["layout"]["yaxis"]["type"] == "log"
-    symbols = {t["name"]: t["marker"]["symbol"] for t in ratio["data"]}
+    symbols = {t["name"]: t["marker"]["symbol"] for t in ratio["data"]
+               if t.get("mode") != "lines"}  # the threshold lines' legend entries have none
     assert len(set(symbols.values())) == len(symbols) >= 2
 
 
@@ -231,7 +232,7 @@ def test_what_the_rows_could_not_establish_is_said_in_words(sample_report):
     captions = pages.plain(" ".join(c.value for c in at.caption))
     for f in unsettled:  # the title as written ("gender*age_band" keeps its asterisk)
         icon = SEVERITY[f.severity.value]["icon"]
-        assert f"{icon} {f.severity.label}</span> <b>{html.escape(f.title, quote=False)}</b>" \
+        assert f"{icon} {f.severity.label}</span>: <b>{html.escape(f.title, quote=False)}</b>" \
             in text
         assert f.statement in captions
     assert any("These rows cannot establish" in c.value for c in at.caption)
@@ -264,4 +265,4 @@ def test_small_groups_are_marked_in_words_and_pattern():
     assert labels[1] == "n<10<br>too few customers to judge"
     assert labels[2].startswith("20.0%<br>n=300<br>fails")
     dots = ratio_dots(rows, title="t", reference="A", lines=[(0.8, "four-fifths")])
-    assert sorted(x for t in dots.data for x in t.x) == ["A", "C"]  # no ratio, no marker
+    assert sorted(x for t in dots.data if t.mode != "lines" for x in t.x) == ["A", "C"]

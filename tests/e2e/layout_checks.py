@@ -61,10 +61,18 @@ COLLECT_JS = r"""
                         y1: 1e9}, items: items});
   });
   const cut = [];
-  document.querySelectorAll('[data-testid=stMetric] *').forEach(e => {
-    if (e.children.length === 0 && e.scrollWidth > e.clientWidth + 1 && e.textContent.trim())
-      cut.push({what: 'metric', text: e.textContent.trim().slice(0, 80),
-                overflow: e.scrollWidth - e.clientWidth});
+  document.querySelectorAll('[data-testid=stMetric]').forEach(m => {
+    // the element that clips (overflow hidden, an ellipsis) is the label's or value's box,
+    // not the text inside it: any box narrower than its content counts, reported once
+    const seen = new Set();
+    m.querySelectorAll('*').forEach(e => {
+      const text = e.textContent.trim();
+      if (e.scrollWidth > e.clientWidth + 1 && text && e.clientWidth > 0 && !seen.has(text)) {
+        seen.add(text);
+        cut.push({what: 'metric', text: text.slice(0, 80),
+                  overflow: e.scrollWidth - e.clientWidth});
+      }
+    });
   });
   document.querySelectorAll('[data-testid=stTable]').forEach(e => {
     if (e.scrollWidth > e.clientWidth + 1)
