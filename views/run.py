@@ -20,6 +20,7 @@ from reports.registry import PROBES
 from reports.report import DECISIONS
 from reports.source import AuditSource, audit_source, cached_report
 from views import state
+from views.review_style import tone_of, verdict_box
 
 _SEVERITY_WORDS = {"fail": "fail", "attention": "need attention", "inconclusive": "inconclusive",
                    "not_assessed": "not assessed", "pass": "pass"}
@@ -85,7 +86,9 @@ def _summary() -> None:
     decision = DECISIONS[summary["recommended_decision"]]
     counts = ", ".join(f"{summary['counts'].get(k, 0)} {w}" for k, w in _SEVERITY_WORDS.items()
                        if summary["counts"].get(k))
-    st.success(f"Recommended decision: **{decision}**. Findings: {counts}.")
+    # in the severity colours (a reject is never a green box), with its symbol and words
+    verdict_box("Recommended decision: ", decision, f". Findings: {counts}.",
+                tone=tone_of(summary["recommended_decision"]))
     for name in summary.get("probes_not_run", []):
         probe = report.probes.get(name)
         reason = "; ".join(probe.notes) if probe is not None and probe.notes else "no reason given"

@@ -53,6 +53,12 @@ def run_button(at: AppTest):
     return b
 
 
+def verdict(at: AppTest) -> str:
+    """The recommended decision's box (HTML in the severity colours, views.review_style)."""
+    (box,) = [m.value for m in at.markdown if "Recommended decision" in m.value]
+    return box
+
+
 def never_run(*args, **kwargs):
     raise AssertionError("run_audit must not be called: the report is cached")
 
@@ -70,15 +76,17 @@ def test_a_stored_report_is_loaded_without_recomputing(monkeypatch, fixture_repo
     assert not at.exception and not at.progress
     assert at.session_state[state.REPORT] == fixture_report.to_json()
     assert at.session_state[state.AUDIT_KEY] == key
-    assert "Recommended decision: **Reject**" in at.success[0].value
+    summary = verdict(at)  # in the severity colour: a reject is red, never a green box
+    assert "Recommended decision: <strong>Reject</strong>" in summary and "mrb-fail" in summary
+    assert not at.success
     assert not at.button  # neither the run button nor its busy stand-in
-    assert "2 fail" in at.success[0].value
+    assert "2 fail" in summary
     assert "See the findings" in [link.value for link in at.page_link]
 
     at.run()  # coming back: the summary at once, no button
     assert not at.exception
     assert not [b for b in at.button if b.label == "Run the audit"]
-    assert "Recommended decision" in at.success[0].value
+    assert "Recommended decision" in verdict(at)
 
 
 def test_another_profile_is_another_audit(monkeypatch, fixture_report):
@@ -195,7 +203,7 @@ def test_a_real_light_audit_of_lead_scoring(monkeypatch):
     key = at.session_state[state.AUDIT_KEY]
     assert key == AuditSource.from_dict(LEAD).key(AuditConfig.light())
     assert json.loads(ac.cached_report(key))["report_id"] == report.report_id
-    assert "Recommended decision" in at.success[0].value
+    assert "Recommended decision" in verdict(at) and "mrb-fail" not in verdict(at)
 
     # a new session (a browser reload) reads the stored report: nothing is recomputed
     monkeypatch.setattr(ac, "run_audit", never_run)
