@@ -36,6 +36,7 @@ def _follow(led, seen: int) -> None:
     except rs.LEDGER_ERRORS:
         return
     if now != seen:
+        forms.keep_notice()
         st.rerun()
 
 

@@ -23,7 +23,8 @@ from views import review_drafts as drafts
 from views import state
 from views.review_style import badge_html, tone_of
 
-__all__ = ["ledger", "stored_report", "write", "show_notice", "signer", "ledger_status",
+__all__ = ["ledger", "stored_report", "write", "show_notice", "keep_notice", "signer",
+           "ledger_status",
            "comment_form", "disposition_form", "finding_panel", "comments"]
 
 
@@ -62,9 +63,18 @@ def write(action, done, *, draft: tuple | None = None) -> None:
 
 
 def show_notice() -> None:
+    """The confirmation of this member's last write, once (kept aside for :func:`keep_notice`)."""
     msg = st.session_state.pop(state.REVIEW_NOTICE, None)
+    st.session_state[state.REVIEW_LAST_NOTICE] = msg
     if msg:
         st.success(msg)
+
+
+def keep_notice() -> None:
+    """Show the last confirmation again on the next run (a rerun to follow another member's
+    write must not wipe this member's own confirmation)."""
+    if st.session_state.get(state.REVIEW_LAST_NOTICE):
+        st.session_state[state.REVIEW_NOTICE] = st.session_state[state.REVIEW_LAST_NOTICE]
 
 
 def signer():
@@ -185,8 +195,9 @@ def disposition_form(led, run: dict, finding: str, current: dict | None) -> None
         a, b, c = st.columns(3)
         owner = a.text_input("Owner", key=k["owner"])
         due = b.date_input("Due date", value=None, key=k["due"])
-        residual = c.selectbox("Residual risk", [None, *RESIDUAL],
-                               format_func=rs.RESIDUAL_LABELS.get, key=k["residual"])
+        residual = c.selectbox("Residual risk", RESIDUAL, index=None,
+                               format_func=rs.RESIDUAL_LABELS.get, placeholder="not stated",
+                               key=k["residual"])
         note = st.text_area("Note", key=k["note"])
         go = st.form_submit_button("Record the disposition", key=f"dispose_btn_{finding}")
     if go:

@@ -48,6 +48,7 @@ MUST_CHANGE = "must_change_session"  # a session that must choose its own passwo
 DRAFTS = "review_drafts"  # widget key -> value submitted but not yet written (Review forms)
 DRAFT_VERSIONS = "review_draft_versions"  # (form, member) -> version of the form's widget keys
 REVIEW_NOTICE = "review_notice"  # the Review page's last confirmation, shown once after a rerun
+REVIEW_LAST_NOTICE = "review_last_notice"  # ... and kept for a rerun that follows others' writes
 UPLOADS = "uploads"        # Load page: saved upload paths by role (model/train/holdout)
 LOAD_FORM = "load_form"    # Load page: its widgets' last values, restored after a page switch
 
