@@ -149,6 +149,7 @@ def _local(led) -> None:
         except rs.LEDGER_ERRORS as e:
             st.error(str(e))
             return
+        st.session_state.pop("review_password", None)  # not kept once it has done its work
         key = state.MUST_CHANGE if session.must_change else state.SIGNED_IN
         st.session_state[key] = session
         if not session.must_change:
@@ -178,7 +179,8 @@ def _choose_password(led, session) -> None:
         except rs.LEDGER_ERRORS as e:
             st.error(str(e))
             return
-        st.session_state.pop(state.MUST_CHANGE, None)
+        for k in (state.MUST_CHANGE, "new_password", "new_password_again"):
+            st.session_state.pop(k, None)
         st.session_state[state.SIGNED_IN] = done
         st.session_state[state.REVIEWER] = done.name
         st.session_state[state.REVIEW_NOTICE] = (f"Password set; your signing key is "
