@@ -1,1 +1,2 @@
-"""Adversarial probes: the reference-model pool, membership and attribute inference, memorisation."""
+"""Adversarial probes: the reference-model pool, membership and attribute inference,
+memorisation."""

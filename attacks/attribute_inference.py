@@ -28,10 +28,14 @@ accuracy of the top guess (argmax posterior / prior), with percentile bootstrap 
 attack accuracy is not leakage: a naive tool reports 81% where the baseline gets the same
 (METHODS.md). Two differences count, each on its interval, Bonferroni-adjusted over the field's
 comparisons (level ``1 - (1 - confidence) / m``): the advantage, attack AUC minus baseline AUC on
-the members (paired bootstrap: the same replicate weights for both), and the member gap, attack
-AUC on members minus on non-members (independent bootstraps). THRESHOLDS.md: ``attention`` when
-one is significant (interval wholly above 0), ``fail`` when both are. The advantage on
-non-members (the model reveals ``s`` of anyone it scores) is reported, not judged.
+the members (paired bootstrap: the same replicate weights for both), and the member gap, that
+advantage on members minus the same advantage on non-members (independent bootstraps of the two
+parts), so a field the other inputs predict better for members than for non-members is not
+mistaken for leakage. Each is judged against ``privacy.attribute_inference`` (THRESHOLDS.md:
+0.02 AUC, no effect 0) with :func:`audits.core.results.judge`; the worse attack decides each
+statistic. The field is ``attention`` when one of the two reaches attention, ``fail`` when both
+do, ``pass`` when both pass, ``inconclusive`` otherwise. The advantage on non-members (the model
+reveals ``s`` of anyone it scores) is reported, not judged.
 """
 
 from __future__ import annotations
@@ -44,11 +48,11 @@ import pandas as pd
 from audits.core.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
 from audits.core.config import AuditConfig
 from audits.core.groups import group_codes
-from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, Threshold
+from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, Threshold, judge
 from audits.core.seeds import derive_seed
 from audits.core.subject import PARTS, AuditSubject
 
-__all__ = ["run_attribute_inference", "attack_signals", "attack_statistics"]
+__all__ = ["run_attribute_inference", "attack_signals", "attack_statistics", "member_gap"]
 
 QUARTILES = (0.25, 0.5, 0.75)
 OTHER = "other (small groups)"
@@ -289,8 +293,7 @@ def _field_summary(subject: AuditSubject, field: str, signals: dict, stats: dict
     for a in attacks:
         adv = {p: (stats[a][p]["auc"][0] - stats["baseline"][p]["auc"][0],
                    stats[a][p]["auc"][1] - stats["baseline"][p]["auc"][1]) for p in PARTS}
-        gap = (stats[a]["members"]["auc"][0] - stats[a]["nonmembers"]["auc"][0],
-               stats[a]["members"]["auc"][1] - stats[a]["nonmembers"]["auc"][1])
+        gap = member_gap(stats, a)
         for p in PARTS:
             metrics.append(Metric(
                 f"{field}.{a}.advantage.{p}", adv[p][0],
@@ -301,26 +304,41 @@ def _field_summary(subject: AuditSubject, field: str, signals: dict, stats: dict
                 reference=REFERENCES, n=n[p]))
         metrics.append(Metric(
             f"{field}.{a}.member_gap", gap[0], percentile_interval(gap[1], confidence=adj),
-            method=f"difference of independent {boot}s; {adj:.2%} interval (Bonferroni over "
+            method=f"advantage on members minus advantage on non-members, each paired, the parts "
+                   f"resampled independently ({boot}); {adj:.2%} interval (Bonferroni over "
                    f"{2 * len(attacks)} comparisons)",
-            label=f"{ATTACK_LABEL[a]}: AUC on members minus on non-members",
+            label=f"{ATTACK_LABEL[a]}: advantage over the baseline on members minus on "
+                  "non-members",
             reference=REFERENCES, n=n["members"] + n["nonmembers"]))
         leak[a] = (metrics[-3], metrics[-1])
         rows.append((field, a, *(round(stats[b][p]["auc"][0], 4) for b in (a, "baseline")
                                  for p in PARTS), *(_fmt_ci(m) for m in metrics[-3:])))
-    sig = {a: tuple(m.ci[0] is not None and m.ci[0] > 0 for m in leak[a]) for a in attacks}
-    above, member = any(s[0] for s in sig.values()), any(s[1] for s in sig.values())
-    severity = (Severity.FAIL if above and member else
-                Severity.ATTENTION if above or member else Severity.PASS)
-    which = 0 if above or not member else 1  # the decisive comparison: advantage, else gap
-    primary = max(attacks, key=lambda a: (sig[a][which], leak[a][which].ci[0] or 0.0))
+    sev = {a: tuple(judge(m.ci, threshold, value=m.value) for m in leak[a]) for a in attacks}
+    worst = [max((sev[a][i] for a in attacks), key=lambda x: x.rank) for i in (0, 1)]
+    attention = [w in (Severity.ATTENTION, Severity.FAIL) for w in worst]
+    severity = (Severity.FAIL if all(attention) else Severity.ATTENTION if any(attention) else
+                Severity.PASS if all(w is Severity.PASS for w in worst) else
+                Severity.INCONCLUSIVE)
+    which = 0 if attention[0] or not attention[1] else 1  # the decisive statistic
+    primary = max(attacks, key=lambda a: (sev[a][which].rank, leak[a][which].ci[0] or 0.0))
     decisive = leak[primary][which]
     finding = Finding(
         id=f"privacy.attribute_inference.{field}", severity=severity, area="privacy",
         title=f"Attribute inference of {field}", metric=decisive, threshold=threshold,
-        statement=_statement(field, primary, stats, leak[primary], above, member),
+        statement=_statement(field, primary, stats, leak[primary], attention, severity,
+                             threshold.attention),
         action=_action(severity, signals["is_input"], field))
     return metrics, rows, finding
+
+
+def member_gap(stats: dict, attack: str) -> tuple[float, np.ndarray]:
+    """(point, replicates) of the member gap: the attack's AUC advantage over the no-model
+    baseline on members minus the same advantage on non-members. Within a part the attack and
+    the baseline share their replicate weights (paired); the parts are independent."""
+    adv = {p: (stats[attack][p]["auc"][0] - stats["baseline"][p]["auc"][0],
+               stats[attack][p]["auc"][1] - stats["baseline"][p]["auc"][1]) for p in PARTS}
+    return (adv["members"][0] - adv["nonmembers"][0],
+            adv["members"][1] - adv["nonmembers"][1])
 
 
 def _fmt_ci(m: Metric) -> str:
@@ -330,7 +348,7 @@ def _fmt_ci(m: Metric) -> str:
     return f"{m.value:+.3f} [{lo:+.3f}, {hi:+.3f}]"
 
 
-def _statement(field, attack, stats, leak, above, member) -> str:
+def _statement(field, attack, stats, leak, attention, severity, bound) -> str:
     ba = {p: [stats[a][p]["balanced_accuracy"][0] for a in (attack, "baseline")] for p in PARTS}
     adv, gap = leak
     text = (f"An attacker with the model, using {ATTACK_LABEL[attack]}, guesses {field} right "
@@ -338,23 +356,28 @@ def _statement(field, attack, stats, leak, above, member) -> str:
             f"{ba['members'][1]:.0%} for the same attacker without the model (balanced accuracy); "
             f"for customers the model never saw, {ba['nonmembers'][0]:.0%} against "
             f"{ba['nonmembers'][1]:.0%}. In AUC the model adds {adv.value:+.3f} on training "
-            f"customers (interval {adv.ci[0]:+.3f} to {adv.ci[1]:+.3f}), and the attack does "
-            f"{gap.value:+.3f} better on training customers than on new ones (interval "
-            f"{gap.ci[0]:+.3f} to {gap.ci[1]:+.3f}).")
+            f"customers (interval {adv.ci[0]:+.3f} to {adv.ci[1]:+.3f}), and that gain is "
+            f"{gap.value:+.3f} larger on training customers than on new ones (interval "
+            f"{gap.ci[0]:+.3f} to {gap.ci[1]:+.3f}); the bound on each is {bound:g}.")
+    if severity is Severity.INCONCLUSIVE:
+        return text + (" The intervals neither clear the bound nor show a gain: these records "
+                       "cannot tell; more rows per group would settle it.")
     return text + " " + {
-        (True, True): "Both are significant: the model reveals this attribute of the people it "
+        (True, True): "Both reach the bound: the model reveals this attribute of the people it "
                       "was trained on beyond what their other data already reveal.",
         (True, False): "The model reveals this attribute beyond what the other data reveal.",
-        (False, True): "The attack works better on training customers than on new ones, though "
-                       "not better than guessing from the other data.",
-        (False, False): "Neither difference is significant: whatever can be guessed comes from "
-                        "the data, not from the model (raw attack accuracy is not leakage)."
-    }[(above, member)]
+        (False, True): "The model's gain is larger on training customers than on new ones, "
+                       "though not shown beyond the other data overall.",
+        (False, False): "Neither difference reaches the bound: whatever can be guessed comes "
+                        "from the data, not from the model (raw attack accuracy is not leakage)."
+    }[tuple(attention)]
 
 
 def _action(severity: Severity, is_input: bool, field: str) -> str:
     if severity is Severity.PASS:
         return "None needed."
+    if severity is Severity.INCONCLUSIVE:
+        return "Re-audit with more training and holdout rows to settle it."
     first = f"Remove {field} from the model's inputs if it is not justified; r" if is_input \
         else "R"
     return (first + "egularise the model (larger leaves, shallower trees, stronger penalty) so "
@@ -431,8 +454,9 @@ def run_attribute_inference(subject: AuditSubject, config: AuditConfig, *,
                  "member_gap"),
         rows=tuple(rows), title="Attribute inference against the no-model baseline",
         note=("AUC (macro one-vs-rest beyond two groups). Advantage: attack minus baseline on the "
-              "same rows; member gap: attack on members minus non-members; intervals Bonferroni-"
-              "adjusted per field. The attacker holds half of the non-members, never evaluated."))
+              "same rows; member gap: the advantage on members minus on non-members; intervals "
+              "Bonferroni-adjusted per field. The attacker holds half of the non-members, never "
+              "evaluated."))
     return ProbeResult(probe="attribute_inference", area="privacy", metrics=tuple(metrics),
                        tables=(table,), findings=tuple(findings), notes=tuple(notes),
                        params=params)

@@ -29,7 +29,9 @@ pool of :mod:`attacks.pool`: no retraining beyond the membership probe's):
    put through a verified unlearning method and audited again) for the erasure to reach it.
 
 The premise is the audit's: the members are the exact rows the model was trained on, so an erased
-customer found among them was trained on, whatever the dates. Erased ids are never printed, only
+customer found among them was trained on, whatever the dates; and, as for every membership attack,
+the holdout is drawn like the training rows (:mod:`attacks.preconditions`): when it is not, the
+comparison with the holdout measures the split, and the check is not assessed. Erased ids are never printed, only
 counted; counts under ``config.suppress_below`` are suppressed.
 """
 
@@ -38,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from attacks.membership import ATTACK_LABELS
+from attacks.preconditions import membership_precondition
 from attacks.record_risk import shared_scores
 from audits.core.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
 from audits.core.cache import RunCache
@@ -117,6 +120,12 @@ def run_erasure(subject: AuditSubject, config: AuditConfig, *, progress=None,
             params={"requests": None if n_req < small else n_req, "erased_members": 0})
     if progress:
         progress("scoring the records with the strongest membership attack", 0.1)
+    pre = membership_precondition(subject, config, cache=cache)
+    if not pre.met:  # the comparison with the holdout would measure the split, not the model
+        return _not_assessed(
+            pre.reason + " The erased customers' exposure is measured against the holdout "
+            "customers, so it cannot be judged either.", pre.remedy, config,
+            "The holdout is not drawn like the training rows.")
     shared = shared_scores(subject, config, progress=progress, cache=cache)
     records = shared.records
     tmask = records.targets

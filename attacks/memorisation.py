@@ -6,12 +6,21 @@
    estimated from the shared reference pool (:mod:`attacks.pool`) as the mean correctness over
    the K/2 IN models minus the mean over the K/2 OUT models. A model is "correct" when its
    probability of the true label exceeds 1/2 (exactly 1/2 counts one half). Free once the pool
-   exists. A record is *highly memorised* when mem > 0.5 (the recipe gets it right mostly only
-   when trained on it; Feldman and Zhang's examples of memorised long-tail records have high
-   mem); with K = 8 that means mem >= 0.75. The share is reported over all target records
-   (members and non-members of the audited model: memorisation is a property of the recipe and
-   the record) with a Clopper-Pearson interval. The soft score (mean probability of the true
-   label IN minus OUT) breaks ties in the ranking.
+   exists. A record is *highly memorised* when mem >= 0.75 (``config.memorisation_level``: the
+   recipe gets it right mostly only when trained on it; Feldman and Zhang's examples of memorised
+   long-tail records have high mem). The share is reported over all target records (members and
+   non-members of the audited model: memorisation is a property of the recipe and the record)
+   with a Clopper-Pearson interval. The soft score (mean probability of the true label IN minus
+   OUT) breaks ties in the ranking.
+
+   Its noise floor (:func:`noise_floor`): a record whose correctness flips between reference
+   models for reasons unrelated to training on it reaches mem >= 0.75 by chance (with K = 8, a
+   record right under 4 of the 8 models does so when those 4 happen to be its IN models: 1 in 70,
+   and 9/256 of records under a coin flip; METHODS.md). The floor is the share of records with
+   mem >= the level once each record's IN/OUT labels are shuffled among its K models (the IN
+   count kept), averaged over ``config.memorisation_shuffles`` shuffles: what the share would be
+   if training on a record changed nothing. The share is judged against it (no effect = the
+   floor; attention = the floor + the profile's bound, 1 point).
 2. Canary exposure (Carlini, Liu, Erlingsson, Kos and Song 2019, "The Secret Sharer: Evaluating
    and Testing Unintended Memorization in Neural Networks", USENIX Security). ``config.n_canaries``
    (50) synthetic customers: copies of random non-member rows whose numeric inputs get Gaussian
@@ -46,8 +55,8 @@ from audits.core.config import AuditConfig
 from audits.core.seeds import derive_seed
 from audits.core.subject import AuditSubject
 
-__all__ = ["memorisation_scores", "CanaryResult", "make_canaries", "canary_experiment",
-           "canary_summary"]
+__all__ = ["memorisation_scores", "noise_floor", "CanaryResult", "make_canaries",
+           "canary_experiment", "canary_summary"]
 
 NOISE_SD = 0.5
 GUESS_SHARE = 0.4
@@ -59,9 +68,31 @@ def memorisation_scores(pool: ReferencePool) -> tuple[np.ndarray, np.ndarray]:
     p, keep = pool.ref_p[:, t], pool.keep[:, t]
     correct = np.where(p > 0.5, 1.0, np.where(p == 0.5, 0.5, 0.0))
     n_in, n_out = keep.sum(axis=0), (~keep).sum(axis=0)
-    mem = (correct * keep).sum(0) / n_in - (correct * ~keep).sum(0) / n_out
     soft = (p * keep).sum(0) / n_in - (p * ~keep).sum(0) / n_out
-    return mem, soft
+    return _mem(correct, keep), soft
+
+
+def _mem(correct: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    n_in, n_out = keep.sum(axis=0), (~keep).sum(axis=0)
+    return (correct * keep).sum(0) / n_in - (correct * ~keep).sum(0) / n_out
+
+
+def noise_floor(pool: ReferencePool, *, level: float, n_shuffles: int,
+                random_state: int) -> tuple[float, float]:
+    """The share of target records with mem >= ``level`` when each record's IN/OUT labels are
+    shuffled among its K models (its IN count kept): ``(mean share, its standard error)`` over
+    ``n_shuffles`` shuffles."""
+    t = pool.records.targets
+    p, keep = pool.ref_p[:, t], pool.keep[:, t]
+    correct = np.where(p > 0.5, 1.0, np.where(p == 0.5, 0.5, 0.0))
+    n_in = keep.sum(axis=0)
+    rng = np.random.default_rng(random_state)
+    shares = []
+    for _ in range(n_shuffles):
+        ranks = np.argsort(np.argsort(rng.random(keep.shape), axis=0), axis=0)
+        shares.append(float((_mem(correct, ranks < n_in[None, :]) >= level - 1e-12).mean()))
+    shares = np.asarray(shares)
+    return float(shares.mean()), float(shares.std(ddof=1) / np.sqrt(shares.size))
 
 
 @dataclass(frozen=True, eq=False)

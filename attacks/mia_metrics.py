@@ -16,6 +16,10 @@ Yeom et al. 2018 (advantage = TPR - FPR). For one attack in one mode, on the *re
   resolved: the smallest resolvable FPR, 1/n, is used instead and the summary says so
   (``resolved`` False). Tied scores at the threshold are never split at random, which is
   conservative (the LOSS attack on a fully grown forest, whose members tie at p = 1, gets TPR 0).
+  The check at the low FPR is judged on the ratio TPR / FPR (its "no effect" is 1: an attack
+  that flags members no more often than non-members), with the FPR the level the threshold was
+  fixed for (0.1%, or the smallest resolvable one) and the Clopper-Pearson ends of the TPR
+  divided by it; the FPR actually reached on the reporting records is shown beside it.
 - Advantage TPR - FPR at the threshold that maximises it on the selection records, with a
   bootstrap interval on the reporting records.
 - Precision at a realistic member share (default 10%: the training customers are a tenth of the
@@ -179,8 +183,10 @@ def summarise_attack(ms, attack: str, *, n_boot: int, confidence: float, random_
         tau = threshold_at_fpr(sel_s[~sel_y], eff)
         flag = rep_s > tau
         tp, fp = int((flag & rep_y).sum()), int((flag & ~rep_y).sum())
-        tpr[alpha] = {"value": tp / n_pos if n_pos else np.nan,
-                      "ci": clopper_pearson(tp, n_pos, confidence),
+        ci = clopper_pearson(tp, n_pos, confidence)
+        tpr[alpha] = {"value": tp / n_pos if n_pos else np.nan, "ci": ci,
+                      "ratio": (tp / n_pos) / eff if n_pos else np.nan,
+                      "ratio_ci": (ci[0] / eff, ci[1] / eff),
                       "fpr": fp / n_neg if n_neg else np.nan,
                       "fpr_ci": clopper_pearson(fp, n_neg, confidence),
                       "alpha": eff, "resolved": bool(eff <= alpha + 1e-12), "threshold": tau,
@@ -264,24 +270,24 @@ def group_auc_rows(scores, labels, codes, levels, *, min_group_size: int, n_boot
     return rows
 
 
-def risk_level(summary: AttackSummary, *, auc_bounds=(0.55, 0.65), tpr_bounds=(0.005, 0.02),
-               critical_tpr: float, stores_rows: bool = False) -> str:
+def risk_level(summary: AttackSummary, *, auc_bounds=(0.55, 0.65), ratio_bounds=(5.0, 20.0),
+               critical_ratio: float = 100.0, stores_rows: bool = False) -> str:
     """The risk level of the strongest attack (THRESHOLDS.md), each level applying only when the
     interval of its statistic lies wholly beyond the bound:
 
-    critical: TPR at 0.1% FPR >= ``critical_tpr`` (the profile's, 10%), or a model that stores
-    training rows; high: AUC >= 0.65 or TPR at 0.1% FPR >= 2%; medium: AUC >= 0.55 or TPR at 0.1%
-    FPR >= 0.5%; not detected: the AUC interval reaches 0.5 and the TPR at 1% FPR interval reaches
-    the FPR used; low otherwise. The TPR criteria apply only where 0.1% FPR was resolved.
+    critical: TPR/FPR at the low FPR (0.1%, or the smallest resolvable) >= ``critical_ratio``
+    (the profile's, 100), or a model that stores training rows; high: AUC >= 0.65 or TPR/FPR >=
+    20; medium: AUC >= 0.55 or TPR/FPR >= 5; not detected: the AUC interval reaches 0.5 and the
+    TPR at 1% FPR interval reaches the FPR used; low otherwise.
     """
     auc_lo = summary.auc_ci[0] if summary.auc_ci[0] is not None else 0.0
     low = summary.tpr[FPRS[0]]
-    tpr_lo = low["ci"][0] if low["resolved"] else 0.0
-    if stores_rows or tpr_lo > critical_tpr:
+    ratio_lo = low["ratio_ci"][0]
+    if stores_rows or ratio_lo > critical_ratio:
         return "critical"
-    if auc_lo > auc_bounds[1] or tpr_lo > tpr_bounds[1]:
+    if auc_lo > auc_bounds[1] or ratio_lo > ratio_bounds[1]:
         return "high"
-    if auc_lo > auc_bounds[0] or tpr_lo > tpr_bounds[0]:
+    if auc_lo > auc_bounds[0] or ratio_lo > ratio_bounds[0]:
         return "medium"
     one = summary.tpr[FPRS[1]]
     if auc_lo <= 0.5 and one["ci"][0] <= one["alpha"]:

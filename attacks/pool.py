@@ -22,16 +22,22 @@ The three steps:
    fixed FPR) and the choice of the strongest attack are made on the selection parts; every
    reported number comes from the reporting parts. When members plus target non-members exceed
    ``config.pool_max_targets`` rows, both are subsampled in proportion (the rest take no part).
-2. Pool (:func:`build_pool`). The reference models are trained on halves of the *targets*
-   (members and target non-members), so every target record, member or not, has K/2 IN and K/2
-   OUT reference models; population records are OUT for all. Each model is the audited model's
+2. Pool (:func:`build_pool`). The reference models are trained on parts of the *targets*
+   (members and target non-members), so every target record, member or not, has IN and OUT
+   reference models; population records are OUT for all. Each model is the audited model's
    recipe (``sklearn.base.clone``: same estimator and hyper-parameters, unfitted), with every
    parameter named ``random_state`` / ``seed`` re-seeded (one integer seed per model, derived
    from the audit's seed) and any ``n_jobs`` other than None or 1 set to 1 (models are trained
    in parallel instead, with native thread pools limited to one thread, so sequential equals
-   parallel). A reference model trains on about half the targets, which is more rows than the
-   audited model when there are more non-members than members (e.g. 6,500 against 4,000): the
-   attacks compare per-record statistics, which this shifts for all records alike.
+   parallel). The reference models are sized like the audited model (METHODS.md: larger
+   training sets give other confidence profiles and bias the likelihood ratios): each trains on
+   as many rows as the audited model had members (:func:`reference_size`), up to
+   ``config.reference_max_rows`` (200,000) and to half the targets, which the keep matrix
+   allows with every record IN for at most K/2 models (when the members are more than half the
+   pool, the replica is smaller than the audited model and its leak a lower bound). Each record
+   is IN for r or r + 1 models, r = floor(K m / T) (m rows per model, T targets), kept between
+   2 and K/2 so that the recipe mode has an IN and an OUT model among the other K - 1: the
+   models train on about m rows each, and every record keeps IN and OUT models.
 3. Cache. The pool keeps, for every record, each reference model's probability of the record's
    true label and the keep matrix (not the models). It is computed once per audit (the run's
    cache, :mod:`audits.core.cache`) and cached on disk under ``home_dir()/cache/pools`` keyed by
@@ -59,10 +65,10 @@ from audits.core.seeds import derive_seed, seed_family
 from audits.core.subject import AuditSubject
 
 __all__ = ["PoolUnavailable", "MembershipRecords", "ReferencePool", "membership_records",
-           "build_pool", "get_pool", "effective_k", "refit_recipe", "label_probability",
-           "SELECTION", "REPORTING", "POPULATION"]
+           "build_pool", "get_pool", "effective_k", "reference_size", "refit_recipe",
+           "label_probability", "keep_matrix", "SELECTION", "REPORTING", "POPULATION"]
 
-POOL_VERSION = 1
+POOL_VERSION = 2
 SELECTION, REPORTING, POPULATION = 0, 1, 2
 
 
@@ -170,7 +176,7 @@ def membership_records(subject: AuditSubject, config: AuditConfig, *,
 def _pool_key(config: AuditConfig) -> tuple:
     """What the records and the pool depend on beyond the subject."""
     return (effective_k(config), config.pool_population_share, config.pool_population_max,
-            config.pool_max_targets)
+            config.pool_max_targets, config.reference_max_rows)
 
 
 def _records(subject: AuditSubject, config: AuditConfig) -> MembershipRecords:
@@ -242,10 +248,46 @@ def _fit_and_score(task):
     return label_probability(proba, est.classes_, labels)
 
 
-def keep_matrix(k: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """(k, n) boolean matrix with exactly k/2 True per column: rank a random matrix per column."""
+def keep_matrix(k: int, n: int, rng: np.random.Generator, n_in=None) -> np.ndarray:
+    """(k, n) boolean matrix with exactly ``n_in[i]`` True in column i (default k/2 for every
+    column): rank a random matrix down each column."""
+    n_in = np.full(n, k // 2) if n_in is None else np.broadcast_to(np.asarray(n_in), (n,))
     ranks = np.argsort(np.argsort(rng.random((k, n)), axis=0), axis=0)
-    return ranks < k // 2
+    return ranks < n_in[None, :]
+
+
+def reference_size(n_members: int, n_targets: int, k: int, config: AuditConfig) -> dict:
+    """Training rows of each reference model, and why.
+
+    As many as the audited model's (``n_members``), up to ``config.reference_max_rows`` and to
+    half the targets (every record IN for at most k/2 models), and at least 2 n_targets / k
+    (every record IN for at least 2 models). Returns ``{"rows", "audited_rows", "limited_by",
+    "in_models"}``, ``in_models`` the (fewest, most) IN models of a record.
+    """
+    cap, half = int(config.reference_max_rows), n_targets // 2
+    rows = min(int(n_members), cap, half)
+    limited_by = ("the audited model's size" if rows == n_members else
+                  "the profile's cap (reference_max_rows)" if rows == cap else
+                  "half the pool: the members are more than half the targets")
+    if k * rows < 2 * n_targets:
+        rows, limited_by = -(-2 * n_targets // k), "at least two IN models per record"
+    counts = _in_counts(k, n_targets, rows, None)
+    return {"rows": int(round(counts.sum() / k)), "audited_rows": int(n_members),
+            "limited_by": limited_by, "in_models": (int(counts.min()), int(counts.max()))}
+
+
+def _in_counts(k: int, n_targets: int, rows: int, rng: np.random.Generator | None) -> np.ndarray:
+    """IN models per record: r or r + 1 (r = floor(k rows / n)), about k rows in all, kept
+    between 2 and k/2 (the recipe mode needs an IN and an OUT model among the other k - 1).
+    Without ``rng`` the records that get r + 1 are the first ones (for the sizes only)."""
+    total = k * rows
+    r = total // n_targets
+    counts = np.full(n_targets, r, dtype=int)
+    n_extra = total - r * n_targets
+    if n_extra:  # no draw when every record gets r: the keep matrix of a K/2 design is unchanged
+        extra = np.arange(n_targets) if rng is None else rng.permutation(n_targets)
+        counts[extra[:n_extra]] += 1
+    return np.clip(counts, 2, k // 2)
 
 
 def _frames(subject: AuditSubject, records: MembershipRecords):
@@ -281,9 +323,11 @@ def build_pool(subject: AuditSubject, config: AuditConfig, *, k: int | None = No
     records = records if records is not None else membership_records(subject, config)
     X, labels = _frames(subject, records)
     targets = records.targets
+    n_t = int(targets.sum())
+    size = reference_size(len(subject.frame("members")), n_t, k, config)
+    rng = np.random.default_rng(derive_seed(subject.seed, "pool", "keep"))
     keep = np.zeros((k, records.row.size), dtype=bool)
-    keep[:, targets] = keep_matrix(k, int(targets.sum()),
-                                   np.random.default_rng(derive_seed(subject.seed, "pool", "keep")))
+    keep[:, targets] = keep_matrix(k, n_t, rng, _in_counts(k, n_t, size["rows"], rng))
     seeds = seed_family(derive_seed(subject.seed, "pool", "models"), k)
     # clone the recipe in the parent: the fitted model is never shipped to the workers
     try:
@@ -296,6 +340,8 @@ def build_pool(subject: AuditSubject, config: AuditConfig, *, k: int | None = No
     tasks = [(recipe, X, labels, keep[j], seeds[j]) for j in range(k)]
     ref_p = np.vstack(parallel_map(_fit_and_score, tasks, n_jobs=n_jobs))
     params = {"k": k, "model_seeds": seeds, "train_size": [int(s) for s in keep.sum(axis=1)],
+              "reference_rows": size["rows"], "audited_rows": size["audited_rows"],
+              "limited_by": size["limited_by"], "in_models": list(size["in_models"]),
               "version": POOL_VERSION}
     return ReferencePool(records=records, ref_p=ref_p, keep=keep, params=params)
 

@@ -1,16 +1,21 @@
-"""The privacy probes of the attacks layer: membership inference and memorisation.
+"""The membership-inference probe of the attacks layer (and the memorisation probe's entry).
 
 ``run_membership`` (probe "membership") runs the six attacks of :mod:`attacks.membership` in two
 modes ("this model", which decides the findings, and "this training recipe", reported beside
 it), summarises them (:mod:`attacks.mia_metrics`), picks the strongest attack on the selection
-records, judges it against ``privacy.membership_auc`` and ``privacy.membership_tpr_low_fpr``,
-bounds the privacy loss (:mod:`attacks.epsilon`) and lists the most exposed customers
-(pseudonymised) and the attack's AUC per sensitive group. It also reads the model for SACRO-ML's
-safe-model rules (:mod:`attacks.model_checks`). ``run_memorisation`` (probe "memorisation")
-reports Feldman and Zhang's memorisation scores from the same pool and a canary experiment
-(:mod:`attacks.memorisation`). Both share the pool through ``subject.memo``. When the model
-cannot be cloned and refitted, the attacks that need the pool are reported as not assessed with
-the reason, and LOSS and the gap attack still run.
+records before anything is judged, and judges that attack alone (the others are shown) against
+``privacy.membership_auc`` and ``privacy.membership_tpr_low_fpr`` (TPR/FPR at 0.1% FPR, or at the
+smallest FPR the rows resolve when a split holds fewer than 1,000 non-members; Carlini et al.
+2022). Before judging, it checks the precondition of every membership attack
+(:mod:`attacks.preconditions`: a holdout drawn like the training rows; Lopez-Paz & Oquab 2017's
+classifier two-sample test); when it fails, the check is not assessed with the reason and the
+remedy. It bounds the privacy loss (:mod:`attacks.epsilon`), lists the most exposed customers
+(pseudonymised) and the attack's AUC per sensitive group, and reads the model for SACRO-ML's
+safe-model rules (:mod:`attacks.model_checks`). The reference models are sized like the audited
+model (:func:`attacks.pool.reference_size`); the report states the size used. ``run_memorisation``
+(probe "memorisation", :mod:`attacks.memorisation_probe`) shares the pool and the precondition
+through the run's cache. When the model cannot be cloned and refitted, the attacks that need the
+pool are reported as not assessed with the reason, and LOSS and the gap attack still run.
 """
 
 from __future__ import annotations
@@ -20,21 +25,11 @@ import numpy as np
 from attacks import privacy_text as text
 from attacks.epsilon import attack_epsilon
 from attacks.membership import ATTACK_LABELS, ATTACK_REFERENCES, MODES
-from attacks.memorisation import (
-    canary_experiment,
-    canary_summary,
-    memorisation_scores,
-)
-from attacks.mia_metrics import (
-    FPRS,
-    choose_strongest,
-    clopper_pearson,
-    group_auc_rows,
-    risk_level,
-    summarise_attack,
-)
+from attacks.memorisation_probe import run_memorisation
+from attacks.mia_metrics import FPRS, choose_strongest, group_auc_rows, risk_level
 from attacks.model_checks import small_leaves, stores_training_rows
-from attacks.pool import REPORTING, PoolUnavailable, effective_k
+from attacks.pool import REPORTING, effective_k
+from attacks.preconditions import attack_summary, membership_precondition
 from attacks.record_risk import record_risk, shared_scores
 from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
@@ -43,7 +38,7 @@ from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, j
 from audits.core.seeds import derive_seed
 from audits.core.subject import AuditSubject
 
-__all__ = ["run_membership", "run_memorisation"]
+__all__ = ["run_membership", "run_memorisation", "strongest_severity"]
 
 AREA = "privacy"
 
@@ -67,38 +62,47 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None,
     records, pool, reason, modes = shared.records, shared.pool, shared.reason, shared.modes
     attacks, strongest, strength = shared.attacks, shared.strongest, shared.strength
     step("summarising the attacks", 0.6)
-    summaries = {(mode, a): summarise_attack(
-        ms, a, n_boot=config.n_bootstrap, confidence=config.confidence,
-        random_state=derive_seed(subject.seed, "membership", mode, a),
-        member_share=config.member_share)
-        for mode, ms in modes.items() for a in attacks}
+    summaries = {(mode, a): attack_summary(subject, config, mode, a, cache=cache)
+                 for mode in modes for a in attacks}
     best = summaries[("model", strongest)]
     recipe_best = choose_strongest(modes["recipe"], attacks)[0] if pool is not None else None
+    step("checking that the holdout is drawn like the training rows", 0.75)
+    pre = membership_precondition(subject, config, cache=cache)
 
     step("judging", 0.85)
     auc_thr = config.threshold("privacy.membership_auc")
     tpr_thr = config.threshold("privacy.membership_tpr_low_fpr")
     stores = stores_training_rows(subject.model)
-    level = risk_level(best, auc_bounds=(auc_thr.attention, auc_thr.fail),
-                       tpr_bounds=(tpr_thr.attention, tpr_thr.fail), stores_rows=bool(stores),
-                       critical_tpr=config.critical_tpr)
     eps = attack_epsilon(modes["model"], strongest, confidence=config.confidence)
     metrics = _membership_metrics(summaries, strongest, eps, config)
+    metrics.append(pre.holdout.metric(config.confidence))
     low = best.tpr[FPRS[0]]
     auc_metric = next(m for m in metrics if m.name == "strongest.auc")
-    tpr_metric = next(m for m in metrics if m.name == "strongest.tpr_at_fpr_0p1pct")
-    sev_auc = judge(best.auc_ci, auc_thr, value=best.auc)
-    sev_tpr = judge(low["ci"], tpr_thr, value=low["value"]) if low["resolved"] else Severity.PASS
-    severity = _worst(sev_auc, sev_tpr, Severity.FAIL if stores else Severity.PASS)
-    use_tpr = sev_tpr.rank > sev_auc.rank
+    ratio_metric = next(m for m in metrics if m.name == "strongest.tpr_fpr_ratio")
+    if pre.met:
+        level = risk_level(best, auc_bounds=(auc_thr.attention, auc_thr.fail),
+                           ratio_bounds=(tpr_thr.attention, tpr_thr.fail),
+                           stores_rows=bool(stores), critical_ratio=config.critical_ratio)
+        severity, use_ratio = strongest_severity(best, auc_thr, tpr_thr)
+        severity = _worst(severity, Severity.FAIL if stores else Severity.PASS)
+        title = "Membership inference: can an attacker tell who was in the training data?"
+        statement = text.strongest_statement(
+            best, level, low, eps, recipe=summaries.get(("recipe", recipe_best)), reason=reason,
+            confidence=config.confidence, severity=severity, member_share=config.member_share,
+            bounds=(tpr_thr.attention, tpr_thr.fail, config.critical_ratio))
+        action = text.membership_action(severity)
+    else:
+        level, use_ratio = "not assessed", False
+        severity = Severity.NOT_ASSESSED  # a model storing rows fails in its own finding
+        title = ("Membership inference not assessed: the holdout is not drawn like the training "
+                 "rows")
+        statement = text.not_assessed_statement(pre, best, confidence=config.confidence)
+        action = pre.remedy
     findings = [Finding(
         id="privacy.membership_inference.strongest", severity=severity, area=AREA,
-        title="Membership inference: can an attacker tell who was in the training data?",
-        statement=text.strongest_statement(best, level, low, eps, recipe=summaries.get(
-            ("recipe", recipe_best)), reason=reason, confidence=config.confidence,
-            severity=severity, member_share=config.member_share),
-        action=text.membership_action(severity),
-        metric=tpr_metric if use_tpr else auc_metric, threshold=tpr_thr if use_tpr else auc_thr)]
+        title=title, statement=statement, action=action,
+        metric=ratio_metric if use_ratio else auc_metric,
+        threshold=tpr_thr if use_ratio else auc_thr)]
     findings += _model_findings(subject, stores, config)
     if reason is not None:
         findings.append(Finding(
@@ -115,7 +119,7 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None,
               _exposed_table(subject, config, strongest, cache),
               _group_table(subject, records, modes["model"], strongest, config),
               _epsilon_table(eps)]
-    notes = text.membership_notes(records, pool, modes, reason, best)
+    notes = text.membership_notes(records, pool, modes, reason, best, pre)
     step("done", 1.0)
     return ProbeResult(
         probe="membership", area=AREA, metrics=tuple(metrics), tables=tuple(tables),
@@ -124,11 +128,45 @@ def run_membership(subject: AuditSubject, config: AuditConfig, *, progress=None,
                 "n_bootstrap": config.n_bootstrap, "confidence": config.confidence,
                 "member_share": config.member_share, "fprs": list(FPRS), "strongest": strongest,
                 "risk_level": level, "risk_meaning": text.LEVEL_MEANING.get(level, ""),
+                "interpretation": text.interpretation(level, best, pre,
+                                                      member_share=config.member_share),
+                "low_fpr": {"nominal": FPRS[0], "used": low["alpha"],
+                            "resolved": low["resolved"], "reached": low["fpr"],
+                            "ratio": low["ratio"], "ratio_ci": list(low["ratio_ci"])},
+                "precondition": {"met": pre.met, "cause": pre.cause, "reason": pre.reason,
+                                 "remedy": None if pre.met else pre.remedy,
+                                 "distinguisher_auc": pre.holdout.auc,
+                                 "distinguisher_ci": list(pre.holdout.ci),
+                                 "bound": pre.holdout.bound},
+                "reference_models": _replica(pool),
                 "strongest_recipe": recipe_best,
                 "split_sizes": records.params["sizes"],
                 **{f"{mode}_{k}": v for mode, ms in modes.items() for k, v in ms.params.items()},
                 **({"pool": {k: v for k, v in pool.params.items() if k != "cache"}}
                    if pool is not None else {})})
+
+
+def strongest_severity(best, auc_threshold, ratio_threshold) -> tuple[Severity, bool]:
+    """The strongest attack's severity: the worse of its AUC (``privacy.membership_auc``) and its
+    TPR/FPR at the low FPR (``privacy.membership_tpr_low_fpr``), each judged on its interval.
+    The low FPR is 0.1%, or with fewer than 1,000 non-members in a split the smallest FPR the
+    rows resolve: the ratio is judged there, never skipped. Returns ``(severity, decided by the
+    ratio)``."""
+    low = best.tpr[FPRS[0]]
+    sev_auc = judge(best.auc_ci, auc_threshold, value=best.auc)
+    sev_ratio = judge(low["ratio_ci"], ratio_threshold, value=low["ratio"])
+    return _worst(sev_auc, sev_ratio), sev_ratio.rank > sev_auc.rank
+
+
+def _replica(pool) -> dict | None:
+    """The reference models' size against the audited model's, in words and numbers."""
+    if pool is None:
+        return None
+    p = pool.params
+    rows, audited = p.get("reference_rows"), p.get("audited_rows")
+    return {"rows": rows, "audited_rows": audited, "limited_by": p.get("limited_by"),
+            "smaller": bool(rows is not None and audited is not None and rows < audited),
+            "text": text.replica_text(p)}
 
 
 def _membership_metrics(summaries, strongest, eps, config) -> list[Metric]:
@@ -163,7 +201,18 @@ def _membership_metrics(summaries, strongest, eps, config) -> list[Metric]:
                               "bootstrap interval on the reporting records",
                        reference="Yeom et al. 2018", n=n)]
         if (mode, a) == ("model", strongest):
+            low = s.tpr[FPRS[0]]
+            at = text.pct(low["alpha"]) + ("" if low["resolved"] else
+                                           ", the smallest FPR these rows resolve")
             out += [
+                Metric("strongest.tpr_fpr_ratio", low["ratio"], low["ratio_ci"],
+                       label=f"True-positive rate divided by the false-positive rate, at {at}: "
+                             f"{where} (1 = no better than a false alarm)",
+                       method=f"TPR at the threshold fixed on the selection records for "
+                              f"{text.pct(low['alpha'])} FPR, divided by that FPR; "
+                              f"Clopper-Pearson ends of the TPR; FPR reached on the reporting "
+                              f"records {text.pct(low['fpr'])}",
+                       reference="Carlini et al. 2022", n=s.n_members),
                 Metric("strongest.auc_p_value", s.p_value, None,
                        label=f"p-value of the attack AUC against 0.5 (guessing): {where}",
                        method="one-sided Mann-Whitney normal approximation with tie correction",
@@ -222,20 +271,24 @@ def _attack_table(summaries, strongest, recipe_best, strength) -> Table:
         chosen = (mode == "model" and a == strongest) or (mode == "recipe" and a == recipe_best)
         rows.append((MODES[mode], a, ATTACK_LABELS[a], s.auc, s.auc_ci[0], s.auc_ci[1],
                      s.p_value, low["alpha"], low["value"], low["ci"][0], low["ci"][1],
-                     low["fpr"], one["value"], one["ci"][0], one["ci"][1], s.advantage,
+                     low["fpr"], low["ratio"], low["ratio_ci"][0], low["ratio_ci"][1],
+                     one["value"], one["ci"][0], one["ci"][1], s.advantage,
                      s.precision, s.n_members, s.n_nonmembers,
                      strength[a][0] if mode == "model" else None, chosen))
     return Table(
         name="attacks", title="Membership-inference attacks on the reporting records",
         columns=("mode", "attack", "label", "auc", "auc_low", "auc_high", "p_value",
                  "low_fpr_used", "tpr_low_fpr", "tpr_low_fpr_low", "tpr_low_fpr_high",
-                 "fpr_reached", "tpr_1pct", "tpr_1pct_low", "tpr_1pct_high", "advantage",
+                 "fpr_reached", "tpr_fpr_ratio", "tpr_fpr_ratio_low", "tpr_fpr_ratio_high",
+                 "tpr_1pct", "tpr_1pct_low", "tpr_1pct_high", "advantage",
                  "precision_at_member_share", "n_members", "n_nonmembers",
                  "selection_tpr_1pct", "strongest"),
         rows=tuple(rows),
         note="Thresholds and the strongest attack are chosen on the selection records "
-             "(strongest: highest TPR at 1% FPR there, ties by AUC); every number shown comes "
-             "from the reporting records. 'this model' decides the finding.")
+             "(strongest: highest TPR at 1% FPR there, ties by AUC), before anything is judged; "
+             "every number shown comes from the reporting records. Only the strongest attack "
+             "on 'this model' is judged; the others are shown. low_fpr_used: 0.1%, or the "
+             "smallest FPR the rows resolve; tpr_fpr_ratio: TPR divided by it.")
 
 
 def _roc_table(summaries) -> Table:
@@ -303,121 +356,3 @@ def _epsilon_table(eps) -> Table:
         title="Empirical lower bound on the privacy loss epsilon (this model)",
         note=f"{eps['confidence']:.0%} confidence; the ceiling is the largest bound these "
              "records could give. Counts of flagged customers are shown as computed.")
-
-
-# -- memorisation ----------------------------------------------------------------------------
-
-def run_memorisation(subject: AuditSubject, config: AuditConfig, *,
-                     progress=None, cache: RunCache | None = None) -> ProbeResult:
-    """Run the memorisation probe. See the module docstring for the method."""
-    step = _step(progress)
-    step("preparing the reference pool", 0.0)
-    shared = shared_scores(subject, config, progress=progress, cache=cache)
-    records, pool, reason = shared.records, shared.pool, shared.reason
-    if pool is None:
-        return ProbeResult(
-            probe="memorisation", area=AREA, status="not_assessed",
-            findings=(Finding(
-                id="privacy.memorisation.records", severity=Severity.NOT_ASSESSED, area=AREA,
-                title="Memorisation not assessed",
-                statement=f"Memorisation needs the training recipe re-run, and {reason}.",
-                action="Supply a model that scikit-learn can clone and refit, then re-audit."),),
-            notes=(f"Not assessed: {reason}.",))
-    threshold = config.threshold("privacy.memorisation_share")
-    mem, soft = memorisation_scores(pool)
-    t = records.targets
-    member = records.is_member[t]
-    high = mem > config.memorisation_level
-    n, x = int(mem.size), int(high.sum())
-    share_ci = clopper_pearson(x, n, config.confidence)
-    share = Metric("memorisation.share_high", x / n, share_ci,
-                   label=f"Share of customers highly memorised (mem > {config.memorisation_level})",
-                   method=f"Feldman-Zhang memorisation from {pool.k} reference models "
-                          "(K/2 IN, K/2 OUT per record); Clopper-Pearson interval",
-                   reference="Feldman & Zhang 2020", n=n)
-    xm = int(high[member].sum())
-    metrics = [share,
-               Metric("memorisation.share_high_members", xm / max(member.sum(), 1),
-                      clopper_pearson(xm, int(member.sum()), config.confidence),
-                      label="Share of the training customers highly memorised",
-                      method="as above, training customers only",
-                      reference="Feldman & Zhang 2020", n=int(member.sum())),
-               Metric("memorisation.mean", float(mem.mean()), None,
-                      label="Mean memorisation score", reference="Feldman & Zhang 2020", n=n)]
-    step("canary experiment", 0.5)
-    canary, canary_reason = None, None
-    try:
-        canary = canary_summary(canary_experiment(subject, config, cache=cache),
-                                n_boot=config.n_bootstrap, confidence=config.confidence,
-                                random_state=derive_seed(subject.seed, "memorisation", "boot"))
-    except PoolUnavailable as e:
-        canary_reason = str(e)
-    if canary is not None:
-        metrics += [
-            Metric("canary.mean_exposure", canary["mean_exposure"], None,
-                   label=f"Mean exposure of inserted canaries (at most "
-                         f"{canary['max_exposure']:.2f} bits)",
-                   method="log2(candidates) - log2(rank) against canaries never inserted",
-                   reference="Carlini et al. 2019", n=canary["n_canaries"]),
-            Metric("canary.auc", canary["auc"], canary["auc_ci"],
-                   label="AUC of inserted against never-inserted canaries",
-                   method=f"percentile bootstrap ({config.n_bootstrap} replicates); "
-                          f"one-sided Mann-Whitney p = {canary['p_value']:.3g}",
-                   reference="Carlini et al. 2019", n=canary["n_canaries"]),
-            Metric("canary.epsilon_one_run", canary["epsilon"], None,
-                   label=f"One-run epsilon lower bound ({config.confidence:.0%} confidence, "
-                         "delta = 0)",
-                   method=f"{canary['correct']} of {canary['guesses']} guesses right on "
-                          f"{canary['n_canaries']} canaries",
-                   reference="Steinke, Nasr & Jagielski 2023", n=canary["n_canaries"]),
-            Metric("canary.epsilon_ceiling", canary["epsilon_ceiling"], None,
-                   label="Largest one-run epsilon these guesses could certify (all right)",
-                   reference="Steinke, Nasr & Jagielski 2023", n=canary["n_canaries"])]
-    severity = judge(share_ci, threshold, value=share.value)
-    finding = Finding(
-        id="privacy.memorisation.records", severity=severity, area=AREA,
-        title="Memorisation of individual customers",
-        statement=text.memorisation_statement(share, canary, canary_reason, pool.k),
-        action=("Regularise the model (larger leaves, shallower trees, stronger penalty) or "
-                "remove duplicated and mislabelled rows, then re-audit."
-                if severity is not Severity.PASS else "None needed."),
-        metric=share, threshold=threshold)
-    ids = records.ids(subject)[t]
-    order = np.lexsort((-soft, -mem))[:config.n_top_records]
-    top = Table(
-        name="memorised_records", columns=("rank", "record", "part", "memorisation", "soft"),
-        rows=tuple((r, ids[i], "training" if member[i] else "holdout", float(mem[i]),
-                    float(soft[i])) for r, i in enumerate(order, 1)),
-        title="The most memorised customers",
-        note="Pseudonymised ids. memorisation: correctness when trained on minus when not; "
-             "soft: the same with the probability of the true label (breaks ties).")
-    values, counts = np.unique(np.round(mem, 6), return_counts=True)
-    hist = Table(name="memorisation_distribution", columns=("memorisation", "n_records"),
-                 rows=tuple((float(v), int(c) if c >= config.suppress_below else None)
-                            for v, c in zip(values, counts)),
-                 title="Distribution of memorisation scores",
-                 note=f"Counts under {config.suppress_below} are not printed.")
-    tables = [top, hist]
-    if canary is not None:
-        tables.append(Table(
-            name="canaries", columns=("n_canaries", "n_inserted", "mean_exposure",
-                                      "max_exposure", "auc", "auc_low", "auc_high", "guesses",
-                                      "correct", "epsilon_one_run", "epsilon_ceiling"),
-            rows=((canary["n_canaries"], canary["n_inserted"], canary["mean_exposure"],
-                   canary["max_exposure"], canary["auc"], *canary["auc_ci"], canary["guesses"],
-                   canary["correct"], canary["epsilon"], canary["epsilon_ceiling"]),),
-            title="Canary experiment (synthetic customers inserted at random)"))
-    step("done", 1.0)
-    notes = [f"{pool.k} reference models, each trained on about half of "
-             f"{int(t.sum())} customers."]
-    if canary_reason:
-        notes.append(f"Canary experiment not run: {canary_reason}.")
-    return ProbeResult(probe="memorisation", area=AREA, metrics=tuple(metrics),
-                       tables=tuple(tables), findings=(finding,), notes=tuple(notes),
-                       params={"n_reference_models": pool.k,
-                               "high_memorisation": config.memorisation_level,
-                               "n_bootstrap": config.n_bootstrap,
-                               "confidence": config.confidence,
-                               **({"canaries": canary_experiment(
-                                   subject, config, cache=cache).params}
-                                  if canary is not None else {})})

@@ -10,17 +10,23 @@ Everything is explained on the model under review, never on a surrogate. Three p
    2016) on chosen customers over 10 seeds (:mod:`audits.lime_local`); retrained clones without
    each personal, sensitive or proxy input (:mod:`audits.minimisation`, GDPR Art. 5(1)(c));
 2. scores: mean absolute SHAP per input with a percentile bootstrap interval over the explained
-   rows (and the bootstrap interval of its rank); the same by sensitive group; LIME's stability
-   (mean pairwise top-5 Jaccard over seeds; Alvarez-Melis & Jaakkola 2018 on LIME instability)
-   and its rank agreement with SHAP (Spearman's correlation of absolute attributions over all
-   inputs, as in Krishna et al. 2022, "The Disagreement Problem in Explainable Machine Learning");
-   the AUC cost of removing each input, with a paired bootstrap interval;
-3. findings: a sensitive input, or an input the shared proxy screen flags, among the top 10
-   drivers (``explainability.sensitive_driver.<feature>``, attention; the runner escalates it to
-   fail when a fairness check on its field fails, from ``params["sensitive_drivers"]``); an
-   unstable or disagreeing local explanation (``explainability.local_stability.<pseudonym>``,
-   attention: not to be shown to a customer); each minimisation result
-   (``explainability.minimisation.<feature>``).
+   rows, and the bootstrap interval of its rank; the same by sensitive group; for a random sample
+   of ``config.n_lime_customers`` (>= 30) explained customers, LIME's stability (mean pairwise
+   top-5 Jaccard over seeds; Alvarez-Melis & Jaakkola 2018) and its top-5 feature and sign
+   agreement with SHAP (Krishna et al. 2022, "The Disagreement Problem in Explainable Machine
+   Learning"), each averaged over the customers with one simultaneous bootstrap band over
+   customers; the AUC cost of removing each input, with an interval that includes refitting
+   variability (:mod:`audits.minimisation`);
+3. findings: a sensitive input, or an input the shared proxy screen flags, whose whole rank
+   interval lies within the top 10 drivers (``explainability.sensitive_driver.<feature>``,
+   attention; pass when the interval lies wholly outside, inconclusive otherwise; the runner
+   escalates attention to fail when a fairness check on its field fails, from
+   ``params["sensitive_drivers"]``); LIME's reliability on the sample
+   (``explainability.local_stability.lime``, attention when an interval lies wholly below 0.7);
+   each minimisation result (``explainability.minimisation.<feature>``). The three example
+   customers (highest score, lowest score, score nearest 0.5, or the configured ones) are
+   explained by :func:`audits.record_explanation.explain_row`, the drill-down's own function, and
+   shown, not judged.
 
 Customers are named only by their keyed pseudonyms; personal columns' values never appear in the
 tables (redacted), and personal columns get no dependence data.
@@ -36,16 +42,22 @@ from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.groups import group_codes
-from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
+from audits.core.results import Finding, Metric, ProbeResult, Severity, Table
 from audits.core.seeds import derive_seed, seed_family
 from audits.core.subject import AuditSubject
 from audits.minimisation import assess_minimisation, proxy_map
+from audits.record_explanation import (
+    LOCAL_COLUMNS,
+    SUMMARY_COLUMNS,
+    background,
+    explain_row,
+    importance_ranks,
+    sample_rows,
+)
 
-__all__ = ["run_explainability", "sample_rows", "importance_ranks"]
+__all__ = ["run_explainability", "sample_rows", "importance_ranks", "rank_severity"]
 
 _REF = "Lundberg & Lee 2017; Lundberg et al. 2020 (TreeSHAP)"
-_LIME_REF = ("Ribeiro et al. 2016 (LIME); Alvarez-Melis & Jaakkola 2018 (instability); "
-             "Krishna et al. 2022 (agreement)")
 N_TOP_DRIVERS, N_DEPENDENCE, N_DEPENDENCE_POINTS = 10, 5, 200
 
 
@@ -64,13 +76,14 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     0.5), ``n_explain`` and ``n_agnostic`` (non-members explained for the global view on the
     TreeSHAP and linear paths, and on the model-agnostic path), ``shap_tree_budget`` (caps the
     rows of very large forests), ``n_lime_seeds``, ``lime_samples``, ``top_k`` (LIME runs per
-    customer, its perturbation budget, k) and ``minimise`` (measure the cost of removing
-    personal, sensitive and proxy inputs).
+    customer, its perturbation budget, k), ``n_lime_customers`` (the random sample LIME is judged
+    on), ``minimise`` and ``minimise_seeds`` (measure the cost of removing personal, sensitive and
+    proxy inputs, refitting with several seeds for a randomised estimator).
     """
     records = list(config.explain_records) or None
     n_explain, n_agnostic = config.n_explain, config.n_agnostic
     n_lime_seeds, lime_samples, top_k = config.n_lime_seeds, config.lime_samples, config.top_k
-    from audits.lime_local import explain_local
+    from audits.lime_local import judge_sample, sample_agreement
     from audits.shap_values import explain, tree_cost
 
     def step(stage, fraction):
@@ -81,8 +94,7 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     features = list(subject.feature_columns)
     personal = set(subject.personal_columns)
     frame, X = subject.frame("nonmembers"), subject.X("nonmembers")
-    background = sample_rows(len(subject.members), 2000, s_rows)
-    Xb = subject.X("members").iloc[background].reset_index(drop=True)
+    Xb = background(subject)
     proxies, proxy_note = proxy_map(subject, config, cache=cache)
     notes = [proxy_note] if proxy_note else []
 
@@ -139,59 +151,75 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
     step("importance by sensitive group", 0.35)
     tables.append(_by_group(absv, frame.iloc[idx], features, subject, config))
     threshold = config.threshold("explainability.sensitive_driver_rank")
+    imp_hi = np.array([c[1] for c in ci], dtype=float)
     drivers, inputs, found = _sensitive_drivers(features, order, rank, rank_reps, imp, subject,
-                                                proxies, config, threshold, method, exp.scale, n)
+                                                proxies, config, threshold, method, exp.scale, n,
+                                                np.nan_to_num(imp_hi))
     findings += found
 
-    # -- 2. local explanations --------------------------------------------------------------------
-    step("local explanations (SHAP and LIME)", 0.45)
+    # -- 2. local explanations: three examples shown, a random sample judged -------------------
+    step("local explanations of the example customers (SHAP and LIME)", 0.45)
     pseud = subject.record_ids("nonmembers")
-    chosen = _choose_records(subject, records, pseud)
-    Xr = X.iloc[[i for i, _ in chosen]].reset_index(drop=True)
-    local = explain(subject.model, Xr, positive_label=subject.positive_label, background=Xb,
-                    random_state=s_rows, force_agnostic=exp.explainer == "permutation")
-    lime_train = Xb.iloc[:min(len(Xb), 2000)]
-    seeds = seed_family(s_lime, n_lime_seeds)
-    try:
-        lime = explain_local(subject.model, Xr, lime_train, local.values,
-                             positive_label=subject.positive_label, seeds=seeds,
-                             num_samples=lime_samples, top_k=top_k)
-    except Exception as e:  # LIME fails on some models: say so, keep the SHAP side
-        lime = [None] * len(chosen)
-        notes.append(f"LIME could not run on this model ({type(e).__name__}: {e}).")
-    stab_threshold = config.threshold("explainability.stability")
     rows, summary = [], []
-    scores = subject.scores("nonmembers")
-    for r, ((i, reason), res) in enumerate(zip(chosen, lime)):
-        pid = pseud[i]
-        lw = res.mean_weights if res else np.full(len(features), np.nan)
-        lsd = res.weights.std(axis=0) if res else np.full(len(features), np.nan)
-        lrank = importance_ranks(lw)
-        srank = importance_ranks(local.values[r])
-        for j, f in enumerate(features):
-            v = Xr.iloc[r, j]
-            value = "[redacted]" if f in personal else (
-                f"{float(v):g}" if isinstance(v, (float, np.floating)) else str(v))
-            rows.append((pid, reason, f, value, local.values[r, j], int(srank[j]), lw[j],
-                         lsd[j], None if res is None else int(lrank[j])))
-        m_s, m_a, m_j, sev = _local_metrics(pid, res, stab_threshold, n_lime_seeds, top_k,
-                                            lime_samples)
-        metrics += [m for m in (m_s, m_a, m_j) if m is not None]
-        summary.append((pid, reason, float(scores[i]), local.base_value, local.output[r],
-                        local.scale, getattr(res, "stability", None),
-                        getattr(res, "rank_agreement", None), getattr(res, "topk_overlap", None),
-                        sev is Severity.PASS))
-        findings.append(_local_finding(pid, reason, res, m_s, m_a, sev, stab_threshold))
-    tables.append(Table.from_frame("local_explanations", pd.DataFrame(rows, columns=[
-        "record", "reason", "feature", "value", "shap", "shap_rank", "lime_weight", "lime_sd",
-        "lime_rank"]), title="Why the model scored these customers so: SHAP and LIME side by "
-        "side", note=(f"SHAP on the {local.scale} scale; LIME weights on the probability, mean "
-                      f"and spread over {n_lime_seeds} seeds, {lime_samples} samples each. "
-                      "Customers are named by pseudonyms; personal values are redacted.")))
-    tables.append(Table.from_frame("local_summary", pd.DataFrame(summary, columns=[
-        "record", "reason", "score", "shap_base", "shap_output", "scale", "lime_stability",
-        "lime_shap_spearman", "lime_shap_topk_jaccard", "show_to_customer"]),
-        title="Local explanations: can they be shown to the customer?"))
+    for i, reason in _choose_records(subject, records, pseud):
+        r, smry, lime_note = explain_row(subject, "nonmembers", i, pid=pseud[i], reason=reason,
+                                         explainer=exp.explainer, n_lime_seeds=n_lime_seeds,
+                                         lime_samples=lime_samples, top_k=top_k, Xb=Xb)
+        rows += r
+        smry.pop("method")
+        summary.append(smry)
+        if lime_note and lime_note not in notes:
+            notes.append(lime_note)
+    scale = summary[0]["scale"] if summary else exp.scale
+    tables.append(Table.from_frame("local_explanations", pd.DataFrame(
+        rows, columns=LOCAL_COLUMNS), title="Why the model scored these customers so: SHAP and "
+        "LIME side by side", note=(f"Example customers, shown, not judged. SHAP on the {scale} "
+                                   f"scale; LIME weights on the probability, mean and spread "
+                                   f"over {n_lime_seeds} seeds, {lime_samples} samples each. "
+                                   "Customers are named by pseudonyms; personal values are "
+                                   "redacted.")))
+    tables.append(Table.from_frame("local_summary", pd.DataFrame(summary, columns=SUMMARY_COLUMNS),
+                                   title="Local explanations of the example customers",
+                                   note="Each customer's own LIME stability and agreement with "
+                                        "SHAP, shown, not judged: LIME is judged on a random "
+                                        "sample of customers (lime_sample)."))
+    step(f"LIME on {config.n_lime_customers} random customers (stability, agreement)", 0.5)
+    pick = sample_rows(n, config.n_lime_customers, derive_seed(subject.seed, "explainability",
+                                                               "lime_sample"))
+    stab_threshold = config.threshold("explainability.stability")
+    try:
+        values = sample_agreement(subject.model, X.iloc[idx[pick]], Xb, exp.values[pick],
+                                  positive_label=subject.positive_label,
+                                  seeds=seed_family(s_lime, n_lime_seeds),
+                                  num_samples=lime_samples, top_k=top_k, n_jobs=config.n_jobs)
+    except Exception as e:  # LIME fails on some models: the check is not assessed
+        values = None
+        findings.append(Finding(
+            id="explainability.local_stability.lime", severity=Severity.NOT_ASSESSED,
+            area="explainability", threshold=stab_threshold,
+            title="LIME's explanations not assessed",
+            statement=f"LIME could not run on this model ({type(e).__name__}: {e}), so whether "
+                      "its explanations are stable and agree with SHAP is unknown.",
+            action="Do not give LIME explanations of this model to customers."))
+    if values is not None:
+        k = min(top_k, len(features))
+        m_lime, f_lime = judge_sample(
+            values, stab_threshold, n_boot=config.n_bootstrap, confidence=config.confidence,
+            random_state=derive_seed(subject.seed, "explainability", "lime_boot"), k=k,
+            method=f"LIME, {n_lime_seeds} seeds x {lime_samples} samples per customer, against "
+                   f"{exp.method}")
+        metrics += m_lime
+        findings.append(f_lime)
+        tables.append(Table(
+            name="lime_sample", columns=("measure", "mean", "ci_low", "ci_high", "bound",
+                                         "severity", "n_customers"),
+            rows=tuple((m.name.split(".", 1)[1], m.value, m.ci[0], m.ci[1],
+                        stab_threshold.attention, f_lime.severity.value if m is f_lime.metric
+                        else None, m.n) for m in m_lime),
+            title=f"LIME judged on {len(pick)} holdout customers drawn at random",
+            note=f"Means over customers; one simultaneous {config.confidence:.0%} band over the "
+                 f"three measures (bootstrap over customers). Attention when an interval lies "
+                 f"wholly below {stab_threshold.attention:g}. severity: the decisive measure."))
 
     # -- 3. data minimisation ----------------------------------------------------------------------
     if config.minimise:
@@ -211,25 +239,43 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
                 "n_explained": n, "n_bootstrap": config.n_bootstrap,
                 "confidence": config.confidence, "lime_seeds": n_lime_seeds,
                 "lime_samples": lime_samples, "top_k": top_k, "seed": subject.seed,
+                "lime_customers": config.n_lime_customers,
+                "lime_verdict": next((f.severity.value for f in findings if f.id ==
+                                      "explainability.local_stability.lime"), None),
                 "proxies": proxies, "sensitive_drivers": drivers, "sensitive_inputs": inputs})
 
 
+def rank_severity(ci, top: float, *, influential: bool = True) -> Severity:
+    """The top-driver rule on the rank interval (THRESHOLDS.md): attention when the whole
+    interval lies within the top ``top`` (its upper end at most ``top``), pass when it lies
+    wholly outside (its lower end above ``top``) or the input has no influence at all,
+    inconclusive otherwise. Ranks are whole numbers, so "within the top 10" includes rank 10."""
+    lo, hi = ci
+    if not influential or lo > top:
+        return Severity.PASS
+    if hi <= top:
+        return Severity.ATTENTION
+    return Severity.INCONCLUSIVE
+
+
 def _sensitive_drivers(features, order, rank, rank_reps, imp, subject, proxies, config,
-                       threshold, method, scale, n):
-    """Findings for each sensitive or proxy input: attention in the top 10, else pass."""
+                       threshold, method, scale, n, imp_hi):
+    """Findings for each sensitive or proxy input, judged on its rank interval."""
     drivers, inputs, findings = [], [], []
     total = imp.sum() or 1.0
+    top_n = threshold.attention
     for j in order:
         f = features[j]
         fields = ([f] if f in subject.sensitive_fields else []) + proxies.get(f, [])
         if not fields:
             continue
         r = int(rank[j])
-        top = r <= threshold.attention and imp[j] > 0  # an input with no influence drives nothing
         lo, hi = percentile_interval(rank_reps[:, j].astype(float), confidence=config.confidence)
-        entry = {"feature": f, "fields": fields, "rank": r}
+        severity = rank_severity((lo, hi), top_n, influential=imp_hi[j] > 0)
+        entry = {"feature": f, "fields": fields, "rank": r, "rank_ci": [lo, hi],
+                 "severity": severity.value}
         inputs.append(entry)
-        if top:
+        if severity is Severity.ATTENTION:
             drivers.append(entry)
         m = Metric(name=f"rank.{f}", value=r, ci=(lo, hi), n=n, reference=_REF, method=method,
                    label=f"Rank of {f} among the model's {len(features)} drivers (1 = strongest)")
@@ -239,18 +285,30 @@ def _sensitive_drivers(features, order, rank, rank_reps, imp, subject, proxies, 
                 f"|SHAP| {imp[j]:.4f} on the {scale} scale, {imp[j] / total:.0%} of the total; "
                 f"rank interval [{lo:g}, {hi:g}]).")
         fields_text = ", ".join(fields)
+        title, tail, action = {
+            Severity.ATTENTION: (
+                f"{f} is a top-{top_n:g} driver (no. {r})",
+                f" The whole rank interval lies within the top {top_n:g}: decisions depend on "
+                f"it, so they may differ by {fields_text}.",
+                f"Justify using {f} or remove it (explainability.minimisation.{f} gives what "
+                f"removal costs); read the fairness findings for {fields_text}: if one fails, "
+                "this driver is the likely channel."),
+            Severity.PASS: (
+                f"{f} is used but is not a top-{top_n:g} driver (no. {r})",
+                " Its rank interval lies wholly outside the top drivers (or it has no "
+                "influence): its influence on decisions is small.",
+                f"Check explainability.minimisation.{f}: an input with little influence can "
+                "often be removed."),
+            Severity.INCONCLUSIVE: (
+                f"{f} may be a top-{top_n:g} driver (no. {r}; rank interval crosses the bound)",
+                f" Its rank interval reaches across no. {top_n:g}: these rows cannot tell "
+                "whether it is among the top drivers; more explained rows would settle it.",
+                f"Treat {f} as a possible top driver: justify it or check "
+                f"explainability.minimisation.{f}.")}[severity]
         findings.append(Finding(
             id=f"explainability.sensitive_driver.{f}", area="explainability", metric=m,
-            threshold=threshold, severity=Severity.ATTENTION if top else Severity.PASS,
-            title=(f"{f} is the model's no. {r} driver" if top else
-                   f"{f} is used but is not a top-{threshold.attention:g} driver (no. {r})"),
-            statement=text + (f" Decisions depend on it, so they may differ by {fields_text}."
-                              if top else " Its influence on decisions is small."),
-            action=(f"Justify using {f} or remove it (explainability.minimisation.{f} gives what "
-                    f"removal costs); read the fairness findings for {fields_text}: if one fails, "
-                    "this driver is the likely channel." if top else
-                    f"Check explainability.minimisation.{f}: an input with little influence can "
-                    "often be removed.")))
+            threshold=threshold, severity=severity, title=title, statement=text + tail,
+            action=action))
     return drivers, inputs, findings
 
 
@@ -264,27 +322,11 @@ def _not_assessed(reason: str, notes: list[str]) -> ProbeResult:
                        findings=(finding,), notes=tuple(notes) + (reason,))
 
 
-def sample_rows(n_total: int, n: int, seed: int) -> np.ndarray:
-    """``n`` of ``n_total`` row indices drawn without replacement by ``seed``, sorted (all rows
-    when there are no more than ``n``)."""
-    if n_total <= n:
-        return np.arange(n_total)
-    return np.sort(np.random.default_rng(seed).choice(n_total, n, replace=False))
-
-
 def _why(f: str, subject: AuditSubject, proxies: dict) -> str:
     tags = (["personal"] if f in subject.personal_columns else []) + \
         (["sensitive"] if f in subject.sensitive_fields else []) + \
         ([f"proxy for {', '.join(proxies[f])}"] if f in proxies else [])
     return "; ".join(tags)
-
-
-def importance_ranks(v: np.ndarray) -> np.ndarray:
-    """Rank 1 = the largest absolute value; ties keep their order, NaN counts as 0."""
-    order = np.argsort(-np.abs(np.nan_to_num(v)), kind="stable")
-    out = np.empty(len(v), dtype=int)
-    out[order] = np.arange(1, len(v) + 1)
-    return out
 
 
 def _dependence(exp, Xs: pd.DataFrame, order, personal: set, seed: int) -> Table:
@@ -350,49 +392,3 @@ def _choose_records(subject, records, pseud: list[str]) -> list[tuple[int, str]]
                              f"(subject.record_ids('nonmembers')) nor a row position below "
                              f"{len(pseud)}. Pass one of those.")
     return out
-
-
-def _local_metrics(pid, res, threshold, n_seeds, k, samples):
-    if res is None:
-        return None, None, None, Severity.NOT_ASSESSED
-    base = f"LIME, {n_seeds} seeds x {samples} samples, original feature space"
-    m_s = Metric(name=f"lime_stability.{pid}", value=res.stability, n=n_seeds, reference=_LIME_REF,
-                 label="LIME stability: mean pairwise Jaccard overlap of the top-5 inputs",
-                 method=f"{base}; top-{res.top_k} by |weight|, all pairs of seeds; no interval")
-    m_a = Metric(name=f"lime_shap_agreement.{pid}", value=res.rank_agreement, n=len(res.features),
-                 reference=_LIME_REF, label="Rank agreement of LIME with SHAP (Spearman)",
-                 method=f"{base}; Spearman correlation of mean |LIME weight| and |SHAP| over all "
-                        "inputs; no interval")
-    m_j = Metric(name=f"lime_shap_topk.{pid}", value=res.topk_overlap, n=n_seeds,
-                 reference=_LIME_REF, label="Top-5 overlap of LIME with SHAP (Jaccard, unjudged)",
-                 method=f"{base}; mean over seeds of Jaccard(LIME top-{res.top_k}, SHAP top-"
-                        f"{res.top_k})")
-    sev = [judge((m.value, m.value), threshold) for m in (m_s, m_a) if m.value is not None]
-    sev = max(sev, key=lambda s: s.rank) if sev else Severity.NOT_ASSESSED
-    return m_s, m_a, m_j, sev
-
-
-def _local_finding(pid, reason, res, m_s, m_a, sev, threshold) -> Finding:
-    fid = f"explainability.local_stability.{pid}"
-    if res is None:
-        return Finding(id=fid, severity=Severity.NOT_ASSESSED, area="explainability",
-                       title=f"Local explanation of {pid} not assessed", threshold=threshold,
-                       statement="LIME could not run on this model, so the stability of its "
-                                 "explanation of this customer is unknown.",
-                       action="Do not show LIME explanations of this model to customers.")
-    worst = min((m for m in (m_s, m_a) if m.value is not None), key=lambda m: m.value,
-                default=m_s)
-    agree = "n/a (constant attributions)" if m_a.value is None else f"{m_a.value:.2f}"
-    text = (f"For customer {pid} ({reason}), LIME's top-{res.top_k} inputs overlap "
-            f"{res.stability:.2f} on average across {len(res.seeds)} seeds (Jaccard), and its "
-            f"ranking agrees with SHAP's at Spearman {agree}; the bound is "
-            f"{threshold.attention:g}, judged on the value (no interval).")
-    if sev is Severity.ATTENTION:
-        return Finding(id=fid, severity=sev, area="explainability", metric=worst,
-                       threshold=threshold, title=f"Unstable explanation of customer {pid}",
-                       statement=text + " This explanation is not reliable.",
-                       action="Do not show this explanation to the customer as the reason for "
-                              "the decision; use the SHAP contributions, or review by hand.")
-    return Finding(id=fid, severity=sev, area="explainability", metric=worst,
-                   threshold=threshold, title=f"Stable explanation of customer {pid}",
-                   statement=text, action="None needed.")

@@ -13,22 +13,29 @@ per seed, so its sampler, discretiser and surrogate all use that seed); it never
 global state.
 
 LIME's explanations change from one random seed to the next (Alvarez-Melis & Jaakkola 2018, "On
-the Robustness of Interpretability Methods", ICML WHI workshop). Two measures are reported:
+the Robustness of Interpretability Methods", ICML WHI workshop), and they need not agree with
+SHAP's (Krishna et al. 2022, "The Disagreement Problem in Explainable Machine Learning: A
+Practitioner's Perspective"). Per customer, three measures:
 
 - stability: LIME is run with ``n_seeds`` (>= 10) seeds; the top-k features (k = 5, by absolute
   weight) of each run are compared pairwise; stability is the mean Jaccard overlap
   ``|A & B| / |A | B|`` over all pairs of runs (1 = always the same top-k);
-- rank agreement with SHAP: Spearman's rank correlation between the mean absolute LIME weight
-  (over seeds) and the absolute SHAP value of the same record, over all inputs (the "rank
-  correlation" of Krishna et al. 2022, "The Disagreement Problem in Explainable Machine
-  Learning"). The top-k Jaccard overlap of LIME's and SHAP's top five, averaged over seeds, is
-  reported beside it, unjudged: with k = 5 it takes only the values 1, 0.67, 0.43, ..., so one
-  swap at rank 5 already falls below 0.7, which would condemn explanations that agree on every
-  reason that matters.
+- feature agreement with SHAP (Krishna et al. 2022, Sec. 3.1): the share of SHAP's top-k features
+  that are also among LIME's top-k (LIME's weights averaged over the seeds, as shown),
+  ``|top_k(LIME) & top_k(SHAP)| / k``;
+- sign agreement (Krishna et al. 2022): the share of the k top features that are in both top-k
+  sets AND push the score the same way in both, ``|{f in both: sign LIME_f = sign SHAP_f}| / k``.
+  LIME explains the probability, SHAP possibly the log-odds: ranks and signs compare across the
+  two scales, sizes do not.
 
-Stability and rank agreement are judged against ``explainability.stability`` (THRESHOLDS.md) on
-their value: there is no interval around them (the seeds' runs are few and their pairs are not
-independent).
+Spearman's rank correlation of the absolute attributions over all inputs is reported beside them,
+unjudged. These describe one customer; whether LIME's explanations can be given as reasons is
+judged on a random sample of at least 30 customers (:func:`sample_agreement` and the
+explainability probe), each measure averaged over the customers with an interval over customers,
+against ``explainability.stability`` (THRESHOLDS.md: 0.7, attention when the interval lies wholly
+below). One explainer is built per customer and its random state re-seeded for each run, which
+gives exactly the runs of a fresh explainer per seed (the sampler, discretiser and surrogate
+share that one ``RandomState``, and building the explainer draws nothing).
 """
 
 from __future__ import annotations
@@ -42,7 +49,11 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Codec", "LimeResult", "lime_weights", "explain_local", "top_features", "jaccard",
-           "stability", "agreement"]
+           "stability", "agreement", "feature_agreement", "sign_agreement", "sample_agreement",
+           "AGREEMENT_MEASURES"]
+
+#: the judged measures, in the order of :func:`sample_agreement`'s columns
+AGREEMENT_MEASURES = ("stability", "feature_agreement", "sign_agreement")
 
 
 class Codec:
@@ -100,9 +111,10 @@ class LimeResult:
     features : the p input columns.
     top_k : k of the top-k comparisons.
     stability : mean pairwise Jaccard overlap of the top-k features over seeds.
+    feature_agreement : share of SHAP's top-k features among the mean LIME weights' top-k.
+    sign_agreement : share of the k top features in both top-k sets with the same sign.
     rank_agreement : Spearman correlation of mean |LIME weight| and |SHAP value| over all
-        features (NaN when either is constant).
-    topk_overlap : mean over seeds of the Jaccard overlap of LIME's and SHAP's top-k features.
+        features (NaN when either is constant); reported, not judged.
     seeds : the seeds used.
     """
 
@@ -110,8 +122,9 @@ class LimeResult:
     features: tuple[str, ...]
     top_k: int
     stability: float
+    feature_agreement: float
+    sign_agreement: float
     rank_agreement: float
-    topk_overlap: float
     seeds: tuple[int, ...]
 
     @property
@@ -142,6 +155,20 @@ def agreement(weights: np.ndarray, shap_row: np.ndarray, k: int) -> float:
     """Mean over runs of the Jaccard overlap between LIME's and SHAP's top-k features."""
     ref = top_features(shap_row, k)
     return float(np.mean([jaccard(top_features(w, k), ref) for w in weights]))
+
+
+def feature_agreement(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    """|top_k(a) & top_k(b)| / k (Krishna et al. 2022's feature agreement)."""
+    return len(top_features(a, k) & top_features(b, k)) / k
+
+
+def sign_agreement(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    """Share of k of the features in both top-k sets whose signs agree in ``a`` and ``b``
+    (Krishna et al. 2022's sign agreement; two zero attributions agree: both say the input does
+    not matter)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    both = top_features(a, k) & top_features(b, k)
+    return sum(1 for j in both if np.sign(a[j]) == np.sign(b[j])) / k
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -184,18 +211,33 @@ def lime_weights(model, row: pd.DataFrame, training: pd.DataFrame, *, positive_l
     out = np.zeros((len(seeds), len(features)))
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        explainer = LimeTabularExplainer(
+            train, mode="classification", feature_names=features,
+            categorical_features=codec.categorical_indices, categorical_names=cat_names,
+            discretize_continuous=True, discretizer="quartile", random_state=0)
         for s, seed in enumerate(seeds):
-            explainer = LimeTabularExplainer(
-                train, mode="classification", feature_names=features,
-                categorical_features=codec.categorical_indices, categorical_names=cat_names,
-                discretize_continuous=True, discretizer="quartile",
-                random_state=int(seed) % 2**32)
+            # the sampler, the discretiser and the surrogate share this one RandomState:
+            # re-seeding it gives exactly a fresh explainer's run with random_state=seed
+            explainer.random_state.seed(int(seed) % 2**32)
             exp = explainer.explain_instance(x, predict_fn, labels=(pos,),
                                              num_features=len(features),
                                              num_samples=int(num_samples))
             for j, w in exp.as_map()[pos]:
                 out[s, j] = w
     return out
+
+
+def lime_result(weights: np.ndarray, shap_row: np.ndarray, features, *, top_k: int,
+                seeds: Sequence[int]) -> LimeResult:
+    """The per-customer measures of LIME weights (seeds x p) against one SHAP row."""
+    sv = np.asarray(shap_row, dtype=float)
+    k = min(int(top_k), sv.size)
+    mean = weights.mean(axis=0)
+    return LimeResult(weights=weights, features=tuple(str(c) for c in features), top_k=k,
+                      stability=stability(weights, k), feature_agreement=feature_agreement(
+                          mean, sv, k), sign_agreement=sign_agreement(mean, sv, k),
+                      rank_agreement=_spearman(np.abs(weights).mean(axis=0), np.abs(sv)),
+                      seeds=tuple(int(x) for x in seeds))
 
 
 def explain_local(model, rows: pd.DataFrame, training: pd.DataFrame, shap_values: np.ndarray, *,
@@ -207,14 +249,105 @@ def explain_local(model, rows: pd.DataFrame, training: pd.DataFrame, shap_values
     :class:`LimeResult` per row. ``top_k`` is capped at p.
     """
     rows = rows.reset_index(drop=True)
-    k = min(int(top_k), rows.shape[1])
-    results = []
-    for i in range(len(rows)):
-        w = lime_weights(model, rows.iloc[[i]], training, positive_label=positive_label,
-                         seeds=seeds, num_samples=num_samples)
-        sv = np.asarray(shap_values[i], dtype=float)
-        results.append(LimeResult(
-            weights=w, features=tuple(str(c) for c in rows.columns), top_k=k,
-            stability=stability(w, k), topk_overlap=agreement(w, sv, k),
-            rank_agreement=_spearman(np.abs(w).mean(axis=0), np.abs(sv)), seeds=tuple(seeds)))
-    return results
+    return [lime_result(lime_weights(model, rows.iloc[[i]], training,
+                                     positive_label=positive_label, seeds=seeds,
+                                     num_samples=num_samples),
+                        shap_values[i], rows.columns, top_k=top_k, seeds=seeds)
+            for i in range(len(rows))]
+
+
+def _customers(item) -> list[tuple[float, float, float]]:
+    """A ``parallel_map`` worker: the three judged measures of a chunk of customers."""
+    model, rows, training, shap_rows, positive_label, seeds, num_samples, top_k = item
+    return [(r.stability, r.feature_agreement, r.sign_agreement)
+            for r in explain_local(model, rows, training, shap_rows,
+                                   positive_label=positive_label, seeds=seeds,
+                                   num_samples=num_samples, top_k=top_k)]
+
+
+def sample_agreement(model, rows: pd.DataFrame, training: pd.DataFrame,
+                     shap_values: np.ndarray, *, positive_label, seeds: Sequence[int],
+                     num_samples: int = 1000, top_k: int = 5,
+                     n_jobs: int | None = None, chunk: int = 5) -> np.ndarray:
+    """The judged measures (:data:`AGREEMENT_MEASURES`) of each customer of a sample, shape
+    (len(rows), 3). Customers go through ``parallel_map`` in chunks of ``chunk`` (the model is
+    shipped once per chunk); each customer's runs are seeded, so parallel equals sequential."""
+    from audits.core.parallel import parallel_map
+
+    rows = rows.reset_index(drop=True)
+    shap_values = np.asarray(shap_values, dtype=float)
+    items = [(model, rows.iloc[i:i + chunk], training, shap_values[i:i + chunk],
+              positive_label, tuple(seeds), num_samples, top_k)
+             for i in range(0, len(rows), chunk)]
+    out = [m for part in parallel_map(_customers, items, n_jobs=n_jobs) for m in part]
+    return np.asarray(out, dtype=float).reshape(len(rows), len(AGREEMENT_MEASURES))
+
+
+_LABELS = {"stability": "LIME stability: mean pairwise top-{k} overlap over seeds",
+           "feature_agreement": "LIME-SHAP feature agreement: share of SHAP's top {k} in "
+                                "LIME's top {k}",
+           "sign_agreement": "LIME-SHAP sign agreement: share of the top {k} in both, with the "
+                             "same sign"}
+_REF = ("Ribeiro et al. 2016 (LIME); Alvarez-Melis & Jaakkola 2018 (instability); Krishna et al. "
+        "2022 (feature and sign agreement)")
+
+
+def judge_sample(values: np.ndarray, threshold, *, n_boot: int, confidence: float,
+                 random_state: int, method: str, k: int):
+    """Metrics and the finding of the LIME sample check.
+
+    ``values`` (n customers, 3): the :data:`AGREEMENT_MEASURES` of each customer. Each measure
+    is averaged over the customers; the intervals are one simultaneous max-statistic band
+    (:func:`audits.core.bootstrap.simultaneous_band`) over the three means, from a bootstrap
+    over customers; each is judged against ``threshold`` (attention when its interval lies
+    wholly below, pass when wholly above; quality scores have no "no effect").
+
+    Returns ``(metrics, finding)``.
+    """
+    from audits.core.bootstrap import bootstrap_weights, simultaneous_band
+    from audits.core.results import Finding, Metric, Severity, judge
+
+    values = np.asarray(values, dtype=float)
+    n = values.shape[0]
+    means = np.nanmean(values, axis=0)
+    rng = np.random.default_rng(random_state)
+    filled = np.nan_to_num(values)
+    present = (~np.isnan(values)).astype(float)
+    reps = []
+    for w in bootstrap_weights(n, n_boot, rng):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reps.append((w @ filled) / (w @ present))
+    lo, hi = simultaneous_band(np.vstack(reps), confidence=confidence)
+    metrics, sev = [], []
+    for j, name in enumerate(AGREEMENT_MEASURES):
+        metrics.append(Metric(
+            f"lime_sample.{name}", means[j], (lo[j], hi[j]), n=n, reference=_REF,
+            label=_LABELS[name].format(k=k) + f", mean over {n} random holdout customers",
+            method=f"{method}; percentile bootstrap over customers ({n_boot} replicates), one "
+                   f"simultaneous {confidence:.0%} band over the three measures"))
+        sev.append(judge(metrics[-1].ci, threshold, value=metrics[-1].value))
+    worst = max(range(3), key=lambda j: (sev[j].rank, -means[j]))
+    severity = sev[worst]
+    parts = [f"{m.label.split(':')[0]} {m.value:.2f} (interval {m.ci[0]:.2f} to {m.ci[1]:.2f})"
+             for m in metrics]
+    text = (f"Over {n} holdout customers drawn at random: " + "; ".join(parts)
+            + f". The bound is {threshold.attention:g}, on the interval.")
+    if severity is Severity.ATTENTION:
+        text += (f" {metrics[worst].label.split(':')[0]} lies wholly below it: LIME's "
+                 "explanations of this model are not reliable reasons.")
+        action = ("Do not give LIME explanations to customers as the reason for a decision; "
+                  "use the SHAP contributions, or review explanations by hand.")
+    elif severity is Severity.PASS:
+        text += " Every interval lies above it: LIME's explanations are stable and agree with SHAP."
+        action = "None needed."
+    elif severity is Severity.INCONCLUSIVE:
+        text += (" An interval crosses it: these customers cannot tell whether LIME's "
+                 "explanations are reliable; a larger sample (n_lime_customers) would settle it.")
+        action = "Explain more customers (n_lime_customers) before relying on LIME explanations."
+    else:
+        action = "Explain more customers before relying on LIME explanations."
+    finding = Finding(
+        id="explainability.local_stability.lime", severity=severity, area="explainability",
+        title="Can LIME's explanations be given to customers as reasons?", statement=text,
+        action=action, metric=metrics[worst], threshold=threshold)
+    return metrics, finding

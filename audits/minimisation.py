@@ -9,17 +9,23 @@ shared proxy screen, the cost of removing it is measured rather than guessed:
    lists (a Pipeline), or from the data (an estimator fitted on a DataFrame); where that clone
    cannot be fitted, the column is replaced by a constant (its members' median, or mode for
    non-numeric columns) in training and scoring data, which removes its information. The method
-   used is reported. The baseline is the same recipe retrained WITH the input, with the same
-   seed (every unset ``random_state`` is set to the audit's seed), so retraining noise is not
-   counted as a cost;
-2. score both on the non-members and take the change in ROC AUC, without minus with;
-3. a paired percentile bootstrap over non-members (the same resampled rows for both models)
-   gives its interval.
+   used is reported. The baseline is the same recipe retrained WITH the input, every
+   ``random_state`` set to the same seed, so the comparison is like for like;
+2. refitting variability: a randomised estimator (a forest, subsampled boosting) gives another
+   model, and another AUC, with another seed, and a cost smaller than that noise is no cost.
+   Each of ``config.minimise_seeds`` (3) seeds refits both models (a family of named seeds);
+   when the first two baseline refits score every row identically the recipe is deterministic
+   and one seed is used. The cost is the mean AUC with minus the mean AUC without, over seeds;
+3. its interval: a percentile bootstrap that resamples the non-members (the same rows for every
+   model, so the comparison stays paired) and, independently for the two arms, the seeds
+   (a two-level bootstrap: rows, then refits; Davison & Hinkley 1997, Sec. 3.8), so it includes
+   the refitting variability.
 
-An input whose removal costs nothing measurable (the interval includes 0, or the cost is below
-0.005 AUC) is recommended for removal (attention); otherwise it passes, with its cost stated. A
-model that cannot be cloned or retrained gets a not_assessed finding. The retrains run through
-``parallel_map``.
+The input can go when the whole cost interval lies below 0.005 AUC
+(``explainability.minimisation_cost``, judged with :func:`audits.core.results.judge`): attention,
+keep it only with a recorded justification. When the interval lies wholly above the bound it
+passes with its cost stated; otherwise it is inconclusive. A model that cannot be cloned or
+retrained gets a not_assessed finding. The retrains run through ``parallel_map``.
 """
 
 from __future__ import annotations
@@ -32,13 +38,15 @@ import pandas as pd
 
 from audits.core.bootstrap import bootstrap_weights, percentile_interval, weighted_auc
 from audits.core.parallel import parallel_map
-from audits.core.results import Finding, Metric, Severity, Table
+from audits.core.results import Finding, Metric, Severity, Table, judge
+from audits.core.seeds import seed_family
 
 __all__ = ["proxy_map", "candidates", "selected_columns",
            "drop_column_clone",
            "retrain_scores", "assess_minimisation"]
 
-_REF = "GDPR Art. 5(1)(c); retrain-without-feature importance (leave-one-covariate-out)"
+_REF = ("GDPR Art. 5(1)(c); retrain-without-feature importance (leave-one-covariate-out); "
+        "two-level bootstrap over rows and refits (Davison & Hinkley 1997)")
 
 
 def proxy_map(subject, config, *, cache=None) -> tuple[dict[str, list[str]], str | None]:
@@ -90,12 +98,12 @@ def candidates(subject, proxies: dict[str, list[str]]) -> dict[str, str]:
 
 
 def _seeded_clone(model, seed: int, single_thread: bool):
+    """An unfitted clone with every ``random_state`` set to ``seed`` (one seed per refit)."""
     from sklearn.base import clone
 
     est = clone(model)
     params = est.get_params(deep=True)
-    over = {k: seed for k, v in params.items()
-            if k.endswith("random_state") and not isinstance(v, (int, np.integer))}
+    over = {k: int(seed) % (2**31 - 1) for k in params if k.endswith("random_state")}
     if single_thread:
         over.update({k: 1 for k, v in params.items() if k.endswith("n_jobs") and v != 1})
     return est.set_params(**over) if over else est
@@ -179,6 +187,34 @@ def retrain_scores(item) -> dict:
     return {"feature": feature, "error": "; ".join(errors)}
 
 
+def _fail_all(reasons, threshold, error):
+    findings = [Finding(
+        id=f"explainability.minimisation.{f}", severity=Severity.NOT_ASSESSED,
+        area="explainability", title=f"Data minimisation: {f}", threshold=threshold,
+        statement=(f"The model could not be retrained ({error}), so the cost of removing {f} "
+                   f"({why}) was not measured."),
+        action="Supply a retrainable model (a scikit-learn estimator or Pipeline) or measure "
+               "the cost of removing it with your own training recipe.")
+        for f, why in reasons.items()]
+    return [], None, findings, [f"Minimisation: retraining failed: {error}"]
+
+
+def _auc_reps(y, scores, n_boot, rng) -> np.ndarray:
+    """(n_fits, n_boot) AUCs of each fit's scores on the same bootstrap rows."""
+    out = [[] for _ in scores]
+    for w in bootstrap_weights(y.size, n_boot, rng):
+        for k, sc in enumerate(scores):
+            out[k].append(weighted_auc(y, sc, w))
+    return np.array([np.concatenate(o) for o in out])
+
+
+def _seed_means(aucs: np.ndarray, rng) -> np.ndarray:
+    """Per replicate, the mean AUC over seeds resampled with replacement (aucs: seeds x B)."""
+    s, b = aucs.shape
+    pick = rng.integers(0, s, size=(b, s))
+    return aucs[pick, np.arange(b)[:, None]].mean(axis=1)
+
+
 def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
                         features: Sequence[str] | None = None, random_state: int = 0):
     """Measure the cost of removing each personal, sensitive or proxy input.
@@ -194,76 +230,98 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
     Xm, Xn = subject.X("members"), subject.X("nonmembers")
     ym = subject.members[subject.target]
     single = config.n_jobs != 1
-    items = [(subject.model, f, Xm, ym, Xn, subject.positive_label, int(random_state), single)
-             for f in [None, *reasons]]
-    runs = parallel_map(retrain_scores, items, n_jobs=config.n_jobs)
     threshold = config.threshold("explainability.minimisation_cost")
-    base = runs[0]
-    if "error" in base:
-        findings = [Finding(
-            id=f"explainability.minimisation.{f}", severity=Severity.NOT_ASSESSED,
-            area="explainability", title=f"Data minimisation: {f}", threshold=threshold,
-            statement=(f"The model could not be retrained ({base['error']}), so the cost of "
-                       f"removing {f} ({why}) was not measured."),
-            action="Supply a retrainable model (a scikit-learn estimator or Pipeline) or measure "
-                   "the cost of removing it with your own training recipe.")
-            for f, why in reasons.items()]
-        return [], None, findings, [f"Minimisation: retraining failed: {base['error']}"]
+    seeds = seed_family(int(random_state), max(1, int(config.minimise_seeds)))
+
+    def item(f, seed):
+        return (subject.model, f, Xm, ym, Xn, subject.positive_label, int(seed), single)
+
+    first = parallel_map(retrain_scores, [item(None, s) for s in seeds[:2]], n_jobs=config.n_jobs)
+    if any("error" in r for r in first):
+        return _fail_all(reasons, threshold, next(r["error"] for r in first if "error" in r))
+    deterministic = len(first) < 2 or np.array_equal(first[0]["scores"], first[1]["scores"])
+    seeds = seeds[:1] if deterministic else seeds
+    rest = parallel_map(retrain_scores, [item(None, s) for s in seeds[2:]]
+                        + [item(f, s) for f in reasons for s in seeds], n_jobs=config.n_jobs)
+    base = first[:len(seeds)] + rest[:max(len(seeds) - 2, 0)]
+    runs = rest[max(len(seeds) - 2, 0):]
+    by_feature = {f: runs[i * len(seeds):(i + 1) * len(seeds)] for i, f in enumerate(reasons)}
     y = subject.y("nonmembers")
-    rng = np.random.default_rng(random_state)
-    kept = [r for r in runs[1:] if "error" not in r]
     n = len(y)
     ones = np.ones((1, n))
-    auc0 = float(weighted_auc(y, base["scores"], ones)[0])
-    diffs = {r["feature"]: [] for r in kept}
-    for w in bootstrap_weights(n, config.n_bootstrap, rng):
-        a0 = weighted_auc(y, base["scores"], w)
-        for r in kept:
-            diffs[r["feature"]].append(weighted_auc(y, r["scores"], w) - a0)
+    rng = np.random.default_rng(random_state)
+    auc_with = np.array([float(weighted_auc(y, r["scores"], ones)[0]) for r in base])
+    base_reps = _auc_reps(y, [r["scores"] for r in base], config.n_bootstrap, rng)
+    kept = {f: rs for f, rs in by_feature.items() if not any("error" in r for r in rs)}
+    reps_without = {f: _auc_reps(y, [r["scores"] for r in rs], config.n_bootstrap,
+                                 np.random.default_rng(random_state)) for f, rs in kept.items()}
+    seed_rng = np.random.default_rng([int(random_state), 1])
+    with_means = _seed_means(base_reps, seed_rng)
+    auc0 = float(auc_with.mean())
+    refits = (f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} per model"
+              + (" (the recipe is deterministic: identical refits)" if deterministic else ""))
     metrics, findings, rows = [], [], []
-    for r in runs[1:]:
-        f, why = r["feature"], reasons[r["feature"]]
-        if "error" in r:
+    for f, why in reasons.items():
+        rs = by_feature[f]
+        if f not in kept:
+            error = next(r["error"] for r in rs if "error" in r)
             findings.append(Finding(
                 id=f"explainability.minimisation.{f}", severity=Severity.NOT_ASSESSED,
                 area="explainability", title=f"Data minimisation: {f}", threshold=threshold,
-                statement=f"The model could not be retrained without {f} ({r['error']}).",
+                statement=f"The model could not be retrained without {f} ({error}).",
                 action="Measure the cost of removing it with your own training recipe."))
-            rows.append((f, why, "retraining failed", auc0, None, None, None, None, "unknown"))
+            rows.append((f, why, "retraining failed", auc0, None, None, None, None, None,
+                         "unknown"))
             continue
-        a1 = float(weighted_auc(y, r["scores"], ones)[0])
-        lo, hi = percentile_interval(np.concatenate(diffs[f]), confidence=config.confidence)
-        change, cost = a1 - auc0, auc0 - a1
-        removable = hi >= 0 or cost < threshold.attention
-        m = Metric(name=f"minimisation.{f}", value=change, ci=(lo, hi), n=n,
-                   label=f"Change in holdout AUC when {f} is removed (retrained without minus "
-                         f"retrained with)",
-                   method=(f"{r['method']}; both fits on all {len(Xm)} members with seed "
-                           f"{random_state}; paired percentile bootstrap over the non-members, "
+        a1 = float(np.mean([weighted_auc(y, r["scores"], ones)[0] for r in rs]))
+        cost = auc0 - a1
+        cost_reps = with_means - _seed_means(reps_without[f], seed_rng)
+        lo, hi = percentile_interval(cost_reps, confidence=config.confidence)
+        m = Metric(name=f"minimisation.{f}", value=cost, ci=(lo, hi), n=n,
+                   label=f"Holdout AUC lost when {f} is removed (retrained with minus retrained "
+                         "without; refit variability included)",
+                   method=(f"{rs[0]['method']}; fits on all {len(Xm)} members, {refits}; "
+                           f"bootstrap over the non-members (paired) and the seeds, "
                            f"{config.n_bootstrap} replicates"), reference=_REF)
+        severity = judge(m.ci, threshold, value=m.value)
         metrics.append(m)
-        rows.append((f, why, r["method"], auc0, a1, change, lo, hi,
-                     "remove" if removable else "keep (costs accuracy)"))
-        ci_text = f"[{-hi:+.4f}, {-lo:+.4f}]"
-        statement = (f"Removing {f} ({why}) and retraining changes the holdout AUC from "
-                     f"{auc0:.4f} to {a1:.4f}: it costs {cost:+.4f} AUC "
-                     f"({config.confidence:.0%} interval of the cost {ci_text}).")
-        if removable:
-            statement += (" That is no measurable loss (the interval includes 0 or the cost is "
-                          f"below {threshold.attention:g} AUC), so the input is not necessary.")
-            action = (f"Remove {f} from the model (GDPR Art. 5(1)(c) data minimisation), or "
-                      "record why it is necessary.")
-        else:
-            action = (f"Keep {f} only with a documented justification that {cost:.4f} AUC is "
-                      "worth processing it; consider a less sensitive substitute.")
-        findings.append(Finding(
-            id=f"explainability.minimisation.{f}",
-            severity=Severity.ATTENTION if removable else Severity.PASS, area="explainability",
-            title=f"Data minimisation: removing {f} costs {cost:.4f} AUC", statement=statement,
-            action=action, metric=m, threshold=threshold))
+        verdict = {Severity.ATTENTION: "remove", Severity.PASS: "keep (costs accuracy)",
+                   Severity.INCONCLUSIVE: "undecided (more rows would settle it)"}[severity]
+        rows.append((f, why, rs[0]["method"], auc0, a1, cost, lo, hi, len(seeds), verdict))
+        findings.append(_finding(f, why, auc0, a1, cost, (lo, hi), severity, m, threshold,
+                                 config.confidence))
     table = Table.from_frame("minimisation", pd.DataFrame(rows, columns=[
-        "feature", "why", "method", "auc_with", "auc_without", "change", "ci_low", "ci_high",
-        "recommendation"]), title="Cost of removing personal, sensitive and proxy inputs",
-        note=("Both models retrained on all members with the same seed; change = AUC without "
-              "minus AUC with on the non-members, paired bootstrap interval."))
+        "feature", "why", "method", "auc_with", "auc_without", "cost", "ci_low", "ci_high",
+        "seeds", "recommendation"]), title="Cost of removing personal, sensitive and proxy inputs",
+        note=(f"Both models retrained on all members, {refits}; cost = AUC with minus AUC "
+              "without on the non-members (mean over seeds), its interval from a bootstrap over "
+              "the non-members and the seeds. 'remove': the whole interval lies below "
+              f"{threshold.attention:g}."))
     return metrics, table, findings, []
+
+
+def _finding(f, why, auc0, a1, cost, ci, severity, m, threshold, confidence) -> Finding:
+    lo, hi = ci
+    statement = (f"Removing {f} ({why}) and retraining changes the holdout AUC from {auc0:.4f} "
+                 f"to {a1:.4f}: it costs {cost:+.4f} AUC ({confidence:.0%} interval {lo:+.4f} "
+                 f"to {hi:+.4f}, refitting variability included).")
+    if severity is Severity.ATTENTION:
+        statement += (f" The whole interval lies below {threshold.attention:g} AUC: the input is "
+                      "not necessary.")
+        action = (f"Remove {f} from the model (GDPR Art. 5(1)(c) data minimisation), or record "
+                  "why it is necessary.")
+        title = f"Data minimisation: {f} can go (removing it costs {cost:.4f} AUC)"
+    elif severity is Severity.PASS:
+        statement += f" The whole interval lies above {threshold.attention:g} AUC."
+        action = (f"Keep {f} only with a documented justification that {cost:.4f} AUC is "
+                  "worth processing it; consider a less sensitive substitute.")
+        title = f"Data minimisation: removing {f} costs {cost:.4f} AUC"
+    else:
+        statement += (f" The interval reaches across {threshold.attention:g} AUC: these rows "
+                      "cannot tell whether the input is needed.")
+        action = (f"Treat {f} as possibly unnecessary: record why it is needed, or re-measure "
+                  "with more holdout rows.")
+        title = f"Data minimisation: {f} may not be needed (cost {cost:.4f} AUC)"
+    return Finding(id=f"explainability.minimisation.{f}", severity=severity,
+                   area="explainability", title=title, statement=statement, action=action,
+                   metric=m, threshold=threshold)

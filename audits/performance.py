@@ -9,12 +9,19 @@ Machine Learning: Analyzing the Connection to Overfitting", IEEE CSF).
 
 The gap's interval comes from independent bootstraps of the two parts (they are independent
 samples), differenced replicate by replicate.
+
+The gap reads as overfitting only when the holdout rows are drawn like the training rows. The
+shared exchangeability check (:mod:`audits.core.exchangeability`, a classifier two-sample test:
+Lopez-Paz & Oquab 2017) tells the two files apart without the model; when it does, the gap is
+labelled as possibly drift between the files (a time-based split, another source) rather than
+overfitting, with the remedy, and its metric is reported beside the gap.
 """
 
 from __future__ import annotations
 
 from audits.core.bootstrap import SCORE_METRICS, percentile_interval, score_metrics
 from audits.core.config import AuditConfig
+from audits.core.exchangeability import REMEDY, exchangeability
 from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
 from audits.core.seeds import derive_seed
 from audits.core.subject import PARTS, AuditSubject
@@ -26,8 +33,8 @@ _PART_LABEL = {"members": "training rows (members)", "nonmembers": "holdout rows
 
 def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None,
                     cache=None) -> ProbeResult:
-    """Run the performance probe. See the module docstring for the method (``cache``, the run's
-    cache, is accepted for the runner's uniform call and not needed here)."""
+    """Run the performance probe. See the module docstring for the method (``cache``: the run's
+    cache, which shares the exchangeability check with the privacy attacks)."""
     seeds = {part: derive_seed(subject.seed, "performance", part) for part in PARTS}
     points, reps, metrics = {}, {}, []
     method = f"percentile bootstrap, {config.n_bootstrap} replicates"
@@ -52,15 +59,27 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
                  label="Generalisation gap: AUC on training rows minus AUC on holdout rows",
                  reference="Yeom et al. 2018")
     metrics.append(gap)
+    if progress:
+        progress("comparing the training and holdout files", len(PARTS) / (len(PARTS) + 1))
+    holdout = exchangeability(subject, config, cache=cache)
+    metrics.append(holdout.metric(config.confidence))
     threshold = config.threshold("performance.generalisation_gap")
     severity = judge(gap.ci, threshold, value=gap.value)
+    statement = _gap_statement(gap, threshold.attention, severity)
+    if holdout.differs:
+        statement = (f"{statement} {holdout.statement()} So this gap may be drift between the "
+                     "two files rather than overfitting: it does not show how the model treats "
+                     "new customers from its own population.")
+        action = REMEDY
+    else:
+        action = ("Regularise the model (shallower trees, larger leaves, stronger penalty) or "
+                  "train on more data, then re-audit; check the privacy probes for membership "
+                  "leakage." if severity is not Severity.PASS else "None needed.")
     finding = Finding(
         id="performance.generalisation_gap.auc", severity=severity, area="performance",
-        title="Generalisation gap", metric=gap, threshold=threshold,
-        statement=_gap_statement(gap, threshold.attention, severity),
-        action=("Regularise the model (shallower trees, larger leaves, stronger penalty) or train "
-                "on more data, then re-audit; check the privacy probes for membership leakage."
-                if severity is not Severity.PASS else "None needed."))
+        title="Generalisation gap" + (" (may be drift: the holdout differs from the training "
+                                      "rows)" if holdout.differs else ""),
+        metric=gap, threshold=threshold, statement=statement, action=action)
 
     rows = [(name, *(_fmt(points[p][name], reps[p][name], config.confidence) for p in PARTS))
             for name in SCORE_METRICS]
@@ -72,7 +91,10 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
     return ProbeResult(probe="performance", area="performance", metrics=tuple(metrics),
                        tables=(table,), findings=(finding,),
                        params={"n_bootstrap": config.n_bootstrap,
-                               "confidence": config.confidence})
+                               "confidence": config.confidence,
+                               "holdout_differs": holdout.differs,
+                               "gap_label": "possibly drift" if holdout.differs else
+                               "overfitting"})
 
 
 def _fmt(point, reps, confidence) -> str:

@@ -1,25 +1,27 @@
-"""One customer's explanation on demand: SHAP and LIME side by side, as the explainability probe
-explains the customers it picks.
+"""One customer's explanation: SHAP and LIME side by side, the one function behind the report's
+example customers and the drill-down.
 
-The explainability probe (:mod:`audits.explainability`) explains three customers in the report
-(highest score, lowest score, score nearest 0.5). A board member may ask about another one, named
-by the pseudonym the report uses. :func:`explain_record` explains that customer with the probe's
-own recipe and seeds, so that a customer the report explained gets the report's numbers back:
+The explainability probe (:mod:`audits.explainability`) explains three example customers in the
+report (highest score, lowest score, score nearest 0.5); a board member may ask about another
+one, named by the pseudonym the report uses. Both go through :func:`explain_row`, so a customer
+the report explained gets the report's numbers back on demand:
 
-- SHAP (Lundberg & Lee 2017): :func:`audits.shap_values.explain` on the audited model, with the
-  same background rows (a seeded sample of up to 2,000 members, seed
-  ``derive_seed(seed, "explainability", "rows")``) and the same explainer family (exact
-  TreeSHAP for trees, Lundberg et al. 2020; the permutation explainer when the probe used it).
-  The contributions add up to the model's output on the explained scale:
+- SHAP (Lundberg & Lee 2017): :func:`audits.shap_values.explain` on the audited model, one row at
+  a time, with the same background rows (a seeded sample of up to 2,000 members, seed
+  ``derive_seed(seed, "explainability", "rows")``, :func:`background`) and the same explainer
+  family (exact TreeSHAP for trees, Lundberg et al. 2020; the permutation explainer when the
+  probe used it). The contributions add up to the model's output on the explained scale:
   ``base + sum(shap) = output``.
 - LIME (Ribeiro et al. 2016): :func:`audits.lime_local.explain_local` over the probe's seeds
   (``seed_family(derive_seed(seed, "explainability", "lime"), n_seeds)``), with its stability
-  over seeds (mean pairwise top-k Jaccard; Alvarez-Melis & Jaakkola 2018) and its rank agreement
-  with SHAP (Spearman; Krishna et al. 2022).
+  over seeds (mean pairwise top-k Jaccard; Alvarez-Melis & Jaakkola 2018) and its top-k feature
+  and sign agreement with SHAP (Krishna et al. 2022). These describe this customer; whether LIME
+  explanations may be given as reasons is judged on a random sample of customers by the probe,
+  not on one customer.
 
-The result has the layout of the report's ``local_explanations`` and ``local_summary`` tables,
-with the reason "requested". Personal columns used as model inputs are redacted, as in the report;
-the customer is named by pseudonym only.
+A model LIME cannot run on keeps its SHAP side: LIME's columns are then missing (NaN in a frame,
+None in the stored table) and a note says why. Personal columns used as model inputs are
+redacted; the customer is named by pseudonym only.
 """
 
 from __future__ import annotations
@@ -29,15 +31,107 @@ import pandas as pd
 
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
-from audits.core.results import Severity, Table, judge
+from audits.core.results import Table
 from audits.core.seeds import derive_seed, seed_family
 from audits.core.subject import PARTS, AuditSubject
-from audits.explainability import importance_ranks, sample_rows
 
-__all__ = ["REDACTED", "example_records", "explain_record", "find_record"]
+__all__ = ["REDACTED", "LOCAL_COLUMNS", "SUMMARY_COLUMNS", "background", "explain_row",
+           "example_records", "explain_record", "find_record", "importance_ranks",
+           "sample_rows"]
 
 REDACTED = "[redacted]"
-N_BACKGROUND = 2000  # members behind SHAP's background and LIME's statistics, as the probe
+N_BACKGROUND = 2000  # members behind SHAP's background and LIME's statistics
+LOCAL_COLUMNS = ("record", "reason", "feature", "value", "shap", "shap_rank", "lime_weight",
+                 "lime_sd", "lime_rank")
+SUMMARY_COLUMNS = ("record", "reason", "score", "shap_base", "shap_output", "scale",
+                   "lime_stability", "lime_shap_feature_agreement", "lime_shap_sign_agreement",
+                   "lime_shap_spearman")
+
+
+def sample_rows(n_total: int, n: int, seed: int) -> np.ndarray:
+    """``n`` of ``n_total`` row indices drawn without replacement by ``seed``, sorted (all rows
+    when there are no more than ``n``)."""
+    if n_total <= n:
+        return np.arange(n_total)
+    return np.sort(np.random.default_rng(seed).choice(n_total, n, replace=False))
+
+
+def importance_ranks(v: np.ndarray) -> np.ndarray:
+    """Rank 1 = the largest absolute value; ties keep their order, NaN counts as 0."""
+    order = np.argsort(-np.abs(np.nan_to_num(np.asarray(v, dtype=float))), kind="stable")
+    out = np.empty(len(v), dtype=int)
+    out[order] = np.arange(1, len(v) + 1)
+    return out
+
+
+def background(subject: AuditSubject) -> pd.DataFrame:
+    """The members behind SHAP's background and LIME's sampling statistics (seeded)."""
+    rows = sample_rows(len(subject.members), N_BACKGROUND,
+                       derive_seed(subject.seed, "explainability", "rows"))
+    return subject.X("members").iloc[rows].reset_index(drop=True)
+
+
+def _value_text(v, personal: bool) -> str:
+    if personal:
+        return REDACTED
+    return f"{float(v):g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+def explain_row(subject: AuditSubject, part: str, i: int, *, pid: str, reason: str,
+                explainer: str = "tree", n_lime_seeds: int = 10, lime_samples: int = 1000,
+                top_k: int = 5, Xb: pd.DataFrame | None = None
+                ) -> tuple[list[tuple], dict, str | None]:
+    """SHAP and LIME for the customer in row ``i`` of ``part``.
+
+    Parameters
+    ----------
+    subject : the audited subject.
+    part, i : the customer's part (``members`` or ``nonmembers``) and row position.
+    pid, reason : the customer's pseudonym and why they are explained.
+    explainer : the probe's explainer; ``"permutation"`` forces the model-agnostic path.
+    n_lime_seeds, lime_samples, top_k : LIME's runs, perturbation budget and k.
+    Xb : the background rows (default :func:`background`; the probe passes its own copy).
+
+    Returns
+    -------
+    (rows, summary, note) : the ``local_explanations`` rows of this customer
+        (:data:`LOCAL_COLUMNS`), its ``local_summary`` row as a dict (:data:`SUMMARY_COLUMNS`)
+        and a note when LIME could not run (else None).
+    """
+    from audits.lime_local import explain_local
+    from audits.shap_values import explain
+
+    Xb = background(subject) if Xb is None else Xb
+    features = list(subject.feature_columns)
+    personal = set(subject.personal_columns)
+    Xr = subject.X(part).iloc[[i]].reset_index(drop=True)
+    exp = explain(subject.model, Xr, positive_label=subject.positive_label, background=Xb,
+                  random_state=derive_seed(subject.seed, "explainability", "rows"),
+                  force_agnostic=explainer == "permutation")
+    seeds = seed_family(derive_seed(subject.seed, "explainability", "lime"), n_lime_seeds)
+    note = None
+    try:
+        res = explain_local(subject.model, Xr, Xb.iloc[:N_BACKGROUND], exp.values,
+                            positive_label=subject.positive_label, seeds=seeds,
+                            num_samples=lime_samples, top_k=top_k)[0]
+    except Exception as e:  # LIME fails on some models: say so, keep the SHAP side
+        res, note = None, f"LIME could not run on this model ({type(e).__name__}: {e})."
+    nan = np.full(len(features), np.nan)
+    lw = res.mean_weights if res is not None else nan
+    lsd = res.weights.std(axis=0) if res is not None else nan
+    srank, lrank = importance_ranks(exp.values[0]), importance_ranks(lw)
+    rows = [(pid, reason, f, _value_text(Xr.iloc[0, j], f in personal), float(exp.values[0, j]),
+             int(srank[j]), float(lw[j]), float(lsd[j]), None if res is None else int(lrank[j]))
+            for j, f in enumerate(features)]
+    summary = {"record": pid, "reason": reason, "score": float(subject.scores(part)[i]),
+               "shap_base": float(exp.base_value), "shap_output": float(exp.output[0]),
+               "scale": exp.scale,
+               "lime_stability": getattr(res, "stability", np.nan),
+               "lime_shap_feature_agreement": getattr(res, "feature_agreement", np.nan),
+               "lime_shap_sign_agreement": getattr(res, "sign_agreement", np.nan),
+               "lime_shap_spearman": getattr(res, "rank_agreement", np.nan),
+               "method": exp.method}
+    return rows, summary, note
 
 
 def find_record(subject: AuditSubject, record: str) -> tuple[str, int]:
@@ -67,12 +161,6 @@ def example_records(subject: AuditSubject, part: str = "nonmembers", *, n: int =
     return [ids[i] for i in idx]
 
 
-def _value_text(v, personal: bool) -> str:
-    if personal:
-        return REDACTED
-    return f"{float(v):g}" if isinstance(v, (float, np.floating)) else str(v)
-
-
 def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
                    explainer: str = "tree", n_lime_seeds: int = 10, lime_samples: int = 1000,
                    top_k: int = 5) -> tuple[Table, Table]:
@@ -81,8 +169,8 @@ def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
     Parameters
     ----------
     subject : the audited subject.
-    config : the audit's configuration (its ``explainability.stability`` threshold decides
-        whether the explanation may be shown to the customer).
+    config : the audit's configuration (accepted for the drill-down's uniform call; the
+        explanation itself is judged on a sample by the probe, not per customer).
     record : the customer's pseudonymised id (members or non-members).
     explainer : the probe's explainer (``report.probes["explainability"].params["explainer"]``);
         ``"permutation"`` forces the model-agnostic path, as the probe did.
@@ -98,44 +186,19 @@ def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,
     ------
     InputError : an unknown pseudonym.
     """
-    from audits.lime_local import explain_local
-    from audits.shap_values import explain
-
     part, i = find_record(subject, record)
-    s_rows = derive_seed(subject.seed, "explainability", "rows")
-    s_lime = derive_seed(subject.seed, "explainability", "lime")
-    features = list(subject.feature_columns)
-    personal = set(subject.personal_columns)
-    background = sample_rows(len(subject.members), N_BACKGROUND, s_rows)
-    Xb = subject.X("members").iloc[background].reset_index(drop=True)
-    Xr = subject.X(part).iloc[[i]].reset_index(drop=True)
-    exp = explain(subject.model, Xr, positive_label=subject.positive_label, background=Xb,
-                  random_state=s_rows, force_agnostic=explainer == "permutation")
-    seeds = seed_family(s_lime, n_lime_seeds)
-    res = explain_local(subject.model, Xr, Xb.iloc[:N_BACKGROUND], exp.values,
-                        positive_label=subject.positive_label, seeds=seeds,
-                        num_samples=lime_samples, top_k=top_k)[0]
-    lw, lsd = res.mean_weights, res.weights.std(axis=0)
-    srank, lrank = importance_ranks(exp.values[0]), importance_ranks(lw)
-    pid, reason = str(record).strip(), "requested"
-    rows = [(pid, reason, f, _value_text(Xr.iloc[0, j], f in personal), float(exp.values[0, j]),
-             int(srank[j]), float(lw[j]), float(lsd[j]), int(lrank[j]))
-            for j, f in enumerate(features)]
-    threshold = config.threshold("explainability.stability")
-    judged = [judge((v, v), threshold) for v in (res.stability, res.rank_agreement)
-              if v is not None and not np.isnan(v)]
-    show = bool(judged) and max(judged, key=lambda s: s.rank) is Severity.PASS
-    score = float(subject.scores(part)[i])
-    summary = pd.DataFrame([(pid, reason, score, exp.base_value, float(exp.output[0]), exp.scale,
-                             res.stability, res.rank_agreement, res.topk_overlap, show, part)],
-                           columns=["record", "reason", "score", "shap_base", "shap_output",
-                                    "scale", "lime_stability", "lime_shap_spearman",
-                                    "lime_shap_topk_jaccard", "show_to_customer", "part"])
-    local = pd.DataFrame(rows, columns=["record", "reason", "feature", "value", "shap",
-                                        "shap_rank", "lime_weight", "lime_sd", "lime_rank"])
-    note = (f"Explained on demand with {exp.method}; LIME over {n_lime_seeds} seeds, "
-            f"{lime_samples} samples each (the audit's seeds). Personal values are redacted.")
-    return (Table.from_frame("local_explanations", local, title="Why the model scored this "
-                             "customer so: SHAP and LIME side by side", note=note),
-            Table.from_frame("local_summary", summary, title="Local explanation on demand",
+    pid = str(record).strip()
+    rows, summary, lime_note = explain_row(subject, part, i, pid=pid, reason="requested",
+                                           explainer=explainer, n_lime_seeds=n_lime_seeds,
+                                           lime_samples=lime_samples, top_k=top_k)
+    method = summary.pop("method")
+    frame = pd.DataFrame([{**summary, "part": part}],
+                         columns=[*SUMMARY_COLUMNS, "part"])
+    note = (f"Explained on demand with {method}; LIME over {n_lime_seeds} seeds, "
+            f"{lime_samples} samples each (the audit's seeds). Personal values are redacted."
+            + (f" {lime_note}" if lime_note else ""))
+    return (Table.from_frame("local_explanations", pd.DataFrame(rows, columns=LOCAL_COLUMNS),
+                             title="Why the model scored this customer so: SHAP and LIME side "
+                                   "by side", note=note),
+            Table.from_frame("local_summary", frame, title="Local explanation on demand",
                              note=note))

@@ -87,9 +87,12 @@ def metric_view(groups: Table, disparities: Table, field: str, metric: str) -> p
 
 
 def explain_customer(subject: AuditSubject, report_subject: dict, report_config: dict,
-                     record: str, **options: Any) -> Table:
+                     record: str, **options: Any) -> tuple[Table, Table]:
     """One customer's SHAP and LIME explanation (pseudonym in, pseudonyms out), recomputed with
-    the report's configuration on the report's own subject."""
+    the report's configuration on the report's own subject by the function the probe explains
+    its example customers with (:func:`audits.record_explanation.explain_row`), so a customer
+    the report explained gets the report's numbers back. Returns the ``(local_explanations,
+    local_summary)`` tables."""
     from audits.record_explanation import explain_record
 
     ensure_same_subject(subject, report_subject)

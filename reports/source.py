@@ -5,7 +5,7 @@ and the app: a built-in sample (``AuditSource(sample="churn")``, optionally with
 or target replaced), or a model file with its data files and options (``AuditSource(model=...,
 train=..., holdout=..., target=...)``). It is JSON-safe (:meth:`~AuditSource.to_dict`, the form the
 app keeps in session state, and :meth:`~AuditSource.from_dict`), and its typed options are checked
-when it is made (:func:`audits.core.validation.check_options`: a decision threshold in (0, 1), a
+when it is made (:func:`audits.core.validation.check_options`: a finite decision threshold, a
 seed in range), so a bad value is refused before anything is read.
 
 - :meth:`~AuditSource.load` validates the files and builds the subject

@@ -92,9 +92,15 @@ show(importance_bars(rows, title="Average effect of each input on the score",
      key="explain_importance_chart")
 st.caption(f"Whiskers: {conf} bootstrap interval over the explained customers. Percentages: the "
            "input's share of all effects. Inputs tagged sensitive, proxy or personal are "
-           "patterned and named with their tag.")
+           "patterned and named with their tag. A sensitive or proxy input needs attention when "
+           "its whole rank interval lies within the top 10; when the interval reaches across "
+           "no. 10 the rows cannot tell (inconclusive).")
+rank_ci = {d["feature"]: d.get("rank_ci") for d in params.get("sensitive_inputs", [])}
 st.dataframe(pd.DataFrame({
     "Rank": imp["rank"], "Input": [feature_label(f, flags[f]) for f in imp["feature"]],
+    f"Rank, {conf} interval (sensitive and proxy inputs)": [
+        f"{rank_ci[f][0]:g} to {rank_ci[f][1]:g}" if rank_ci.get(f) else ""
+        for f in imp["feature"]],
     f"Average effect on the score (mean |SHAP|, {conf} interval)": [
         _interval(v, lo, hi, 4) for v, lo, hi in zip(imp["mean_abs_shap"], imp["ci_low"],
                                                       imp["ci_high"])],
@@ -189,15 +195,21 @@ else:
             st.info(f"Explained on demand ({where} customer) with the audit's own method and "
                     "seeds; not part of the audited report.")
 
+def _pct(v) -> str:
+    return "(unknown)" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+
+
 if summary_row is not None and rows_local is not None and not rows_local.empty:
     s = summary_row
     rl = rows_local.sort_values("shap_rank", kind="stable")
+    stab_v = s.get("lime_stability")
+    fa, sa = s.get("lime_shap_feature_agreement"), s.get("lime_shap_sign_agreement")
     c1, c2, c3 = st.columns(3)
     c1.metric(f"Score (probability of {pos})", f"{s['score']:.1%}")
-    c2.metric("LIME gives the same reasons each time", _grade(s["lime_stability"],
-                                                              stab.attention).capitalize())
-    c3.metric("SHAP and LIME agree on what matters",
-              _grade(s["lime_shap_spearman"], stab.attention).capitalize())
+    c2.metric("LIME gives the same reasons each time", _grade(stab_v, stab.attention).capitalize())
+    known = [v for v in (fa, sa) if v is not None and not math.isnan(v)]
+    c3.metric("SHAP and LIME agree on what matters and which way",
+              _grade(min(known) if len(known) == 2 else None, stab.attention).capitalize())
     bars = [{"label": f"{r.feature} = {r.value}", "shap": r.shap,
              "lime": None if pd.isna(r.lime_weight) else r.lime_weight,
              "sd": None if pd.isna(r.lime_sd) else r.lime_sd}
@@ -217,26 +229,29 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
                  key="explain_lime_chart")
     n_seeds = params.get("lime_seeds", 10)
     k = params.get("top_k", 5)
-    stab_v, rho, jac = s["lime_stability"], s["lime_shap_spearman"], s["lime_shap_topk_jaccard"]
+    verdict = params.get("lime_verdict")
+    verdict_text = {
+        "pass": "**LIME's explanations of this model can be given to customers as reasons**: "
+                f"judged on {params.get('lime_customers', 30)} customers drawn at random, its "
+                "stability and its agreement with SHAP all lie above the bound.",
+        "attention": "**Do not give LIME's explanations of this model to customers as the "
+                     f"reason**: judged on {params.get('lime_customers', 30)} customers drawn at "
+                     "random, LIME is unstable or disagrees with SHAP (see below).",
+        "inconclusive": "**Whether LIME's explanations can be given as reasons is not "
+                        f"established**: on {params.get('lime_customers', 30)} customers drawn "
+                        "at random an interval reaches across the bound.",
+    }.get(verdict, "**LIME's reliability on this model was not assessed**; do not give its "
+                   "explanations as reasons.")
     st.markdown(
         f"**LIME gives the same reasons each time: {_grade(stab_v, stab.attention)}.** Run "
         f"{n_seeds} times with different random seeds, its top {k} reasons overlap "
-        + (f"{stab_v:.0%}" if stab_v is not None else "(unknown)")
-        + " on average (1 = always the same).\n\n"
-        f"**SHAP and LIME agree on what matters: {_grade(rho, stab.attention)}.** Rank "
-        "correlation of the sizes of their contributions "
-        + (f"{rho:.2f}" if rho is not None else "(cannot be computed)")
-        + "; their top-" + f"{k} reasons overlap "
-        + (f"{jac:.0%}" if jac is not None else "(unknown)") + ".\n\n"
-        + ("**This explanation can be given to the customer as the reason for the score.**"
-           if s["show_to_customer"] else
-           "**Do not give this explanation to the customer as the reason:** "
-           + (" and ".join(why for v, why in (
-               (stab_v, "LIME's reasons change from one run to the next"),
-               (rho, "SHAP and LIME disagree on what matters"))
-               if v is not None and v < stab.attention)
-              or "the audit could not judge it reliable") + ".")
-        + f" Rule: stability and agreement both at least {stab.attention:g} "
+        f"{_pct(stab_v)} on average (1 = always the same).\n\n"
+        f"**SHAP and LIME agree on what matters: {_grade(fa, stab.attention)}; and on which way "
+        f"it pushes: {_grade(sa, stab.attention)}.** {_pct(fa)} of SHAP's top {k} reasons are "
+        f"among LIME's top {k}; {_pct(sa)} of the top {k} are shared and push the score the same "
+        "way in both (Krishna et al. 2022).\n\n"
+        "These describe this one customer, shown, not judged. " + verdict_text
+        + f" Rule: each measure's interval over the customers at least {stab.attention:g} "
           f"({stab.source}).")
     st.caption(f"SHAP starts from the average {s['shap_base']:.3f} and its contributions add up "
                f"to this customer's {s['shap_output']:.3f} ({scale}). LIME's weights are on the "
@@ -249,6 +264,33 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
                                          for w, sd in zip(rl["lime_weight"], rl["lime_sd"])],
         "SHAP rank": rl["shap_rank"], "LIME rank": rl["lime_rank"],
     }), hide_index=True)
+
+# -- LIME judged on a random sample -------------------------------------------------------------
+st.subheader("Can LIME's explanations be given to customers as reasons?")
+try:
+    lime_sample = probe.table("lime_sample").to_frame()
+except KeyError:
+    lime_sample = pd.DataFrame()
+lime_finding = next((f for f in probe.findings
+                     if f.id == "explainability.local_stability.lime"), None)
+if lime_sample.empty:
+    st.info("LIME was not judged in this audit"
+            + (f": {lime_finding.statement}" if lime_finding is not None else "."))
+else:
+    words = {"stability": "Same reasons each time (stability over seeds)",
+             "feature_agreement": f"Same top {params.get('top_k', 5)} reasons as SHAP",
+             "sign_agreement": "Same reasons pushing the same way as SHAP"}
+    st.dataframe(pd.DataFrame({
+        "Measure": [words.get(m, m) for m in lime_sample["measure"]],
+        f"Mean over {int(lime_sample['n_customers'].iloc[0])} random customers ({conf} interval)":
+            [_interval(v, lo, hi, 2) for v, lo, hi in zip(
+                lime_sample["mean"], lime_sample["ci_low"], lime_sample["ci_high"])],
+        "Bound": [f"{b:g}" for b in lime_sample["bound"]],
+    }), hide_index=True)
+    if lime_finding is not None:
+        st.markdown(f"**{lime_finding.severity.label}.** {lime_finding.statement}")
+    st.caption(probe.table("lime_sample").note + " The example customers above are shown, not "
+               "judged.")
 
 # -- minimisation -----------------------------------------------------------------------------
 st.subheader("Could personal, sensitive or proxy inputs be dropped?")
@@ -263,18 +305,27 @@ else:
     st.caption("Each input was removed and the model retrained the same way; the table shows "
                "how well the model ranks holdout customers (AUC) with and without it "
                "(GDPR Art. 5(1)(c): keep only the data needed).")
+    if "cost" not in mini:  # a report stored before the cost and its refits were recorded
+        mini = mini.assign(cost=-mini["change"], ci_low=-mini["ci_high"],
+                           ci_high=-mini["ci_low"], seeds=1)
     st.dataframe(pd.DataFrame({
         "Input": mini["feature"], "Why it was checked": mini["why"],
         "Model quality with it (AUC)": [f"{v:.3f}" for v in mini["auc_with"]],
-        "Without it (AUC)": [f"{v:.3f}" for v in mini["auc_without"]],
-        f"Change when removed ({conf} interval)": [
-            _interval(v, lo, hi, 4) for v, lo, hi in zip(mini["change"], mini["ci_low"],
-                                                          mini["ci_high"])],
+        "Without it (AUC)": ["—" if pd.isna(v) else f"{v:.3f}" for v in mini["auc_without"]],
+        f"Accuracy lost when removed (AUC, {conf} interval, refits included)": [
+            _interval(v, lo, hi, 4) if not pd.isna(v) else "—"
+            for v, lo, hi in zip(mini["cost"], mini["ci_low"], mini["ci_high"])],
+        "Refits per model (seeds)": mini["seeds"],
         "Recommendation": [
             "remove it: the model does not need it" if r == "remove" else
             "keep only with a recorded justification: removing it costs accuracy"
-            if r.startswith("keep") else r for r in mini["recommendation"]],
+            if r.startswith("keep") else
+            "undecided: these rows cannot tell whether it is needed" if r.startswith("undecided")
+            else r for r in mini["recommendation"]],
     }), hide_index=True)
+    st.caption("Each model is refitted with several seeds when the training recipe is random "
+               "(a forest), so the interval includes the refitting noise. The input can go when "
+               "the whole interval of the accuracy lost lies below 0.005 AUC.")
 
 with st.expander("Technical details"):
     for n in probe.notes:

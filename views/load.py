@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 from audits.core.loading import file_sha256, load_table
 from reports.context import LEGAL_BASES, ORIGINS
@@ -325,8 +326,7 @@ def _rights_section(candidate: AuditSource, inventory: dict | None) -> dict | No
         return None
     empty = [c for c, p in spec["consent"].items() if not p]
     if empty:
-        raise InputError(f"Say which purposes the consent column(s) {empty} cover, or leave "
-                         "them out of the consent columns.")
+        raise InputError(msg.RIGHTS_CONSENT_NO_PURPOSE, columns=empty)
     return {k: v for k, v in spec.items() if v}
 
 

@@ -107,10 +107,15 @@ if mem is not None:
     st.subheader(f"Membership risk: {level.capitalize() or 'not assessed'}")
     if finding is not None:
         st.markdown(f"Finding: {ICON[finding.severity.value]} {finding.severity.label}")
+    pre = mem.params.get("precondition") or {}
+    if pre and not pre.get("met", True):
+        st.warning(f"**Not assessed: the holdout is not drawn like the training rows.** "
+                   f"{md(pre.get('reason') or '')}\n\n**Remedy:** {md(pre.get('remedy') or '')}")
     st.markdown(mem.params.get("risk_meaning", ""))  # the probe's own words
     if best is not None:
         alpha = best["low_fpr_used"]
-        at = (f"at {pct(alpha)} false alarms" if alpha == 0.001 else
+        resolved = alpha <= 0.001 + 1e-12
+        at = (f"at {pct(alpha)} false alarms" if resolved else
               f"at {pct(alpha)} false alarms (the smallest rate these records resolve)")
         c1, c2, c3 = st.columns(3)
         c1.metric(f"Strongest attack's AUC ({THIS_MODEL})", fmt(best["auc"]),
@@ -122,9 +127,20 @@ if mem is not None:
                        "the share of training customers the attacker picks out while wrongly "
                        "accusing only that share of customers the model never saw.")
         low_ci = ci_text(best["tpr_low_fpr_low"], best["tpr_low_fpr_high"], True)
-        c2.caption(f"Share of the training customers picked out; 95% interval {low_ci}; "
-                   f"at 1% false alarms: {pct(best['tpr_1pct'])} "
+        ratio = best.get("tpr_fpr_ratio")
+        r_lo, r_hi = best.get("tpr_fpr_ratio_low"), best.get("tpr_fpr_ratio_high")
+        ratio_text = ("" if ratio is None else
+                      f"; {ratio:.1f} times the false-alarm rate (interval "
+                      + ("—" if r_lo is None or r_hi is None else f"{r_lo:.1f} to {r_hi:.1f}")
+                      + "; judged on this ratio: 5 attention, 20 fail, 100 critical)")
+        c2.caption(f"Share of the training customers picked out; 95% interval {low_ci}"
+                   f"{ratio_text}; false alarms reached on the reporting records "
+                   f"{pct(best['fpr_reached'])}; at 1% false alarms: {pct(best['tpr_1pct'])} "
                    f"({ci_text(best['tpr_1pct_low'], best['tpr_1pct_high'], True)})")
+        if not resolved:
+            c2.caption("Fewer than 1,000 holdout customers in a split: 1 false alarm in 1,000 "
+                       "cannot be measured, so the check is judged at the smallest rate the "
+                       "rows resolve.")
         if recipe is not None:
             c3.metric(f"Strongest attack's AUC ({RECIPE})", fmt(recipe["auc"]),
                       help="The same training recipe retrained on other customers and attacked "
@@ -132,29 +148,22 @@ if mem is not None:
             c3.caption(f"{recipe['label']}; 95% interval "
                        f"{ci_text(recipe['auc_low'], recipe['auc_high'])}; found {at}: "
                        f"{pct(recipe['tpr_low_fpr'])}")
-        allowed = ("allowed only 1 false alarm per 1,000 customers the model never saw"
-                   if alpha == 0.001 else f"allowed false alarms on {pct(alpha)} of the "
-                   "customers the model never saw")
-        if level == "not detected":
-            meaning = ("An attacker who holds a customer's record and can query the model's "
-                       "scores cannot tell, better than guessing, whether that customer was in "
-                       "the training data.")
-        elif level == "low":
-            meaning = (f"An attacker who holds a customer's record and can query the model's "
-                       f"scores does slightly better than guessing whether that customer was in "
-                       f"the training data, too weakly to single customers out: {allowed}, the "
-                       f"strongest attack picks out {pct(best['tpr_low_fpr'])} of the training "
-                       f"customers ({THIS_MODEL}).")
-        else:
-            meaning = (f"An attacker who holds a customer's record and can query the model's "
-                       f"scores can tell whether that customer was in the training data: "
-                       f"{allowed}, the strongest attack picks out "
-                       f"{pct(best['tpr_low_fpr'])} of the training customers ({THIS_MODEL}).")
-            if best.get("precision_at_member_share") is not None:
-                meaning += (f" If a tenth of all customers were training customers, "
-                            f"{pct(best['precision_at_member_share'])} of its 'member' claims "
-                            "would be right.")
-        st.markdown(f"**What it means:** {meaning}")
+    meaning = mem.params.get("interpretation")
+    if meaning:
+        st.markdown(f"**What it means:** {md(meaning)}")
+    checks = []
+    if pre.get("distinguisher_auc") is not None:
+        lo, hi = pre.get("distinguisher_ci") or (None, None)
+        checks.append(f"Holdout drawn like the training rows? A classifier without the model "
+                      f"tells the files apart with AUC {fmt(pre['distinguisher_auc'])} (interval "
+                      f"{ci_text(lo, hi)}; the attacks are not judged above "
+                      f"{fmt(pre.get('bound'))}): "
+                      + ("yes." if pre.get("met", True) else "no."))
+    replica = mem.params.get("reference_models") or {}
+    if replica.get("text"):
+        checks.append(replica["text"])
+    if checks:
+        st.caption(" ".join(md(c) for c in checks))
     if finding is not None:
         with st.expander("The finding in full"):
             st.markdown(md(finding.statement))
@@ -239,7 +248,9 @@ if ai is not None:
                    "(an imputation baseline). Filled: training customers; open: customers the "
                    "model never saw. Only the difference from the baseline is leakage "
                    "(Jayaraman & Evans 2022).")
-        adv = charts.advantage_rows(ai)
+        bound = (report.config.get("thresholds", {}).get("privacy.attribute_inference", {})
+                 .get("attention")) or 0.02
+        adv = charts.advantage_rows(ai, bound=bound)
         st.dataframe(pd.DataFrame([{
             "Sensitive field": r["field"], "Attack": r["attack"], "Compared on": r["compared"],
             "AUC gain over the baseline": f"{r['advantage']:+.3f} "
@@ -273,12 +284,27 @@ memo = probe_ok(report, "memorisation")
 if memo is not None:
     st.subheader("Most memorised by the training recipe")
     share = next((m for m in memo.metrics if m.name == "memorisation.share_high"), None)
+    floor = memo.params.get("noise_floor")
+    m_pre = memo.params.get("precondition") or {}
+    if m_pre and not m_pre.get("met", True):
+        st.warning("**Memorisation not assessed: the holdout is not drawn like the training "
+                   f"rows.** {md(m_pre.get('remedy') or '')}")
     if share is not None:
-        st.metric(share.label, pct(share.value),
+        s1, s2 = st.columns(2)
+        s1.metric(share.label, pct(share.value),
                   help="Feldman & Zhang 2020: the recipe gets these customers right mostly only "
                        "when they are in its training data.")
-        st.caption(f"95% interval {ci_text(*(share.ci or (None, None)), True)}; "
+        s1.caption(f"95% interval {ci_text(*(share.ci or (None, None)), True)}; "
                    f"{md(share.method)}")
+        if floor is not None:
+            s2.metric("Noise floor: the same share by chance alone", pct(floor),
+                      help="The share once the reference models' IN/OUT labels are shuffled: "
+                           "what it would be if training on a customer changed nothing.")
+            s2.caption(f"Judged against the floor: attention when the share lies above it and "
+                       f"may reach {pct(memo.params.get('attention_bound'))} (the floor plus 1 "
+                       "point).")
+    if memo.params.get("interpretation"):
+        st.markdown(f"**What it means:** {md(memo.params['interpretation'])}")
     mr = table_of(memo, "memorised_records")
     if mr is not None:
         st.dataframe(pd.DataFrame([{

@@ -216,9 +216,18 @@ def attribute_figure(points: list[dict]) -> go.Figure:
     return fig
 
 
-def advantage_rows(probe: ProbeResult) -> list[dict]:
-    """The model's advantage over the baseline (and members over non-members), with its
-    interval and whether it is significant, in words."""
+def advantage_rows(probe: ProbeResult, *, bound: float = 0.02) -> list[dict]:
+    """The model's advantage over the baseline on training and on never-seen customers, and the
+    member gap (the advantage on training minus on never-seen customers), with intervals and, for
+    the two judged ones, what they show against ``bound`` (THRESHOLDS.md: 0.02 AUC)."""
+    from audits.core.results import Severity, Threshold, judge
+
+    threshold = Threshold("privacy.attribute_inference", "above", attention=bound,
+                          no_effect=0.0)
+    words = {Severity.ATTENTION: f"reaches the bound ({bound:g}): the model gives it away",
+             Severity.PASS: f"within the bound ({bound:g})",
+             Severity.INCONCLUSIVE: f"cannot tell: the interval reaches across {bound:g}",
+             Severity.NOT_ASSESSED: "not assessed (no interval)"}
     out = []
     try:
         table = probe.table("attribute_inference")
@@ -226,25 +235,17 @@ def advantage_rows(probe: ProbeResult) -> list[dict]:
         return out
     for r in _rows(table):
         field, attack = r["field"], r["attack"]
-        for what, name in (("training customers", f"{field}.{attack}.advantage.members"),
-                           ("customers it never saw", f"{field}.{attack}.advantage.nonmembers"),
-                           ("training minus never-seen customers",
-                            f"{field}.{attack}.member_gap")):
+        for what, name, judged in (
+                ("training customers", f"{field}.{attack}.advantage.members", True),
+                ("customers it never saw", f"{field}.{attack}.advantage.nonmembers", False),
+                ("gain on training minus on never-seen customers",
+                 f"{field}.{attack}.member_gap", True)):
             m = _metric(probe, name)
             if m is None or m.value is None:
                 continue
             lo, hi = m.ci if m.ci else (None, None)
-            if lo is None or hi is None:
-                verdict = "not assessed (no interval)"
-            elif lo > 0:
-                verdict = ("significant: the model helps the attacker" if "minus" not in what
-                           else "significant: the attack works better on training customers")
-            elif hi < 0:
-                verdict = ("significantly worse than without the model" if "minus" not in what
-                           else "significant: the attack works better on customers it never "
-                                "saw")
-            else:
-                verdict = "not significant: the interval includes 0"
+            verdict = (words[judge(m.ci, threshold, value=m.value)] if judged else
+                       "shown, not judged")
             out.append({"field": field, "attack": _attack_name(probe, field, attack),
                         "compared": what,
                         "advantage": m.value, "low": lo, "high": hi, "verdict": verdict,

@@ -51,33 +51,39 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
        no_effect=0.5,
        source="SACRO-ML: mean AUC above 0.65 is disclosive; 0.55 attention bound HEUR",
        description="AUC of the strongest membership-inference attack"),
-    _T("privacy.membership_tpr_low_fpr", "above", attention=0.005, fail=0.02, kind="HEUR",
-       source="After Carlini et al. 2022 (judge attacks at low false-positive rates); "
-              "critical from 10%",
-       description="True-positive rate of the strongest attack at 0.1% false-positive rate"),
-    _T("privacy.attribute_inference", "above", attention=0.0, kind="HEUR",
-       source="THRESHOLDS.md: attention when the attack is significantly above the no-model "
-              "baseline or members significantly above non-members, fail when both; method "
-              "Jayaraman & Evans 2022, SACRO-ML attribute attack",
-       description="AUC advantage of the attack over the no-model baseline on members, and "
-                   "attack AUC on members minus non-members"),
+    _T("privacy.membership_tpr_low_fpr", "above", attention=5.0, fail=20.0, kind="HEUR",
+       no_effect=1.0,
+       source="After Carlini et al. 2022 (judge attacks at low false-positive rates): TPR/FPR "
+              "5 attention, 20 fail, 100 'critical' (a word for the worst fail)",
+       description="True-positive rate divided by the false-positive rate of the strongest "
+                   "attack, at 0.1% FPR or, with fewer than 1,000 non-members in a split, at "
+                   "the smallest FPR the rows resolve"),
+    _T("privacy.attribute_inference", "above", attention=0.02, kind="HEUR", no_effect=0.0,
+       source="THRESHOLDS.md: attention when the advantage or the member gap reaches 0.02 AUC, "
+              "fail when both do; method Jayaraman & Evans 2022, SACRO-ML attribute attack",
+       description="Attack AUC minus the no-model baseline's (on members); and that advantage "
+                   "on members minus on non-members (the member gap)"),
     _T("privacy.personal_input", "above", fail=0.5, kind="REG", no_effect=0.0,
        source="GDPR Art. 5(1)(c) data minimisation; the severity is HEUR (THRESHOLDS.md)",
        description="A personal column (name, email, phone, id) used as a model input (1 = yes)"),
     _T("explainability.minimisation_cost", "below", attention=0.005, kind="HEUR",
        source="GDPR Art. 5(1)(c) data minimisation; the 0.005 AUC bound is a product choice",
-       description="Holdout AUC lost when the input is removed and the model retrained; a "
-                   "cost not measurably above 0, or below the bound, means the input can go"),
+       description="Holdout AUC lost when the input is removed and the model retrained (refit "
+                   "variability included); a cost interval wholly below the bound means the "
+                   "input can go"),
     _T("explainability.sensitive_driver_rank", "below", attention=10, kind="HEUR",
        source="THRESHOLDS.md: a sensitive input (Einstein guidance) or a proxy (Einstein "
-              "Discovery's proxy alert) among the top-10 drivers; escalated to fail by the "
-              "runner when a fairness check on its field fails",
-       description="Rank of the input among the model's drivers by mean absolute SHAP value"),
-    _T("privacy.memorisation_share", "above", attention=0.01, kind="HEUR",
-       source="Product choice after Feldman & Zhang 2020 (a record is highly memorised "
-              "when mem > 0.5)",
-       description="Share of records that the training recipe gets right mostly only when "
-                   "trained on them"),
+              "Discovery's proxy alert) among the top-10 drivers, judged on the rank interval; "
+              "escalated to fail by the runner when a fairness check on its field fails",
+       description="Rank of the input among the model's drivers by mean absolute SHAP value "
+                   "(attention when the whole rank interval lies within the top 10, pass when "
+                   "it lies wholly outside)"),
+    _T("privacy.memorisation_share", "above", attention=0.01, kind="HEUR", no_effect=0.0,
+       source="After Feldman & Zhang 2020; bounds relative to the noise floor (IN/OUT labels "
+              "shuffled): no effect = the floor, attention = floor + 1 point",
+       description="Share of records with memorisation >= 0.75 (the recipe gets them right "
+                   "mostly only when trained on them), above the noise floor; the profile's "
+                   "bound is added to the floor the audit estimates"),
     _T("fairness.sensitive_input", "above", attention=0.5, kind="TOOL", no_effect=0.0,
        source="Einstein Discovery guidance on sensitive fields; GDPR Art. 9 and 22(4) when "
               "decisions are solely automated",
@@ -85,7 +91,15 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
                    "is required"),
     _T("explainability.stability", "below", attention=0.7, kind="HEUR",
        source="Product choice; no published threshold found",
-       description="LIME top-k Jaccard overlap over seeds, and rank agreement with SHAP"),
+       description="LIME top-5 overlap over seeds, and top-5 feature and sign agreement with "
+                   "SHAP (Krishna et al. 2022), each averaged over a random sample of at least "
+                   "30 customers (attention when the interval lies wholly below)"),
+    _T("holdout.exchangeability", "above", fail=0.55, kind="HEUR", no_effect=0.5,
+       source="THRESHOLDS.md preconditions; a classifier two-sample test (Lopez-Paz & Oquab "
+              "2017), as in adversarial validation",
+       description="AUC of a classifier that sees no model (inputs and label only, cross-"
+                   "fitted) telling the training rows from the holdout rows; when its interval "
+                   "lies wholly above the bound, membership and memorisation are not assessed"),
     _T("data.inventory", "above", attention=0.5, kind="REG", no_effect=0.0,
        source="GDPR Art. 5(1)(b) purpose limitation and Art. 6(1) lawful basis; third-party data "
               "used for profiling also engages Art. 14 (information) and Art. 21 (objection). "
@@ -188,9 +202,14 @@ class AuditConfig:
                                high=100)
     lime_samples: int = _param(1000, "LIME's perturbation budget per run", low=100,
                                high=100_000)
+    n_lime_customers: int = _param(30, "holdout customers drawn at random to judge LIME's "
+                                   "stability and agreement with SHAP", low=30, high=100_000)
     top_k: int = _param(5, "k of the top-k feature agreement and stability", low=1, high=50)
     minimise: bool = _param(True, "measure the cost of dropping personal, sensitive and proxy "
                             "inputs (refits the model)")
+    minimise_seeds: int = _param(3, "refits with and without an input, each with its own "
+                                 "seed, for a randomised estimator (refit variability in the "
+                                 "cost interval)", low=1, high=50)
     explain_records: tuple[str, ...] = _param((), "customers explained locally (pseudonyms); "
                                               "empty: the highest, lowest and middle score")
     # -- privacy
@@ -204,10 +223,21 @@ class AuditConfig:
     member_share: float = _param(0.10, "the realistic share of training customers among those "
                                  "an attacker tests (precision of 'member' claims)", low=1e-4,
                                  high=0.9999)
-    critical_tpr: float = _param(0.10, "TPR at the low FPR from which a membership leak is "
-                                 "called critical", low=0.0, high=1.0)
-    memorisation_level: float = _param(0.5, "a record is highly memorised when its "
-                                       "memorisation score exceeds this", low=0.0, high=1.0)
+    critical_ratio: float = _param(100.0, "TPR/FPR of the strongest attack at the low FPR "
+                                   "from which a failing membership leak is called critical",
+                                   low=1.0, high=1e6)
+    memorisation_level: float = _param(0.75, "a record is highly memorised when its "
+                                       "memorisation score is at least this", low=0.0, high=1.0)
+    memorisation_shuffles: int = _param(50, "shuffles of the pool's IN/OUT labels behind the "
+                                        "memorisation noise floor", low=5, high=10_000)
+    reference_max_rows: int = _param(200_000, "most training rows of a reference model (each "
+                                     "gets as many as the audited model, up to this and to "
+                                     "half the pool)", low=100, high=100_000_000)
+    exchangeability_max_rows: int = _param(5000, "most rows per file (training, holdout) "
+                                           "behind the holdout's exchangeability check",
+                                           low=200, high=10_000_000)
+    exchangeability_folds: int = _param(3, "cross-fitting folds of the exchangeability "
+                                        "check's classifier", low=2, high=20)
     n_top_records: int = _param(20, "most exposed and most memorised customers listed", low=0,
                                 high=10_000)
     n_canaries: int = _param(50, "canary records of the one-run audit", low=10, high=100_000)
@@ -231,8 +261,10 @@ class AuditConfig:
     @classmethod
     def light(cls) -> "AuditConfig":
         """The light profile for tests that do not check planted effects and for quick looks:
-        200 bootstrap replicates and K = 4 reference models. Intervals are wider and noisier."""
-        return cls(name="light", n_bootstrap=200, n_reference_models=4)
+        200 bootstrap replicates, K = 4 reference models, and LIME over 5 seeds of 500 samples
+        (on each of the sample's customers). Intervals are wider and noisier."""
+        return cls(name="light", n_bootstrap=200, n_reference_models=4, n_lime_seeds=5,
+                   lime_samples=500)
 
     def threshold(self, name: str) -> Threshold:
         try:

@@ -288,10 +288,14 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     validation.check_parts(members, nonmembers, names=names, hashes=hashes, id_column=id_column)
     task = infer_task(model, declared=task, model_name=model_path.name)
     if task == "regression":
+        if options["decision_threshold"] is not None and \
+                not np.isfinite(options["decision_threshold"]):
+            raise InputError(msg.THRESHOLD_NOT_A_NUMBER, value=decision_threshold)
         check_regression_target(members, nonmembers, target, names, model_name=model_path.name)
         positive, favourable_label = _no_label(positive_label, model_path), None
         direction = parse_direction(favourable)
     else:
+        validation.parse_threshold(decision_threshold)  # a classifier: a probability
         classes = list(model.classes_)
         _check_target(members, nonmembers, target, classes, names, model_path)
         positive, favourable_label = _labels(task, classes, positive_label, favourable,

@@ -1,8 +1,9 @@
 """Checks that run before any work starts, one function per kind of input.
 
-- :func:`check_options`: the values a user types (the decision threshold a probability in (0, 1),
-  the seed a whole number in ``[0, MAX_SEED]``, the favourable action's length); text from a
-  command line is parsed here, so the command line and the app share one set of rules.
+- :func:`check_options`: the values a user types (the decision threshold a finite number, a
+  probability in (0, 1) for a classifier once the task is known; the seed a whole number in
+  ``[0, MAX_SEED]``; the favourable action's length); text from a command line is parsed here,
+  so the command line and the app share one set of rules.
 - :func:`check_roles`: the column roles before any file is read (a column named twice, the target
   named as a sensitive, personal or quasi-identifying column, a column both personal and
   sensitive).
@@ -49,8 +50,10 @@ MAX_ACTION = 200
 
 
 # -- typed values ------------------------------------------------------------------------------
-def parse_threshold(value: Any) -> float | None:
-    """The decision threshold as a float strictly inside (0, 1), or None when not given."""
+def parse_threshold(value: Any, *, probability: bool = True) -> float | None:
+    """The decision threshold as a float, or None when not given; with ``probability`` (a
+    classifier's threshold on P(positive)) strictly inside (0, 1). A regression's threshold is on
+    the prediction's own scale (the loader refuses an infinite one)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -61,8 +64,9 @@ def parse_threshold(value: Any) -> float | None:
         raise InputError(msg.THRESHOLD_NOT_A_NUMBER, value=value) from None
     if math.isnan(number):
         raise InputError(msg.THRESHOLD_NOT_A_NUMBER, value=value)
-    if not 0.0 < number < 1.0:
-        raise InputError(msg.THRESHOLD_OUT_OF_RANGE, value=value)
+    if probability and not 0.0 < number < 1.0:
+        shown = value if isinstance(value, str) else f"{number:g}"
+        raise InputError(msg.THRESHOLD_OUT_OF_RANGE, value=shown)
     return number
 
 
@@ -91,15 +95,17 @@ def check_options(*, decision_threshold: Any = None, seed: Any = 0,
 
     Raises
     ------
-    InputError : a threshold that is not a probability in (0, 1) (NaN included), a seed that is
-        not a whole number in ``[0, MAX_SEED]``, a favourable action over :data:`MAX_ACTION`
-        characters.
+    InputError : a threshold that is not a finite number (whether it must be a probability
+        depends on the model's task: :func:`audits.core.loading.load_subject` checks that), a
+        seed that is not a whole number in ``[0, MAX_SEED]``, a favourable action over
+        :data:`MAX_ACTION` characters.
     """
     action = " ".join(str(favourable_action or "").split())
     if len(action) > MAX_ACTION:
         raise InputError(msg.TEXT_TOO_LONG, field="favourable_action", n=len(action),
                          limit=MAX_ACTION)
-    return {"decision_threshold": parse_threshold(decision_threshold), "seed": parse_seed(seed),
+    return {"decision_threshold": parse_threshold(decision_threshold, probability=False),
+            "seed": parse_seed(seed),
             "favourable_action": action}
 
 

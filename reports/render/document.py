@@ -25,7 +25,8 @@ from reports.render.texts import (
 )
 from reports.report import AREAS, DECISIONS, AuditReport
 
-__all__ = ["build_view", "summary_view", "watermark", "SECTIONS", "DECISION_LABELS", "WATERMARK_SELF_CHECK"]
+__all__ = ["build_view", "summary_view", "watermark", "SECTIONS", "DECISION_LABELS",
+           "WATERMARK_SELF_CHECK"]
 
 SECTIONS = (("cover", "0. Cover and traceability"), ("summary", "1. Executive summary"),
             ("context", "2. Context"), ("data", "3. Data"), ("performance", "4. Performance"),

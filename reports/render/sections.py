@@ -129,6 +129,7 @@ def area_view(report: AuditReport, area: str, findings: list[dict], suppress: in
         metrics, methods = _metrics(p.metrics)
         probes.append({"name": p.probe, "status": p.status,
                        "status_label": "ran" if p.status == "ok" else "could not run",
+                       "interpretation": (p.params or {}).get("interpretation"),
                        "notes": list(p.notes), "metrics": metrics, "methods": methods,
                        "tables": tables})
     status = report.summary.get("scorecard", {}).get(area, "not_assessed")

@@ -30,8 +30,9 @@ CHECKS = {
     "one, is among the inputs that drive the model's scores most.",
     "explainability.minimisation": "Whether an input contributes so little that it could be "
     "dropped (data minimisation, GDPR Art. 5(1)(c)).",
-    "explainability.local_stability": "Whether the explanation given for one customer stays the "
-    "same when it is computed again: an unstable explanation must not be given as a reason.",
+    "explainability.local_stability": "Whether LIME's explanations of single customers stay the "
+    "same when computed again and agree with SHAP's, judged on a random sample of customers: an "
+    "unstable or disagreeing explanation must not be given as a reason.",
     "privacy.personal_input": "Whether a direct identifier (name, email, phone, id) is a model "
     "input. Identifiers carry no legitimate signal and let a model memorise individuals.",
     "privacy.reidentification": "How many customers in the training data are unique on a few "
@@ -176,13 +177,20 @@ METHOD_NOTES = {
                 "(Bergsma 2013).",
     "explainability": "Exact TreeSHAP for tree models (Lundberg et al. 2020), folded back to the "
                       "original inputs; SHAP (Lundberg & Lee 2017) otherwise with a stated "
-                      "budget; LIME (Ribeiro et al. 2016) repeated over seeds, with top-k Jaccard "
-                      "stability and rank agreement with SHAP.",
+                      "budget; LIME (Ribeiro et al. 2016) repeated over seeds, judged on a "
+                      "random sample of customers: top-k Jaccard stability, and top-k feature "
+                      "and sign agreement with SHAP (Krishna et al. 2022). Sensitive drivers "
+                      "judged on the rank interval; minimisation costs include refit "
+                      "variability.",
     "privacy": "Membership inference: LOSS (Yeom et al. 2018), LiRA (Carlini et al. 2022) and "
-               "RMIA (Zarifzadeh et al. 2024) on a shared reference-model pool; AUC and TPR at "
-               "low FPR with intervals. Attribute inference against a no-model imputation "
-               "baseline (Jayaraman & Evans 2022; Fredrikson et al. 2014). Memorisation after "
-               "Feldman & Zhang 2020; canaries after Carlini et al. 2019; one-run epsilon after "
+               "RMIA (Zarifzadeh et al. 2024) on a shared pool of reference models sized like "
+               "the audited model; the strongest attack, chosen on a selection split, judged on "
+               "its AUC and its TPR/FPR at 0.1% FPR (or the smallest resolvable), with "
+               "intervals; not assessed when a classifier two-sample test (Lopez-Paz & Oquab "
+               "2017) tells the holdout from the training rows. Attribute inference against a "
+               "no-model imputation baseline (Jayaraman & Evans 2022; Fredrikson et al. 2014). "
+               "Memorisation after Feldman & Zhang 2020, against its shuffled-label noise "
+               "floor; canaries after Carlini et al. 2019; one-run epsilon after "
                "Steinke, Nasr & Jagielski 2023. Re-identification: k-anonymity (Sweeney 2002), "
                "Wilson intervals (Wilson 1927).",
     "data": "Personal columns found by name and content; inventory and context as supplied by "

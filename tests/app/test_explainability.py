@@ -6,6 +6,7 @@ purchase_propensity takes the sensitive field expecting_parent as an input.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -95,10 +96,28 @@ def test_drill_down_shows_shap_and_lime_side_by_side_with_stability(churn):
     text = " ".join(m.value for m in at.markdown)
     assert (f"LIME gives the same reasons each time: {grade(summary['lime_stability'])}."
             in text)
-    assert f"SHAP and LIME agree on what matters: {grade(summary['lime_shap_spearman'])}" in text
+    assert (f"SHAP and LIME agree on what matters: "
+            f"{grade(summary['lime_shap_feature_agreement'])}; and on which way it pushes: "
+            f"{grade(summary['lime_shap_sign_agreement'])}" in text)
+    assert "shown, not judged" in text
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["LIME gives the same reasons each time"] == grade(
         summary["lime_stability"]).capitalize()
+
+
+def test_lime_is_judged_on_the_random_sample_with_its_intervals(churn):
+    at = open_page(churn, "churn")
+    probe = churn.probes["explainability"]
+    sample = probe.table("lime_sample").to_frame()
+    table = next(d.value for d in at.dataframe if "Measure" in d.value.columns)
+    assert len(table) == 3 and (sample["n_customers"] >= 30).all()
+    column = next(c for c in table.columns if c.startswith("Mean over"))
+    for shown, (mean, lo, hi) in zip(table[column], sample[["mean", "ci_low", "ci_high"]]
+                                     .itertuples(index=False)):
+        assert shown == f"{mean:.2f} ({lo:.2f} to {hi:.2f})"
+    finding = next(f for f in probe.findings if f.id == "explainability.local_stability.lime")
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**{finding.severity.label}.**" in text
 
 
 def test_explain_another_customer_on_demand(churn):
@@ -126,5 +145,44 @@ def test_minimisation_table_in_plain_words(churn):
     table = next(d.value for d in at.dataframe if "Why it was checked" in d.value.columns)
     row = table.set_index("Input").loc["postcode_region"]
     assert row["Why it was checked"] == "proxy for ethnicity"
-    assert row["Recommendation"].startswith(("keep only", "remove it"))
-    assert "(" in row["Change when removed (95% interval)"]
+    assert row["Recommendation"].startswith(("keep only", "remove it", "undecided"))
+    cost = churn.probes["explainability"].table("minimisation").to_frame()
+    probe_row = cost.set_index("feature").loc["postcode_region"]
+    shown = row["Accuracy lost when removed (AUC, 95% interval, refits included)"]
+    assert shown == (f"{probe_row['cost']:.4f} ({probe_row['ci_low']:.4f} to "
+                     f"{probe_row['ci_high']:.4f})")
+
+
+def _as_stored_before(report):
+    """The report as the probe wrote it before LIME's sample check and the refit costs: the
+    old local_summary and minimisation columns, no lime_sample table."""
+    from reports.report import AuditReport
+
+    d = json.loads(report.to_json())  # a copy: the session's report must stay intact
+    probe = d["probes"]["explainability"]
+    probe["tables"] = [t for t in probe["tables"] if t["name"] != "lime_sample"]
+    for t in probe["tables"]:
+        if t["name"] == "minimisation":
+            cols = t["columns"]
+            i, lo, hi, seeds = (cols.index(c) for c in ("cost", "ci_low", "ci_high", "seeds"))
+            for r in t["rows"]:
+                r[i], r[lo], r[hi] = -r[i], -r[hi], -r[lo]
+                del r[seeds]
+            cols[i] = "change"
+            del cols[seeds]
+        if t["name"] == "local_summary":
+            t["columns"] = [{"lime_shap_feature_agreement": "lime_shap_topk_jaccard",
+                             "lime_shap_sign_agreement": "show_to_customer"}.get(c, c)
+                            for c in t["columns"]]
+    probe["params"].pop("lime_verdict", None)
+    return AuditReport.from_dict(d)
+
+
+def test_a_report_stored_before_the_sample_check_still_opens(churn):
+    at = open_page(_as_stored_before(churn), "churn")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Why it was checked" in d.value.columns)
+    want = churn.probes["explainability"].table("minimisation").to_frame().iloc[0]
+    shown = table["Accuracy lost when removed (AUC, 95% interval, refits included)"].iloc[0]
+    assert shown.startswith(f"{want['cost']:.4f}")
+    assert any("LIME was not judged in this audit" in i.value for i in at.info)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from audits.core.numbers import pct
 from reports.render.tables import fmt
 from reports.report import AuditReport
 from tests.app import pages
@@ -78,8 +79,10 @@ def test_headline_says_high_or_critical_with_the_mode_on_each_number(propensity)
     assert metric(at, "Found at 0.1% false alarms (this model)").value
     assert metric(at, "Strongest attack's AUC (this training recipe)").value
     meaning = next(m.value for m in at.markdown if m.value.startswith("**What it means:**"))
+    meaning = meaning.replace("\\", "")  # the probe's words, Markdown-escaped on the page
     assert "can tell whether that customer was in the training data" in meaning
     assert "(this model)" in meaning
+    assert meaning.endswith(propensity.probes["membership"].params["interpretation"])
 
 
 def test_roc_is_log_scale_with_one_curve_per_attack_and_guessing(propensity):
@@ -184,7 +187,10 @@ def test_attribute_inference_against_its_baseline(propensity):
     adv = table_with(at, "AUC gain over the baseline")
     inversion = adv[(adv["Attack"] == "model inversion")
                     & (adv["Compared on"] == "training customers")]
-    assert list(inversion["In words"]) == ["significant: the model helps the attacker"]
+    assert list(inversion["In words"]) == ["reaches the bound (0.02): the model gives it away"]
+    never_seen = adv[(adv["Attack"] == "model inversion")
+                     & (adv["Compared on"] == "customers it never saw")]
+    assert list(never_seen["In words"]) == ["shown, not judged"]
 
 
 def test_control_sample_is_not_detected_or_low_and_has_no_fail(lead):
@@ -203,3 +209,48 @@ def test_a_probe_that_did_not_run_is_said_so(propensity):
     assert any("membership probe was not run" in i.value for i in at.info)
     assert not any(t.startswith("How well each attack") for t in charts(at))
     assert "Which customers are most exposed?" in [h.value for h in at.header]
+
+
+def test_ratio_floor_replica_and_holdout_check_are_shown(propensity):
+    at = open_page(propensity, "purchase_propensity")
+    best = next(a for a in attacks(propensity, "this model") if a["strongest"])
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{best['tpr_fpr_ratio']:.1f} times the false-alarm rate" in captions
+    assert "5 attention, 20 fail, 100 critical" in captions
+    pre = propensity.probes["membership"].params["precondition"]
+    assert f"tells the files apart with AUC {fmt(pre['distinguisher_auc'])}" in captions
+    replica = propensity.probes["membership"].params["reference_models"]
+    assert replica["audited_rows"] == 4000
+    # K = 4 (light): every record needs 2 IN models, so each trains on half the 13,000 targets;
+    # the default profile's K = 8 sizes them like the audited model (tests/attacks/test_judging)
+    assert replica["rows"] == 6500 and "two IN models" in replica["limited_by"]
+    assert "trained on about 6,500 rows; the audited model was trained on 4,000" in \
+        captions.replace("\\", "")
+    memo = propensity.probes["memorisation"].params
+    assert metric(at, "Noise floor: the same share by chance alone").value == \
+        pct(memo["noise_floor"])
+    meanings = [m.value for m in at.markdown if m.value.startswith("**What it means:**")]
+    assert len(meanings) == 2 and "by chance alone" in meanings[1]
+
+
+def _not_exchangeable(report) -> AuditReport:
+    """The report as a time-ordered holdout leaves it (the probes' own words, seeded in)."""
+    d = json.loads(report.to_json())  # a copy: the session's report must stay intact
+    reason = "The holdout rows are not drawn like the training rows: a test reason."
+    remedy = "Draw the holdout at random from the training period, then re-audit."
+    for name in ("membership", "memorisation"):
+        params = d["probes"][name]["params"]
+        params["precondition"] = {**params.get("precondition", {}), "met": False,
+                                  "reason": reason, "remedy": remedy}
+    d["probes"]["membership"]["params"]["risk_level"] = "not assessed"
+    return AuditReport.from_dict(d)
+
+
+def test_not_assessed_membership_says_why_and_how_to_fix_it(propensity):
+    at = open_page(_not_exchangeable(propensity), "purchase_propensity")
+    assert not at.exception
+    assert "Membership risk: Not assessed" in [s.value for s in at.subheader]
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Not assessed: the holdout is not drawn like the training rows" in warnings
+    assert "a test reason" in warnings and "Draw the holdout at random" in warnings
+    assert "Memorisation not assessed" in warnings

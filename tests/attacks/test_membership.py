@@ -199,7 +199,11 @@ def test_tpr_falls_back_to_the_smallest_resolvable_fpr():
     n_neg = min(int(((role == SELECTION) & ~labels).sum()), int(((role == REPORTING)
                                                                  & ~labels).sum()))
     assert not low["resolved"] and low["alpha"] == pytest.approx(1 / n_neg)
-    assert risk_level(s, critical_tpr=0.1) == "not detected"
+    # judged there on the ratio TPR / FPR, its interval the TPR's Clopper-Pearson ends over it
+    assert low["ratio"] == pytest.approx(low["value"] / low["alpha"])
+    assert low["ratio_ci"] == pytest.approx((low["ci"][0] / low["alpha"],
+                                             low["ci"][1] / low["alpha"]))
+    assert risk_level(s) == "not detected"
 
 
 def test_record_auc_matches_the_oracles():

@@ -2,8 +2,9 @@
 
 purchase_propensity (a fully grown forest on noisy labels, with 10 planted outlier customers)
 uses the default profile (K = 8 reference models), the product's claim; its pool is built once
-per session (one run cache shared by its probes). lead_scoring (the control) and churn (regularised boosting) are
-checked on both the light and the default profile: at most a low risk on each.
+per session (one run cache shared by its probes). lead_scoring (the control) and churn
+(regularised boosting) are checked on both the light and the default profile: at most a low risk
+on each.
 """
 
 from __future__ import annotations

@@ -14,13 +14,15 @@ import pytest
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.results import ProbeResult, Severity
-from audits.explainability import _local_finding, _local_metrics, run_explainability
+from audits.explainability import rank_severity, run_explainability
 from audits.lime_local import (
     Codec,
-    LimeResult,
     agreement,
+    feature_agreement,
     jaccard,
+    judge_sample,
     lime_weights,
+    sign_agreement,
     stability,
     top_features,
 )
@@ -69,30 +71,137 @@ def test_lime_is_seeded_and_leaves_numpy_global_state_alone():
     np.testing.assert_array_equal(np.random.get_state()[1], before)
 
 
-def test_an_unstable_explanation_is_an_attention_finding_not_to_be_shown():
-    config = AuditConfig()
-    res = LimeResult(weights=np.zeros((10, 6)), features=tuple("abcdef"), top_k=5,
-                     stability=0.45, topk_overlap=0.8, rank_agreement=0.9, seeds=tuple(range(10)))
-    threshold = config.threshold("explainability.stability")
-    m_s, m_a, _, sev = _local_metrics("p-123", res, threshold, 10, 5, 1000)
-    finding = _local_finding("p-123", "lowest score", res, m_s, m_a, sev, threshold)
-    assert finding.id == "explainability.local_stability.p-123"
-    assert finding.severity is Severity.ATTENTION and finding.metric.name == "lime_stability.p-123"
-    assert "not show" in finding.action
-    disagreeing = LimeResult(weights=res.weights, features=res.features, top_k=5, stability=0.95,
-                             topk_overlap=0.4, rank_agreement=0.3, seeds=res.seeds)
-    _, m_a, _, sev = _local_metrics("p-9", disagreeing, threshold, 10, 5, 1000)
-    assert sev is Severity.ATTENTION and m_a.name == "lime_shap_agreement.p-9"
+def test_feature_and_sign_agreement_follow_krishna_et_al():
+    """Krishna et al. 2022: feature agreement |top_k(a) & top_k(b)| / k; sign agreement counts
+    only the shared top features whose signs agree (k in the denominator both times)."""
+    a = np.array([5, -4, 3, 2, 1, 0.5])
+    b = np.array([4, 5, -3, 0.1, 2, 1])  # top-3: {0, 1, 2}; a's top-3: {0, 1, 2}
+    assert feature_agreement(a, b, 3) == 1.0
+    assert sign_agreement(a, b, 3) == pytest.approx(1 / 3)  # only feature 0 shares its sign
+    assert feature_agreement(a, b, 4) == pytest.approx(3 / 4)  # a: {0,1,2,3}, b: {0,1,2,4}
+    assert sign_agreement(-a, a, 6) == 0.0
+    assert sign_agreement(a, a, 6) == 1.0
+
+
+def test_lime_reruns_with_one_explainer_equal_fresh_explainers_per_seed():
+    """One explainer per customer, its random state re-seeded per run, gives exactly the runs of
+    LIME's documented use (a fresh explainer per seed)."""
+    from lime.lime_tabular import LimeTabularExplainer
+
+    subject = make_subject()
+    row, train = subject.X("nonmembers").iloc[[3]], subject.X("members").iloc[:300]
+    got = lime_weights(subject.model, row, train, positive_label=1, seeds=[4, 9],
+                       num_samples=300)
+    codec = Codec(train, row)
+    want = np.zeros_like(got)
+    for s, seed in enumerate([4, 9]):
+        exp = LimeTabularExplainer(
+            codec.encode(train), mode="classification", feature_names=codec.columns,
+            categorical_features=codec.categorical_indices,
+            categorical_names={i: [str(v) for v in codec.categories[c]]
+                               for i, c in enumerate(codec.columns) if c in codec.categories},
+            discretize_continuous=True, discretizer="quartile", random_state=seed
+        ).explain_instance(codec.encode(row)[0],
+                           lambda m: subject.model.predict_proba(codec.decode(m)),
+                           labels=(1,), num_features=len(codec.columns), num_samples=300)
+        for j, w in exp.as_map()[1]:
+            want[s, j] = w
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def _sample(means, n=40, spread=0.05, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.clip(np.asarray(means)[None, :] + rng.normal(0, spread, (n, 3)), 0, 1)
+
+
+def _judged(values):
+    threshold = AuditConfig().threshold("explainability.stability")
+    return judge_sample(values, threshold, n_boot=300, confidence=0.95, random_state=1,
+                        method="test", k=5)
+
+
+def test_lime_is_judged_on_a_sample_with_intervals_over_customers():
+    metrics, finding = _judged(_sample([0.9, 0.85, 0.8]))
+    assert finding.id == "explainability.local_stability.lime"
+    assert finding.severity is Severity.PASS
+    for m in metrics:
+        assert m.ci[0] <= m.value <= m.ci[1] and m.n == 40
+    low = _sample([0.9, 0.5, 0.45])  # LIME disagrees with SHAP on most customers
+    metrics, finding = _judged(low)
+    assert finding.severity is Severity.ATTENTION and "not" in finding.action.lower()
+    assert finding.metric.name in ("lime_sample.feature_agreement", "lime_sample.sign_agreement")
+    assert finding.metric.ci[1] < 0.7
+    near = _sample([0.9, 0.7, 0.72], spread=0.2)  # an interval across the bound: cannot tell
+    assert _judged(near)[1].severity is Severity.INCONCLUSIVE
+
+
+def _point_judged(values):
+    """Broken on purpose: judged on the means alone, as the three extreme customers once were."""
+    from audits.core.results import judge
+
+    threshold = AuditConfig().threshold("explainability.stability")
+    means = np.asarray(values).mean(axis=0)
+    sev = [judge((v, v), threshold) for v in means]
+    return None, type("F", (), {"severity": max(sev, key=lambda s: s.rank)})()
+
+
+def check_noise_around_the_bound_is_not_an_attention(judged):
+    """Customers whose agreement averages just under the bound, with a wide spread: the
+    interval crosses the bound, so the rule must not claim a harm (inconclusive)."""
+    values = _sample([0.9, 0.69, 0.9], n=30, spread=0.3, seed=4)
+    assert np.asarray(values).mean(axis=0)[1] < 0.7
+    assert judged(values)[1].severity is not Severity.ATTENTION
+
+
+def test_noise_around_the_bound_is_not_an_attention():
+    check_noise_around_the_bound_is_not_an_attention(_judged)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="broken implementation: judged on the point, without an interval")
+def test_noise_around_the_bound_is_not_an_attention_fails_when_broken():
+    check_noise_around_the_bound_is_not_an_attention(_point_judged)
+
+
+def test_the_top_driver_rule_reads_the_rank_interval():
+    assert rank_severity((3, 8), 10) is Severity.ATTENTION
+    assert rank_severity((3, 10), 10) is Severity.ATTENTION  # rank 10 is in the top 10
+    assert rank_severity((8, 14), 10) is Severity.INCONCLUSIVE  # point 9, interval across
+    assert rank_severity((11, 16), 10) is Severity.PASS
+    assert rank_severity((1, 2), 10, influential=False) is Severity.PASS
+
+
+def check_a_driver_whose_rank_interval_crosses_the_bound_is_not_flagged(rule):
+    """Point rank 9, interval [7, 13]: the rows cannot tell whether it is a top-10 driver."""
+    assert rule((7, 13), 10) is not Severity.ATTENTION
+
+
+def _point_rank(ci, top, *, influential=True, point=9):
+    """Broken on purpose: the point rank decides, as before."""
+    return Severity.ATTENTION if influential and point <= top else Severity.PASS
+
+
+def test_rank_interval_across_the_bound_is_not_flagged():
+    check_a_driver_whose_rank_interval_crosses_the_bound_is_not_flagged(rank_severity)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="broken implementation: the point rank decides")
+def test_rank_interval_across_the_bound_is_not_flagged_fails_when_broken():
+    check_a_driver_whose_rank_interval_crosses_the_bound_is_not_flagged(_point_rank)
 
 
 # -- the probe on a small synthetic subject (a personal column is a model input) -----------------
+
+#: light, with a small LIME budget: 33 customers' LIME runs stay a few seconds
+SMALL = dataclasses.replace(AuditConfig.light(), n_explain=400, n_lime_seeds=3, lime_samples=300,
+                            n_jobs=1)
 
 @pytest.fixture(scope="module")
 def small():
     subject = make_subject()
     stages = []
-    config = dataclasses.replace(AuditConfig.light(), n_explain=400)
-    result = run_explainability(subject, config, progress=lambda s, f: stages.append(f))
+    result = run_explainability(subject, SMALL, progress=lambda s, f: stages.append(f))
     return subject, result, stages
 
 
@@ -130,7 +239,12 @@ def test_records_default_to_three_extremes_and_can_be_chosen(small):
     scores = subject.scores("nonmembers")
     assert summary["score"].iloc[0] == pytest.approx(scores.max())
     assert summary["score"].iloc[1] == pytest.approx(scores.min())
-    assert sum(f.id.startswith("explainability.local_stability.") for f in result.findings) == 3
+    # the three are examples, shown, not judged: LIME is judged once, on a random sample
+    ids = [f.id for f in result.findings if f.id.startswith("explainability.local_stability.")]
+    assert ids == ["explainability.local_stability.lime"]
+    sample = result.table("lime_sample").to_frame()
+    assert list(sample["measure"]) == ["stability", "feature_agreement", "sign_agreement"]
+    assert (sample["n_customers"] == 30).all()
     with pytest.raises(InputError, match="pseudonymised"):
         run_explainability(subject, dataclasses.replace(AuditConfig.light(),
                                                         explain_records=("not-a-customer",),
@@ -148,17 +262,19 @@ def test_groups_are_reported_and_sensitive_inputs_flagged(small):
         finding = next(x for x in result.findings
                        if x.id == f"explainability.sensitive_driver.{f}")
         assert finding.metric.name == f"rank.{f}" and finding.metric.value == inputs[f]["rank"]
-        expected = Severity.ATTENTION if inputs[f]["rank"] <= 10 else Severity.PASS
-        assert finding.severity is expected
+        lo, hi = finding.metric.ci
+        assert [lo, hi] == inputs[f]["rank_ci"] and lo <= inputs[f]["rank"] <= hi
+        # four inputs: every rank interval lies within the top 10
+        assert finding.severity is Severity.ATTENTION and hi <= 10
     assert result.params["sensitive_drivers"] == [d for d in result.params["sensitive_inputs"]
-                                                  if d["rank"] <= 10]
+                                                  if d["severity"] == "attention"]
 
 
 def test_a_null_model_has_no_drivers_through_the_agnostic_path():
     from sklearn.dummy import DummyClassifier
 
     subject = make_subject(DummyClassifier(strategy="prior"))
-    result = run_explainability(subject, dataclasses.replace(AuditConfig.light(), n_agnostic=20,
+    result = run_explainability(subject, dataclasses.replace(SMALL, n_agnostic=40,
                                                              lime_samples=200, minimise=False))
     assert result.params["explainer"] == "permutation"
     assert all(result.metric(f"mean_abs_shap.{f}").value == 0 for f in subject.feature_columns)
@@ -169,7 +285,7 @@ def test_a_null_model_has_no_drivers_through_the_agnostic_path():
 
 def test_seeded_reruns_match(small):
     subject, result, _ = small
-    again = run_explainability(subject, dataclasses.replace(AuditConfig.light(), n_explain=400))
+    again = run_explainability(subject, SMALL)
     assert again.to_dict() == result.to_dict()
 
 

@@ -90,7 +90,7 @@ def test_noise_inputs_are_recommended_for_removal_and_a_predictive_one_passes(as
         assert f.severity is Severity.ATTENTION and "Remove" in f.action
     region = findings["explainability.minimisation.region"]
     assert region.severity is Severity.PASS
-    assert region.metric.ci[1] < -0.005  # the model loses real accuracy without it
+    assert region.metric.ci[0] > 0.005  # the model loses real accuracy without it
     assert "costs" in region.title
 
 
@@ -127,7 +127,7 @@ def test_a_model_that_cannot_drop_the_column_gets_the_constant_fallback():
     metrics, table, findings, _ = assess_minimisation(
         subject, AuditConfig(n_bootstrap=100, n_jobs=1), proxies={}, features=["signal"])
     assert "constant" in table.rows[0][2]
-    assert metrics[0].value < -0.05  # signal carries the model
+    assert metrics[0].value > 0.05  # signal carries the model: removing it costs AUC
 
 
 class _Frozen:
@@ -165,3 +165,70 @@ def test_proxies_come_from_the_shared_screen_or_a_note_says_why_not(subject, mon
     mapping, note = proxy_map(subject, AuditConfig(n_bootstrap=100))
     assert mapping == {} and "not available" in note
     assert candidates(subject, {"signal": ["region"]})["signal"] == "proxy for region"
+
+
+# -- refitting variability ------------------------------------------------------------------------
+
+def _forest_subject(seed: int = 1) -> AuditSubject:
+    """A small random forest (a randomised recipe: each seed grows other trees) on the planted
+    data, with the pure-noise sensitive input noise_flag."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(seed)
+    members, nonmembers = make_frame(1000, rng), make_frame(1000, rng)
+    pre = ColumnTransformer([
+        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+         ["region", "noise_flag"]),
+        ("num", "passthrough", ["signal", "customer_number"])])
+    model = Pipeline([("pre", pre), ("model", RandomForestClassifier(
+        n_estimators=10, min_samples_leaf=20, random_state=0))])
+    model.fit(members[FEATURES], members["bought"])
+    return AuditSubject(model=model, members=members, nonmembers=nonmembers, target="bought",
+                        positive_label=1, feature_columns=tuple(FEATURES),
+                        sensitive_fields=("noise_flag",), seed=seed, secret=b"test-key")
+
+
+def test_a_deterministic_recipe_is_refitted_once(assessed):
+    _, table, _, _ = assessed
+    assert set(table.to_frame()["seeds"]) == {1}  # logistic regression: identical refits
+    assert "deterministic" in table.note
+
+
+def check_another_seed_family_lands_inside_the_interval(assess):
+    """The cost measured with other seeds (another audit seed) must lie inside this audit's
+    interval: the interval has to carry the refitting noise of a randomised recipe, not only
+    the holdout's sampling noise."""
+    subject = _forest_subject()
+    config = AuditConfig(n_bootstrap=200, n_jobs=1)
+    runs = {rs: assess(subject, config, proxies={}, features=["noise_flag"],
+                       random_state=rs)[0][0] for rs in (11, 22, 33)}
+    assert all(m.n == 1000 for m in runs.values())
+    for a, ma in runs.items():
+        for b, mb in runs.items():
+            assert a == b or ma.ci[0] <= mb.value <= ma.ci[1], (a, ma.ci, b, mb.value)
+
+
+def test_another_seed_family_lands_inside_the_interval():
+    check_another_seed_family_lands_inside_the_interval(assess_minimisation)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="broken implementation: one seed, refitting variability ignored")
+def test_another_seed_family_lands_inside_the_interval_fails_when_broken():
+    from unittest import mock
+
+    from audits.core.seeds import seed_family
+
+    with mock.patch("audits.minimisation.seed_family", lambda seed, n: seed_family(seed, 1)):
+        check_another_seed_family_lands_inside_the_interval(assess_minimisation)
+
+
+def test_removable_is_judged_on_the_interval():
+    """attention only when the whole cost interval lies below 0.005 AUC; pass when it lies
+    wholly above; inconclusive when it reaches across."""
+    from audits.core.results import judge
+
+    t = AuditConfig().threshold("explainability.minimisation_cost")
+    assert judge((-0.004, 0.003), t, value=0.0) is Severity.ATTENTION
+    assert judge((0.006, 0.02), t, value=0.01) is Severity.PASS
+    assert judge((0.001, 0.012), t, value=0.004) is Severity.INCONCLUSIVE

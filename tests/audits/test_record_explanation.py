@@ -1,10 +1,12 @@
-"""One customer's explanation on demand: the report's own local explanations are the oracle."""
+"""One customer's explanation on demand: the report's own local explanations are the oracle, and
+the probe and the drill-down share one function for it."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from audits.core.errors import InputError
@@ -43,11 +45,10 @@ def test_reproduces_the_reports_local_explanation(churn):
     np.testing.assert_allclose(got["lime_weight"], want["lime_weight"], atol=1e-9)
     assert list(got["shap_rank"]) == list(want["shap_rank"])
     s, w = _frame(summary).iloc[0], _frame(probe.table("local_summary"), record).iloc[0]
-    for col in ("score", "shap_base", "shap_output", "lime_stability", "lime_shap_spearman",
-                "lime_shap_topk_jaccard"):
+    for col in ("score", "shap_base", "shap_output", "lime_stability",
+                "lime_shap_feature_agreement", "lime_shap_sign_agreement", "lime_shap_spearman"):
         assert s[col] == pytest.approx(w[col], abs=1e-9), col
-    assert s["show_to_customer"] == w["show_to_customer"] and s["part"] == "nonmembers"
-    assert s["reason"] == "requested"
+    assert s["part"] == "nonmembers" and s["reason"] == "requested"
 
 
 def test_shap_adds_up_to_this_customers_own_score(churn):
@@ -83,3 +84,41 @@ def test_unknown_pseudonym_and_examples(churn):
     assert len(set(ids)) == 5 and all(i.startswith("p-") for i in ids)
     assert ids == example_records(subject, "nonmembers", n=5, random_state=0)
     assert [find_record(subject, i)[0] for i in ids] == ["nonmembers"] * 5
+
+
+def test_the_probe_and_the_drill_down_call_the_same_function(monkeypatch, churn):
+    """The report's example customers and an on-demand explanation both go through
+    explain_row: a change there reaches both (no second copy of the loop to drift)."""
+    import audits.explainability as probe_module
+    import audits.record_explanation as module
+
+    calls = []
+    real = module.explain_row
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["reason"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "explain_row", spy)
+    monkeypatch.setattr(probe_module, "explain_row", spy)
+    report, subject, cfg = churn
+    _explain(report, subject, cfg, subject.record_ids("nonmembers")[0])
+    assert calls == ["requested"]
+
+
+def test_a_model_lime_cannot_run_on_keeps_its_shap_side(churn, monkeypatch):
+    """LIME failing leaves LIME's columns missing (NaN), never a crash and never a number."""
+    import audits.lime_local as lime_local
+
+    def broken(*args, **kwargs):
+        raise ValueError("no LIME for this model")
+
+    monkeypatch.setattr(lime_local, "explain_local", broken)
+    _, subject, cfg = churn
+    local, summary = explain_record(subject, cfg, subject.record_ids("nonmembers")[2],
+                                    n_lime_seeds=2, lime_samples=200)
+    frame = _frame(local)
+    assert frame["lime_weight"].isna().all() and frame["lime_rank"].isna().all()
+    assert np.isfinite(frame["shap"]).all()
+    s = _frame(summary).iloc[0]
+    assert pd.isna(s["lime_stability"]) and "no LIME for this model" in summary.note

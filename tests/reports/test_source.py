@@ -126,8 +126,6 @@ def test_key_of_a_sample_follows_its_role_overrides():
     (dict(sample="churn", model="m.skops"), msg.SAMPLE_WITH_FILES, dict(fields=["model"])),
     (dict(model="m.skops", target="y"), msg.FILES_NOT_GIVEN, dict(fields=["train"])),
     (dict(model="m.skops", train="t.csv", target="y"), msg.HOLDOUT_MISSING, {}),
-    (dict(sample="churn", decision_threshold="1.5"), msg.THRESHOLD_OUT_OF_RANGE,
-     dict(value="1.5")),
     (dict(sample="churn", decision_threshold="nan"), msg.THRESHOLD_NOT_A_NUMBER,
      dict(value="nan")),
     (dict(sample="churn", seed="-1"), msg.SEED_OUT_OF_RANGE, dict(value=-1, max=MAX_SEED)),
@@ -136,6 +134,15 @@ def test_a_source_checks_its_options_when_made(kwargs, message, values):
     with pytest.raises(InputError) as e:
         AuditSource(**kwargs)
     assert str(e.value) == message.render(**values)
+
+
+def test_a_classifier_threshold_outside_0_1_is_refused_on_load():
+    """A decision threshold's range depends on the task (a regression's is on its own scale), so
+    it is checked when the source is loaded, before any work."""
+    source = AuditSource(sample="churn", decision_threshold="1.5")
+    with pytest.raises(InputError) as e:
+        source.load()
+    assert str(e.value) == msg.THRESHOLD_OUT_OF_RANGE.render(value="1.5")
 
 
 def test_missing_files_are_an_input_error(files, tmp_path):

@@ -1,9 +1,9 @@
 """Everything that decides a result is in AuditConfig, so in the profile hash and the cache key.
 
 One test per parameter and per threshold: changing it changes the profile's hash and the key the
-report cache files an audit under (``reports.source.AuditSource.key``), so an audit is never read back
-from the cache under a profile it was not computed with. ``n_jobs`` is the one field that changes
-no result, and it alone leaves both unchanged.
+report cache files an audit under (``reports.source.AuditSource.key``), so an audit is never read
+back from the cache under a profile it was not computed with. ``n_jobs`` is the one field that
+changes no result, and it alone leaves both unchanged.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def test_declared_task_must_match_the_model(files):
 def test_regression_target_must_be_numbers(files):
     with pytest.raises(InputError, match="'offer'.*text values.*regressor"):
         subject(files, "value.txt", "offer")
-    with pytest.raises(InputError, match="--positive-label does not apply"):
+    with pytest.raises(InputError, match="positive label does not apply"):
         subject(files, "value.txt", "value", positive_label=1)
     with pytest.raises(InputError, match="'higher' or 'lower'"):
         subject(files, "value.txt", "value", favourable="more")
@@ -152,7 +152,7 @@ def test_multiclass_subject_from_onnx(files):
         undeclared.favourable("members")
     with pytest.raises(ValueError, match="--positive-label"):
         undeclared.scores("members")
-    with pytest.raises(InputError, match="multiclass classifier.*--decision-threshold"):
+    with pytest.raises(InputError, match="multiclass classifier.*decision threshold"):
         subject(files, "offer.onnx", "offer", decision_threshold=0.5)
     with pytest.raises(InputError, match="'gold' is not one of the model's classes"):
         subject(files, "offer.onnx", "offer", favourable="gold")
