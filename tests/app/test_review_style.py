@@ -4,7 +4,9 @@ served from (``views.review_style``, ``views.hosting``).
 The contrast ratio is checked against WCAG's own reference values (black on white 21:1; #767676,
 the lightest grey that passes on white, 4.54:1; #777777 4.48:1), then every tone's text on its
 background must reach 4.5:1 (success criterion 1.4.3, normal text). A strict xfail shows the check
-fails for an amber as light as the usual warning yellows.
+fails for an amber as light as the usual warning yellows. The app's own accent colour
+(``.streamlit/config.toml``: primary buttons, links) reads at AA too and is no verdict's colour; a
+strict xfail shows Streamlit's default red fails.
 """
 
 from __future__ import annotations
@@ -86,3 +88,29 @@ def test_a_shared_host_without_tls_serves_nothing(monkeypatch):
     assert not at.exception
     assert [e.value for e in at.error] == host_problems("localhost", "http://board.example.com")
     assert [t.value for t in at.title] == ["Model Review Board"]  # no page ran
+
+
+# -- the app's own accent colour -----------------------------------------------------------------
+def primary_colour() -> str:
+    import tomllib
+
+    with open(ROOT / ".streamlit" / "config.toml", "rb") as f:
+        return tomllib.load(f)["theme"]["primaryColor"]
+
+
+def the_accent_is_no_verdict_and_reads_at_aa(colour: str) -> None:
+    """The primary buttons (white text on the accent) and links (the accent on the page) reach
+    AA, and the accent is none of the verdict colours: a "Record the decision" button must not
+    look like a reject."""
+    assert contrast_ratio("#ffffff", colour) >= AA, colour
+    assert colour.lower() not in {fg for tone, (fg, _) in TONES.items() if tone != "neutral"}
+
+
+def test_the_apps_accent_colour_is_neutral_and_reads_at_aa_contrast():
+    the_accent_is_no_verdict_and_reads_at_aa(primary_colour())
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="broken on purpose: Streamlit's default red accent is 3.3:1 on white")
+def test_streamlits_default_red_accent_would_fail():
+    the_accent_is_no_verdict_and_reads_at_aa("#ff4b4b")
