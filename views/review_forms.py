@@ -21,7 +21,7 @@ from reports.render.document import ICON
 from reports.report import AuditReport
 from views import review_drafts as drafts
 from views import state
-from views.review_style import badge_html, tone_of
+from views.review_style import badge_html, tone_of, verdict_box
 
 __all__ = ["ledger", "stored_report", "write", "show_notice", "keep_notice", "signer",
            "ledger_status",
@@ -46,11 +46,15 @@ def stored_report(url: str, run_id: int) -> AuditReport:
 
 
 # -- writing ------------------------------------------------------------------------------------
-def write(action, done, *, draft: tuple | None = None) -> None:
+def write(action, done, *, draft: tuple | None = None, tone=None) -> None:
     """Run one ledger write. On success: the form's drafts are dropped and its keys move on
     (``draft``: the form, target, member and widget keys), the confirmation is remembered and
     the page reruns (so every section reads the new record). On refusal: the ledger's message,
-    and the form stays as typed."""
+    and the form stays as typed.
+
+    ``tone`` (a tone of ``views.review_style``, or a function of the write's result giving one)
+    shows the confirmation in that verdict's colours instead of the plain green of a done write:
+    a recorded reject is confirmed in red, never in a green box."""
     try:
         result = action()
     except rs.LEDGER_ERRORS as e:
@@ -58,7 +62,8 @@ def write(action, done, *, draft: tuple | None = None) -> None:
         return
     if draft is not None:
         drafts.written(*draft)
-    st.session_state[state.REVIEW_NOTICE] = done(result) if callable(done) else done
+    text = done(result) if callable(done) else done
+    st.session_state[state.REVIEW_NOTICE] = (text, tone(result) if callable(tone) else tone)
     st.rerun()
 
 
@@ -66,8 +71,11 @@ def show_notice() -> None:
     """The confirmation of this member's last write, once (kept aside for :func:`keep_notice`)."""
     msg = st.session_state.pop(state.REVIEW_NOTICE, None)
     st.session_state[state.REVIEW_LAST_NOTICE] = msg
-    if msg:
-        st.success(msg)
+    text, tone = msg if isinstance(msg, tuple) else (msg, None)
+    if text and tone in (None, "pass"):
+        st.success(text)
+    elif text:
+        verdict_box(text, "", tone=tone)
 
 
 def keep_notice() -> None:

@@ -251,7 +251,8 @@ def decision_form(led, run: dict, board: dict) -> None:
                                      conditions=conditions),
                   lambda r: f"Run {r['run']}: {r['status'].replace('_', ' ')} (recorded and "
                             f"signed by {by.name}).",
-                  draft=("decision", run["id"], who, k.values()))
+                  draft=("decision", run["id"], who, k.values()),
+                  tone=lambda r: tone_of(r["status"]))
 
 
 def signatures_table(board: dict) -> None:

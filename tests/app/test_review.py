@@ -368,7 +368,8 @@ def test_comment_disposition_vote_and_decision_reach_the_ledger(churn, members):
 
     # shown as recorded, in red (never a green box), the forms closed
     assert boxes(at, "fail")[-1].startswith("✗ Decision recorded: Reject, by alice (chair)")
-    assert not [s for s in texts(at.success) if "Reject" in s]
+    assert not [s for s in texts(at.success) if "reject" in s.lower()]  # no green confirmation
+    assert "✗ Run {}: rejected (recorded and signed by alice).".format(run) in boxes(at, "fail")
     assert not [b for b in at.button if b.key in ("decide_btn", "vote_btn")]
     assert "Votes are closed: the board has decided." in texts(at.caption)
     tally = table(at, "Counts towards the quorum")
