@@ -31,8 +31,8 @@ pool of :mod:`attacks.pool`: no retraining beyond the membership probe's):
 The premise is the audit's: the members are the exact rows the model was trained on, so an erased
 customer found among them was trained on, whatever the dates; and, as for every membership attack,
 the holdout is drawn like the training rows (:mod:`attacks.preconditions`): when it is not, the
-comparison with the holdout measures the split, and the check is not assessed. Erased ids are never printed, only
-counted; counts under ``config.suppress_below`` are suppressed.
+comparison with the holdout measures the split, and the check is not assessed. Erased ids are never
+printed, only counted; counts under ``config.suppress_below`` are suppressed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How the app shows a verdict: a decision, a vote, a run's status, the quorum.
 
-The colours follow the severity colours of the reports (``reports/render/templates/report.css``):
+The colours are the app's severity palette (``views.plot_style.SEVERITY``):
 fail and reject red, attention, conditions and changes requested a dark amber, pass and approve
 green; anything else (a draft, an incomplete audit) neutral grey. A colour never speaks alone:
 every verdict carries its symbol (✗, !, ✓, ?) and its words. Each tone sets both its text and its
@@ -19,11 +19,16 @@ import html
 
 import streamlit as st
 
+from views.plot_style import SEVERITY
+
 __all__ = ["TONES", "SYMBOLS", "tone_of", "contrast_ratio", "badge_html", "box_html", "verdict_box"]
 
-#: tone -> (text colour, background colour). Border and left bar use the text colour.
-TONES = {"fail": ("#b2182b", "#fde8ea"), "attention": ("#8c4504", "#fff3e6"),
-         "pass": ("#1b7837", "#e9f5ec"), "neutral": ("#31333f", "#f0f2f6")}
+#: tone -> (text colour, background colour), the app's one severity palette
+#: (``views.plot_style.SEVERITY``; neutral is its inconclusive grey). Border and left bar use the
+#: text colour.
+TONES = {tone: (SEVERITY[sev]["fg"].lower(), SEVERITY[sev]["bg"].lower())
+         for tone, sev in (("fail", "fail"), ("attention", "attention"), ("pass", "pass"),
+                           ("neutral", "inconclusive"))}
 SYMBOLS = {"fail": "✗", "attention": "!", "pass": "✓", "neutral": "?"}
 
 #: Decisions, votes and run statuses by tone (the ledger's names and the command line's).

@@ -21,12 +21,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audits.core.config import AuditConfig
 from reports.context_files import normalise_inventory
 from reports.ledger import open_ledger
 from reports.report import summarise
 from reports.review_session import submission_report
-from reports.source import AuditSource
 from tests.reports.ledger.board import (
     PASSWORD,
     TEMPORARY,
@@ -35,7 +33,6 @@ from tests.reports.ledger.board import (
     dispose_all,
 )
 from views import review_drafts, state
-from views.review_style import TONES
 
 ROOT = Path(__file__).resolve().parents[2]
 FID = "fairness.disparate_impact.ethnicity"  # planted: fails on churn
@@ -542,21 +539,6 @@ def test_a_draft_is_lost_when_forms_are_keyed_by_others_writes(churn, members, m
 
 
 # -- colours and the history --------------------------------------------------------------------
-def test_the_run_pages_recommendation_is_in_the_severity_colour(churn):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[state.REPORT] = churn.to_json()
-    at.session_state[state.SOURCE] = {"kind": "sample", "name": "churn"}
-    at.session_state[state.PROFILE] = "light"
-    at.session_state[state.AUDIT_KEY] = AuditSource(sample="churn").key(AuditConfig.light())
-    at.switch_page(state.PAGES["run"]).run()
-    assert not at.exception
-    assert not [s for s in texts(at.success) if "Recommended decision" in s]
-    red = [b for b in boxes(at, "fail") if "Recommended decision" in b]
-    html = next(m for m in texts(at.markdown) if "Recommended decision" in m)
-    assert red and red[0].startswith("✗ Recommended decision: Reject")
-    assert TONES["fail"][0] in html and TONES["pass"][0] not in html
-
-
 def mitigated(report, finding_id: str):
     """A second version of the same model: one failing finding now passes (as a re-audit after
     the team's mitigation would show); summary and report id recomputed."""
