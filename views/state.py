@@ -12,7 +12,11 @@ The contract between the pages (each page reads and writes only these keys):
   Run page (or seeded by a test); every result page reads it and computes nothing.
 - ``RUN_ID``: the ledger run id once the report is recorded (Review page), ``SIGNED_IN`` the
   signed-in member's session (``reports.ledger.Session``: name, roles, the key that signs) and
-  ``REVIEWER`` their name.
+  ``REVIEWER`` their name; ``MUST_CHANGE`` a local account's session whose password was set by an
+  administrator, until the member chooses their own (it signs nothing meanwhile).
+- ``DRAFTS``: what a member submitted in a Review form whose write did not succeed, by widget key
+  (restored when the page is opened again); ``DRAFT_VERSIONS`` each form's version, by form and
+  member, moved on only by a successful write (which empties the form).
 
 The engine is reached only through the functions below, each cached so that moving between pages
 never recomputes: the report is parsed once per JSON text, the subject loaded once per source.
@@ -40,7 +44,11 @@ RUN_ID = "run_id"
 REVIEWER = "reviewer"
 REVIEWER_ROLE = "reviewer_role"  # the reviewer's role on the board (Review page), or absent
 SIGNED_IN = "signed_in"  # the signed-in member's reports.ledger.Session (Review page), or absent
-REVIEW_NOTICE = "review_notice"  # the Review page's last confirmation, shown once after a rerun
+MUST_CHANGE = "must_change_session"  # a session that must choose its own password first
+DRAFTS = "review_drafts"  # widget key -> value submitted but not yet written (Review forms)
+DRAFT_VERSIONS = "review_draft_versions"  # (form, member) -> version of the form's widget keys
+REVIEW_NOTICE = "review_notice"  # the Review page's last confirmation (text, tone), shown once
+REVIEW_LAST_NOTICE = "review_last_notice"  # ... and kept for a rerun that follows others' writes
 UPLOADS = "uploads"        # Load page: saved upload paths by role (model/train/holdout)
 LOAD_FORM = "load_form"    # Load page: its widgets' last values, restored after a page switch
 

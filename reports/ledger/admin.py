@@ -91,6 +91,11 @@ class AdminMixin:
             m = authorise(roster, session, ledger_first=first_hash(conn), roles=R.ROLES,
                           action="Changing a password", need_key=not session.must_change,
                           allow_must_change=True)
+            if R.password_matches(m.password_hash, new_password):
+                who = ("was set by an administrator" if session.must_change
+                       else "is your current one")
+                raise BoardRuleError(f"The new password {who}; choose one that only you know: "
+                                     "it protects your signing key.", ["a new password"])
             if m.key:
                 R.roster_append(conn, "key_revoked", m.name, {"fingerprint": m.key,
                                                               "reason": "password changed"},

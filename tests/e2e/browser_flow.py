@@ -8,13 +8,14 @@ Run, Findings and Fairness pages must say so. Used by the end-to-end test
 page-switch times against the 2 s target.
 
 The app is started as ``streamlit run app.py`` on a free localhost port, with its own temporary
-``REVIEW_BOARD_HOME`` and ledger, whose board (an administrator, a chair who also submits, two
-reviewers) is set up beforehand through the engine, as ``review-board users add`` would. In the
-browser the chair signs in, records and submits the audit; the two reviewers' dispositions and
-votes go through the engine (the browser meeting of four members is issue 13's phase 2); then the
-chair records the decision in the browser. Chromium is started with the flags that keep it off
-the network (no background networking, component updates, sync or QUIC); every request the page
-makes is recorded so that the test can show none left the machine.
+``REVIEW_BOARD_HOME`` and ledger, whose board is set up beforehand through the engine, as
+``review-board users add`` would, with single sign-on through an OpenID Connect provider running
+on localhost (``tests/e2e/board_flow.py``: ``serving``). After the pages, the board meets in
+the browser: the submitter records and submits the audit, four reviewers (three local accounts,
+one through single sign-on) comment and vote at the same moment, each in their own browser
+context, and the chair records the decision (``board_flow.meeting``). Chromium is started with
+the flags that keep it off the network (no background networking, component updates, sync or
+QUIC); every request the page makes is recorded so that the test can show none left the machine.
 """
 
 from __future__ import annotations
@@ -64,46 +65,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-#: The board of the flow's ledger: everyone's password, and the chair who signs in in the browser.
-PASSWORD = "e2e board passphrase"
-CHAIR = "E2E Chair"
-REVIEWERS = ("E2E Reviewer A", "E2E Reviewer B")
-
-
 def _ledger_env(home: Path) -> dict[str, str]:
     return {"REVIEW_BOARD_HOME": str(home), "REVIEW_BOARD_DB": f"sqlite:///{home}/ledger.db",
             "REVIEW_BOARD_ANCHOR": str(home / "anchor.json"),
             "REVIEW_BOARD_LEDGER_KEY": str(home / "keys" / "ledger.pem")}
 
 
-def make_board(home: Path):
-    """The flow's ledger with its board; returns the ledger and the reviewers' sessions."""
-    from reports.ledger import Ledger
-
-    env = _ledger_env(home)
-    ledger = Ledger(env["REVIEW_BOARD_DB"], anchor=env["REVIEW_BOARD_ANCHOR"],
-                    key=env["REVIEW_BOARD_LEDGER_KEY"])
-    ledger.add_user("admin", roles=["administrator"], password=PASSWORD)
-    admin = ledger.sign_in("admin", PASSWORD)
-    sessions = {}
-    for name, roles in ((CHAIR, ["submitter", "chair"]), (REVIEWERS[0], ["reviewer"]),
-                        (REVIEWERS[1], ["reviewer"])):
-        ledger.add_user(name, roles=roles, password="temporary password", by=admin)
-        sessions[name] = ledger.change_password(ledger.sign_in(name, "temporary password"),
-                                                PASSWORD)
-    return ledger, sessions
-
-
 @contextmanager
-def running_app(home: Path, *, timeout: float = 90.0):
-    """Start ``streamlit run app.py`` on a free port; yield its URL; stop it afterwards."""
-    port = _free_port()
-    env = os.environ | _ledger_env(home)
+def running_app(home: Path, *, timeout: float = 90.0, port: int | None = None,
+                env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
+    """Start ``streamlit run app.py`` on ``port`` (default: a free one) with the ledger's
+    variables and ``env`` added to the environment and ``args`` to the command line; yield its
+    URL; stop it afterwards."""
+    port = port or _free_port()
+    env = os.environ | _ledger_env(home) | (env or {})
     log = open(home / "streamlit.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "localhost", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     try:
@@ -137,6 +117,7 @@ class FlowResult:
     external_requests: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
+    meeting: object = None  # board_flow.Meeting: the board's meeting in several browsers
 
 
 def _idle(page, timeout_ms: float) -> None:
@@ -171,12 +152,15 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
     screenshots go to ``out_dir``."""
     from playwright.sync_api import sync_playwright
 
+    from tests.e2e import board_flow
+
     out_dir.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="review-board-e2e-"))
     result = FlowResult()
-    ledger, sessions = make_board(home)
     try:
-        with running_app(home) as url, sync_playwright() as p:
+        with board_flow.serving(home, running_app=running_app, ledger_env=_ledger_env,
+                                free_port=_free_port) as server, sync_playwright() as p:
+            url = server.url
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             context = browser.new_context(viewport={"width": 1400, "height": 1000},
                                           accept_downloads=True)
@@ -221,8 +205,9 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
                     result.switch_seconds[key] = _open(page, link, heading)
 
                 _open(page, *PAGES[6])
-                _flow_decide(page, ledger, sessions)
-                result.screenshots["review-decided"] = _shot(page, out_dir, "7-review-decided")
+                result.meeting = board_flow.meeting(browser, page, server, out_dir,
+                                                    sys.modules[__name__])
+                result.screenshots.update(result.meeting.screenshots)
                 _open(page, *PAGES[7])
                 with page.expect_download(timeout=120_000) as dl:
                     page.get_by_role("button", name="Download PDF").click()
@@ -306,34 +291,6 @@ def _settle(page, timeout_ms: float = 60_000) -> None:
     elements of the previous run stay in the page until then)."""
     page.wait_for_timeout(500)
     _idle(page, timeout_ms)
-
-
-def _flow_decide(page, ledger, sessions) -> None:
-    """The chair signs in, records the run and submits it; the reviewers dispose of the findings
-    and vote (through the engine); the chair records the board's decision (reject)."""
-    page.get_by_role("textbox", name="Your account on the board", exact=True).fill(CHAIR)
-    page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text(f"Signed in as {CHAIR}", exact=False).first.wait_for(timeout=60_000)
-    _settle(page)
-    page.get_by_role("button", name="Record this audit in the ledger").click()
-    _settle(page)
-    page.get_by_role("button", name="Submit to the board").click()
-    page.get_by_text("it is frozen", exact=False).first.wait_for(timeout=60_000)
-    _settle(page)
-    run = ledger.runs()[-1]["id"]
-    reviewer = sessions[REVIEWERS[0]]
-    for f in ledger.report(run).findings:
-        if f.severity.value in ("fail", "attention"):
-            ledger.dispose(run, f.id, "mitigate", by=reviewer, owner="DS team", due="2027-01-31")
-    for name in REVIEWERS:
-        ledger.record_vote(run, "reject", by=sessions[name], independent=True)
-    _until(page, lambda: _click_all(page.get_by_role("tab", name="Votes and decision")),
-           page.get_by_role("combobox", name="Board decision").first)
-    _select(page, "Board decision", "Reject")
-    page.get_by_role("button", name="Record the decision").click()
-    page.get_by_text("Decision recorded", exact=False).first.wait_for(timeout=60_000)
-    _idle(page, 60_000)
 
 
 def _select(page, label: str, option: str) -> None:

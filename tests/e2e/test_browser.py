@@ -7,31 +7,15 @@ an incomplete audit, and reads what its pages say. A screenshot of each page goe
 ``build/e2e/``. Page-switch times are printed, not asserted (the 2 s target lives in
 ``bench/bench_app.py``).
 
-Under CI (``CI=true``) a missing browser fails the test, since ``.ci/run`` installs it; elsewhere
-the test skips and prints why.
+The flow runs once for both browser test files (``tests/e2e/conftest.py``; the board's meeting
+is checked in ``tests/e2e/test_board.py``). Under CI (``CI=true``) a missing browser fails the
+test, since ``.ci/run`` installs it; elsewhere the test skips and prints why.
 """
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from reports.render.document import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
-from tests.e2e.browser_flow import ROOT, browser_missing, run_flow
-
-SHOTS = ROOT / "build" / "e2e"
-
-
-@pytest.fixture(scope="module")
-def flow():
-    reason = browser_missing()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}; .ci/run must install it")
-        print(f"SKIPPED browser test: {reason}")
-        pytest.skip(reason)
-    return run_flow(SHOTS, incomplete=True)
+from tests.e2e.conftest import SHOTS
 
 
 def test_every_page_opens_and_the_meeting_ends_with_a_pdf(flow):

@@ -1,0 +1,28 @@
+"""The end-to-end flow, run once for every browser test (one app server, one audit, one meeting):
+``tests/e2e/test_browser.py`` checks the pages and the PDF, ``tests/e2e/test_board.py`` the
+board's meeting.
+
+Under CI (``CI=true``) a missing browser fails the tests, since ``.ci/run`` installs it;
+elsewhere they skip and print why.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.browser_flow import ROOT, browser_missing, run_flow
+
+SHOTS = ROOT / "build" / "e2e"
+
+
+@pytest.fixture(scope="session")
+def flow():
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}; .ci/run must install it")
+        print(f"SKIPPED browser test: {reason}")
+        pytest.skip(reason)
+    return run_flow(SHOTS, incomplete=True)
