@@ -36,7 +36,7 @@ from audits.core.partitions import (
     open_dataset,
 )
 
-__all__ = ["read_parts", "sample_frames", "is_partitioned_input", "check_scan",
+__all__ = ["read_parts", "sample_frames", "is_partitioned_input", "check_scan", "scan_target_map",
            "DEFAULT_PARTITION_ROWS", "DEFAULT_SAMPLE_ROWS", "Parts"]
 
 #: Inputs with more rows than this (members and holdout together) are read partition by
@@ -186,33 +186,18 @@ def read_parts(train_path, holdout_path, *, split_column: str | None, id_column:
                  scan)
 
 
-def check_scan(scan: dict, *, target: str, classes: Sequence[Any] | None, names: dict,
-               max_shared: float) -> dict:
-    """The checks on every row of a partitioned input, from the scan's counts.
-
-    Empty target values and (for a classifier) values the model does not know, infinite values,
-    and the holdout's rows that are also training rows (by key: the id, or the whole row).
-    Returns the target map (file value -> model class) when their types differ.
-    """
-    distinct = set()
-    for part, s in scan.items():
+def check_scan(scan: dict, *, target: str, names: dict, max_shared: float) -> None:
+    """The checks on every row of a partitioned input, from the scan's counts, before the
+    checks on the sample: empty target values and infinite values (naming the file), and the
+    holdout's rows that are also training rows (by key: the id, or the whole row)."""
+    for s in scan.values():
         for file, counts, inf in zip(s["files"], s["target"], s["inf"]):
-            if counts is None:
-                continue
-            n_na = int(counts[counts.index.isna()].sum())
+            n_na = 0 if counts is None else int(counts[counts.index.isna()].sum())
             if n_na:
                 raise InputError(msg.DATASET_TARGET_VALUES, column=target, n=n_na, file=file)
             if inf:
                 col = sorted(inf)[0]
                 raise InputError(msg.DATASET_INFINITE, column=col, n=inf[col], file=file)
-            if classes is not None:
-                unknown = [v for v in counts.index if not any(v == c or str(v) == str(c)
-                                                              for c in classes)]
-                if unknown:
-                    raise InputError(msg.DATASET_TARGET_UNKNOWN, column=target, file=file,
-                                     values=[_plain(v) for v in unknown[:5]],
-                                     classes=[_plain(c) for c in classes])
-                distinct.update(counts.index)
     members, holdout = scan["members"]["keys"], scan["nonmembers"]["keys"]
     shared = int(np.isin(holdout, members).sum())
     if holdout.size and shared > max_shared * holdout.size:
@@ -220,7 +205,26 @@ def check_scan(scan: dict, *, target: str, classes: Sequence[Any] | None, names:
                          total=int(holdout.size), nonmembers=names["nonmembers"],
                          members=names["members"], how="keyed hashes of the id or whole row",
                          limit=pct(max_shared), field="holdout")
-    if classes is None or not distinct:
+
+
+def scan_target_map(scan: dict, *, target: str, classes: Sequence[Any] | None) -> dict:
+    """Target values the model does not know, in any file (a classifier), and the target map
+    (file value -> model class) when their types differ."""
+    if classes is None:
+        return {}
+    distinct = set()
+    for s in scan.values():
+        for file, counts in zip(s["files"], s["target"]):
+            if counts is None:
+                continue
+            unknown = [v for v in counts.index if not any(v == c or str(v) == str(c)
+                                                          for c in classes)]
+            if unknown:
+                raise InputError(msg.DATASET_TARGET_UNKNOWN, column=target, file=file,
+                                 values=[_plain(v) for v in unknown[:5]],
+                                 classes=[_plain(c) for c in classes])
+            distinct.update(counts.index)
+    if not distinct:
         return {}
     dtype = np.asarray(list(classes)).dtype
     if all(np.asarray([v]).dtype == dtype for v in distinct):

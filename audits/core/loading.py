@@ -31,6 +31,7 @@ from audits.core.dataset_loading import (
     is_partitioned_input,
     read_parts,
     sample_frames,
+    scan_target_map,
 )
 from audits.core.errors import InputError
 from audits.core.formats import NATIVE_FORMATS, load_native, model_format
@@ -312,6 +313,8 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         hashes = {"members": files["members"]["sha256"],
                   "nonmembers": files["nonmembers"]["sha256"]}
 
+    if scan is not None:
+        check_scan(scan, target=target, names=names, max_shared=validation.MAX_SHARED)
     keys = None
     if population is None and max(len(members), len(nonmembers)) > sample_rows:
         keys = {p: row_keys(f, id_column=key_id, seed=options["seed"])
@@ -347,9 +350,8 @@ def load_subject(model_path: str | Path, train_path: str | Path,
                                              options["decision_threshold"])
         direction = None
     if scan is not None:
-        target_map = check_scan(scan, target=target, names=names,
-                                classes=None if task == "regression" else classes,
-                                max_shared=validation.MAX_SHARED)
+        target_map = scan_target_map(scan, target=target,
+                                     classes=None if task == "regression" else classes)
         population = dataclasses.replace(population, target_map=target_map)
     features = _feature_columns(model, columns, target, model_path, names)
     validation.check_values(members, nonmembers, features=features, names=names,
