@@ -192,12 +192,25 @@ def _template(subject):
 
 
 def _scores_map(item) -> ScoreCells:
+    """One partition's score cells, scored as :class:`~audits.core.subject.AuditSubject` scores
+    a binary classifier (one thread: the partitions are the parallel unit)."""
+    from threadpoolctl import threadpool_limits
+
     template, chunk, target_map = item
     frame = chunk.read()
     if target_map:
         frame[template.target] = frame[template.target].map(target_map)
-    sub = dataclasses.replace(template, members=frame, nonmembers=frame.iloc[:1])
-    return score_cells_of(sub.y("members"), sub.scores("members"), sub.decisions("members"))
+    model, positive = template.model, template.positive_label
+    X = frame[list(template.feature_columns)]
+    with threadpool_limits(limits=1, user_api="openmp"):
+        proba = np.asarray(model.predict_proba(X), dtype=float)
+        p = proba[:, list(model.classes_).index(positive)]
+        if template.decision_threshold is None:
+            d = (np.asarray(model.predict(X)) == positive).astype(np.int8)
+        else:
+            d = (p >= template.decision_threshold).astype(np.int8)
+    y = (frame[template.target].to_numpy() == positive).astype(np.int8)
+    return score_cells_of(y, p, d)
 
 
 def score_cells(subject, part: str, *, n_jobs: int | None = None) -> ScoreCells:

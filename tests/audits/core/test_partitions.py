@@ -79,46 +79,57 @@ def _same(a, b) -> None:
                                                                      default=str)
 
 
+_WAYS = {"in-memory": dict(partition_rows=10**9),
+         "partitioned": dict(partition_rows=0),
+         "in-memory sampled": dict(partition_rows=10**9, sample_rows=8_000),
+         "partitioned sampled": dict(partition_rows=0, sample_rows=8_000)}
+
+
 @pytest.fixture(scope="module")
-def in_memory(churn_parts):
-    subject = _load(churn_parts, partition_rows=10**9)
-    return subject, _results(subject)
+def audited(churn_parts):
+    """Each way of loading the same rows, loaded and run once: name -> (subject, results)."""
+    done = {}
+
+    def get(way):
+        if way not in done:
+            subject = _load(churn_parts, n_jobs=1, **_WAYS[way])
+            done[way] = (subject, _results(subject))
+        return done[way]
+    return get
 
 
-def test_partitioned_equals_in_memory(churn_parts, in_memory):
-    subject, expected = in_memory
-    part = _load(churn_parts, partition_rows=0, n_jobs=1)
+def test_partitioned_equals_in_memory(audited):
+    subject, expected = audited("in-memory")
+    part, got = audited("partitioned")
     assert subject.population is None and part.population.path == "partitioned"
     assert part.data_path()["partitions"] == {"members": 6, "nonmembers": 6}
     pd.testing.assert_frame_equal(part.members, subject.members)
-    _same(_results(part), expected)
+    _same(got, expected)
     summary = part.summary()
     assert summary["rows"] == {"members": ROWS, "nonmembers": ROWS}
     assert summary["data_path"]["path"] == "partitioned"
 
 
-def test_sampled_paths_agree(churn_parts):
+def test_sampled_paths_agree(audited):
     """Both paths keep the same keyed-hash sample of a part over ``sample_rows`` and count
     every row: equal frames, counts, point values and findings."""
-    a = _load(churn_parts, partition_rows=10**9, sample_rows=8_000)
-    b = _load(churn_parts, partition_rows=0, sample_rows=8_000, n_jobs=1)
+    a, ra = audited("in-memory sampled")
+    b, rb = audited("partitioned sampled")
     assert a.population.path == "in-memory" and b.population.path == "partitioned"
     assert 7_000 < len(a.members) < 9_000
     pd.testing.assert_frame_equal(a.members, b.members)
     pd.testing.assert_frame_equal(a.nonmembers, b.nonmembers)
-    ra, rb = _results(a), _results(b)
     _same(ra, rb)
     perf = ra["performance"]["metrics"]
     n = {m["name"]: m["n"] for m in perf}
     assert n["auc.members"] == ROWS  # counted over every row, not the sample
 
 
-def test_counts_over_all_rows_match_a_direct_count(churn_parts, in_memory):
+def test_counts_over_all_rows_match_a_direct_count(audited):
     """Oracle: the sampled subject's re-identification and proxy counts equal a direct count on
     all rows (the in-memory subject's, which holds every row)."""
-    subject, expected = in_memory
-    sampled = _load(churn_parts, partition_rows=0, sample_rows=8_000, n_jobs=1)
-    got = _results(sampled)
+    _, expected = audited("in-memory")
+    _, got = audited("partitioned sampled")
     pick = [m for m in got["data_exposure"]["metrics"] if m["name"].startswith("reid")]
     want = [m for m in expected["data_exposure"]["metrics"] if m["name"].startswith("reid")]
     _same(pick, want)
