@@ -17,8 +17,9 @@ Three checks on the data the model was built from:
   k-anonymity level (the smallest class size); and the distribution of class sizes. Quasi-
   identifiers are the declared ones, else those present among age, gender/sex, postcode/zip-like
   columns and date or year of birth. Values are taken as recorded (an age in years is not banded):
-  this is the risk of the data as held (over every member row: when the subject's frame holds a
-  sample, the class sizes are counted partition by partition, :mod:`audits.core.counts`); coarser formats lower it, and the driver table shows how
+  this is the risk of the data as held (over every member row: when the subject's frame
+  holds a sample, the class sizes are counted partition by partition,
+  :mod:`audits.core.counts`); coarser formats lower it, and the driver table shows how
   much leaving out each quasi-identifier would.
 
 The unique share's interval is a Wilson score interval (Wilson 1927), treating each record's

@@ -30,6 +30,8 @@ __all__ = ["ENV", "ClusterError", "use_cluster", "cluster_address", "current_cli
            "run_on_cluster"]
 
 ENV = "REVIEW_BOARD_DASK"
+#: How long to wait for the scheduler to answer.
+CONNECT_TIMEOUT = "10s"
 
 _override: dict[str, Any] = {"address": None, "client": None}
 _clients: dict[str, Any] = {}
@@ -83,7 +85,8 @@ def current_client() -> Any:
         from audits.core.errors import InputError
 
         try:
-            _clients[address] = Client(address, timeout="10s", set_as_default=False)
+            _clients[address] = Client(address, timeout=CONNECT_TIMEOUT,
+                                      set_as_default=False)
         except (OSError, TimeoutError, ValueError) as e:
             raise InputError(msg.CLUSTER_UNREACHABLE, address=address,
                              error=f"{type(e).__name__}: {str(e)[:200]}") from e

@@ -7,14 +7,10 @@ written as Parquet files of uneven sizes.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from audits.core.config import AuditConfig
 from audits.core.counts import (
     add_score_cells,
     cell_score_metrics,
@@ -23,79 +19,8 @@ from audits.core.counts import (
     score_cells_of,
 )
 from audits.core.errors import InputError
-from audits.core.loading import load_subject
 from audits.core.partitions import open_dataset
-from audits.data_exposure import run_data_exposure
-from audits.performance import run_performance
-from audits.proxies import proxy_screen
-from reports.source import sample_files, sample_manifest
-
-ROWS = 25_000
-CUTS = (0, 1_000, 7_000, 7_001, 15_000, 21_500, ROWS)  # uneven partitions, one of a single row
-
-
-def _grow(frame: pd.DataFrame, n: int, seed: int, prefix: str) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    out = frame.iloc[rng.integers(0, len(frame), n)].reset_index(drop=True)
-    out["customer_id"] = [f"{prefix}{i:07d}" for i in range(n)]
-    return out
-
-
-@pytest.fixture(scope="module")
-def churn_parts(tmp_path_factory):
-    files = sample_files("churn")
-    root = tmp_path_factory.mktemp("scale")
-    parts = {"members": _grow(pd.read_csv(files["train"]), ROWS, 1, "M"),
-             "nonmembers": _grow(pd.read_csv(files["holdout"]), ROWS, 2, "N")}
-    dirs = {}
-    for part, frame in parts.items():
-        d = root / part
-        d.mkdir()
-        for i, (a, b) in enumerate(zip(CUTS[:-1], CUTS[1:])):
-            frame.iloc[a:b].to_parquet(d / f"part-{i:02d}.parquet", index=False)
-        dirs[part] = d
-    return {"dirs": dirs, "frames": parts, "root": root, "model": files["model"]}
-
-
-def _load(churn_parts, **kw):
-    m = sample_manifest("churn")
-    return load_subject(churn_parts["model"], churn_parts["dirs"]["members"],
-                        churn_parts["dirs"]["nonmembers"], target=m["target"],
-                        sensitive=m["sensitive_fields"], positive_label=m["positive_label"],
-                        personal=m["personal_columns"], trusted=m["trusted_types"],
-                        quasi_identifiers=m["quasi_identifiers"], id_column=m["id_column"],
-                        name="churn", seed=7, **kw)
-
-
-def _results(subject) -> dict:
-    config = dataclasses.replace(AuditConfig.light(), proxy_models=False, n_jobs=1)
-    return {"performance": run_performance(subject, config).to_dict(),
-            "data_exposure": run_data_exposure(subject, config).to_dict(),
-            "proxies": proxy_screen(subject, config).to_dict("records")}
-
-
-def _same(a, b) -> None:
-    assert json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True,
-                                                                     default=str)
-
-
-_WAYS = {"in-memory": dict(partition_rows=10**9),
-         "partitioned": dict(partition_rows=0),
-         "in-memory sampled": dict(partition_rows=10**9, sample_rows=8_000),
-         "partitioned sampled": dict(partition_rows=0, sample_rows=8_000)}
-
-
-@pytest.fixture(scope="module")
-def audited(churn_parts):
-    """Each way of loading the same rows, loaded and run once: name -> (subject, results)."""
-    done = {}
-
-    def get(way):
-        if way not in done:
-            subject = _load(churn_parts, n_jobs=1, **_WAYS[way])
-            done[way] = (subject, _results(subject))
-        return done[way]
-    return get
+from tests.audits.core.scale_data import CUTS, ROWS, _load, _same
 
 
 def test_partitioned_equals_in_memory(audited):
