@@ -34,7 +34,7 @@ except metadata.PackageNotFoundError:  # running from a source tree
     TOOL_VERSION = "0.1.0"
 
 _PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops", "fairlearn", "shap", "lime",
-             "lightgbm", "xgboost-cpu", "onnxruntime", "onnx")
+             "lightgbm", "xgboost-cpu", "onnxruntime", "onnx", "pyarrow", "dask", "distributed")
 
 Progress = Callable[[str, str, float], None]
 
