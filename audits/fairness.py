@@ -5,26 +5,29 @@ fields (numeric fields banded with ``config.age_bands``, see
 :func:`audits.core.groups.group_codes`; default bands <18, 18-24, 25-34, 35-44, 45-54, 55-64,
 65+; a numeric field with at most 10 distinct values is categorical), on the non-members
 (holdout rows) unless ``part="members"``.
-(2) Scores (:mod:`audits.fairness_field`): per group the size, base rate, selection rate of the
-favourable decision, TPR, FPR, FNR, precision, AUC and expected calibration error (10 equal-width
-bins); disparities against a reference group (the most favoured for selection rate unless
-configured); demographic-parity difference and ratio and equalised-odds difference (fairlearn's
-definitions). Every rate and disparity has a bootstrap interval (Efron 1979) with
-``config.n_bootstrap`` replicates: cell metrics by the counts bootstrap (a multinomial draw over
-the 4 x groups confusion cells is a row resample), AUC and calibration by a within-group binned
-resample of the scores. (3) Summary: tables and findings.
+(2) Scores: per group the size, base rate, selection rate of the favourable decision, TPR, FPR,
+FNR, precision, accuracy, AUC and expected calibration error (10 equal-width bins)
+(:mod:`audits.fairness_field`), from ONE counts bootstrap for every field at once (Efron 1979: a
+multinomial draw over the confusion cells of every combination of groups is a row resample,
+:func:`audits.group_metrics.joint_bootstrap`), with ``config.n_bootstrap`` replicates; rates on
+fewer than 10 events take Jeffreys draws (Brown, Cai & DasGupta 2001), never a degenerate
+[0, 0]; AUC and calibration by a within-group binned resample of the scores. Then every pair of
+groups, fixed before resampling, and every group against the overall
+(:mod:`audits.fairness_pairs`). (3) Summary: tables and findings.
 
-Checks, judged on intervals with :func:`audits.core.results.judge`, never on points:
+Checks, judged on intervals with :func:`audits.core.results.judge`, never on points, all in one
+simultaneous max-statistic band per probe (Westfall & Young 1993) over every pair, metric, field
+and intersection, so a fair model raises no attention or fail in at least 95% of audits:
 
-- ``fairness.disparate_impact.<field>``: each assessed group's selection-rate ratio to the
-  reference against the four-fifths rule (29 CFR 1607.4(D); a screening heuristic, not a legal
-  verdict).
+- ``fairness.disparate_impact.<field>``: selection-rate ratios of every pair of groups, both
+  ways, against the band [0.8, 1.25] (the four-fifths rule, 29 CFR 1607.4(D); a screening
+  heuristic, not a legal verdict).
 - ``fairness.error_rate_parity.<field>``: FPR, FNR and precision ratios within [0.8, 1.25]
   (Aequitas' default tolerance; Saleiro et al. 2018).
-- The intervals of a check are simultaneous over its comparisons: a max-statistic bootstrap
-  band (Westfall & Young 1993), on the rank scale (Mandel & Betensky 2008), so that many groups
-  and metrics do not raise false alarms by chance. Rates in the group table carry plain
-  percentile intervals (they decide nothing).
+- ``fairness.subgroup_performance.<field>``: each group's relative drop of accuracy against the
+  overall accuracy, attention above 5%, fail above 10% (Giskard's defaults).
+- Each finding names the pair (or group) with the strongest evidence among those that set its
+  severity; an inconclusive one says what these rows could not establish.
 - ``fairness.proxy.<feature>__<field>``: a model input whose bias-corrected Cramér's V interval
   (Bergsma 2013) lies wholly above 0.5 (:mod:`audits.proxies`).
 - ``fairness.sensitive_input.<field>``: a sensitive field that is itself a model input.
@@ -41,6 +44,7 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from audits.core.cache import RunCache
@@ -52,10 +56,14 @@ from audits.core.results import Finding, Metric, ProbeResult, Severity, Table
 from audits.core.seeds import derive_seed as _seed
 from audits.core.subject import PARTS, AuditSubject
 from audits.fairness_field import RATE_METRICS, FieldAudit, audit_field
+from audits.fairness_pairs import Comparisons, compare_groups
 from audits.fairness_report import field_findings, proxy_findings, sensitive_input_finding, suppress
+from audits.group_metrics import confusion_counts, joint_bootstrap, joint_cells, parity_summary
 from audits.proxies import proxy_screen
 
-__all__ = ["run_fairness", "field_groupings", "group_table", "disparity_table"]
+__all__ = ["run_fairness", "field_groupings", "fairness_comparisons", "group_table",
+           "disparity_table", "display_reference"]
+
 
 def field_groupings(subject: AuditSubject, config: AuditConfig, part: str) -> list[tuple]:
     """The fields audited (each sensitive field, numeric ones banded, and their pairs) with
@@ -70,13 +78,61 @@ def field_groupings(subject: AuditSubject, config: AuditConfig, part: str) -> li
     return out
 
 
-def _method(config: AuditConfig, kind: str, k: int | None = None) -> str:
-    conf = f"{config.confidence:.0%}"
-    if kind == "band":
-        return (f"counts bootstrap, {config.n_bootstrap} replicates; simultaneous {conf} "
-                f"max-statistic band (Westfall & Young 1993) over the {k} comparisons of this "
-                "check")
-    return f"counts bootstrap, {config.n_bootstrap} replicates; {conf} percentile interval"
+def fairness_comparisons(subject: AuditSubject, config: AuditConfig, part: str, *,
+                         progress: Callable[[str, float], None] | None = None
+                         ) -> tuple[list[FieldAudit], Comparisons]:
+    """Every field's group rates and the probe's comparisons, from one joint bootstrap.
+
+    The probe and the drill-down (:mod:`audits.fairness_reference`) both call this, so a
+    recomputation gives the report's numbers to the bit: the same groups, the same seeds
+    (``derive_seed(seed, "fair", "cells")`` for the joint bootstrap, ``derive_seed(seed,
+    "fair", field)`` for a field's Jeffreys draws and score bootstrap) and the same family.
+
+    Raises
+    ------
+    InputError : a configured reference group or field that does not exist.
+    """
+    groupings = field_groupings(subject, config, part)
+    reference_groups = dict(config.reference_groups)
+    unknown = set(reference_groups) - {g[0] for g in groupings}
+    if unknown:
+        raise InputError(f"reference_groups names {sorted(unknown)}, which are not audited "
+                         f"fields; valid: {[g[0] for g in groupings]}.")
+    y, dec, scores = subject.y(part), subject.decisions(part), subject.scores(part)
+    fav_pos = subject.favourable_label == subject.positive_label
+    fine, maps = joint_cells(y, dec, [g[1] for g in groupings])
+    per_field, total = joint_bootstrap(fine, maps, [len(g[2]) for g in groupings],
+                                       n_boot=config.n_bootstrap,
+                                       random_state=_seed(subject.seed, "fair", "cells"))
+    audits = []
+    for i, ((name, codes, levels), reps) in enumerate(zip(groupings, per_field)):
+        if progress is not None:
+            progress(f"groups: {name}", 0.6 * i / len(groupings))
+        audits.append(audit_field(
+            name, codes, levels, y, scores,
+            confusion_counts(y, dec, codes, n_groups=len(levels)), reps,
+            favourable_positive=fav_pos, confidence=config.confidence,
+            min_group_size=config.min_group_size, random_state=_seed(subject.seed, "fair", name)))
+    overall = confusion_counts(y, dec, np.zeros(len(y), dtype=np.intp), n_groups=1)[0]
+    comp = compare_groups(
+        audits, overall, total, confidence=config.confidence,
+        min_group_size=config.min_group_size, reference_groups=reference_groups,
+        jeffreys_seed=_seed(subject.seed, "fair", "overall"),
+        thresholds={"selection_rate": config.threshold("fairness.selection_rate_ratio"),
+                    "error_rate": config.threshold("fairness.error_rate_ratio"),
+                    "subgroup_drop": config.threshold("performance.subgroup_drop")})
+    return audits, comp
+
+
+def display_reference(fa: FieldAudit, config: AuditConfig) -> str | None:
+    """The group a page first shows the others against: the configured reference, else the
+    largest assessed group (a choice the outcomes did not make; ties: the first). It decides
+    nothing: every pair is judged."""
+    configured = dict(config.reference_groups).get(fa.field)
+    if configured is not None:
+        return str(configured)
+    idx = np.flatnonzero(fa.assessed)
+    return fa.levels[int(idx[np.argmax(fa.n[idx])])] if idx.size else None
 
 
 def group_table(audits: list[FieldAudit], config: AuditConfig) -> tuple[pd.DataFrame, bool]:
@@ -86,7 +142,7 @@ def group_table(audits: list[FieldAudit], config: AuditConfig) -> tuple[pd.DataF
         for i, g in enumerate(fa.levels):
             ok = bool(fa.assessed[i])
             r = {"field": fa.field, "group": g, "n": int(fa.n[i]),
-                 "status": ("reference" if i == fa.reference else "assessed") if ok else
+                 "status": "assessed" if ok else
                  f"too small to judge (under {config.min_group_size} rows)",
                  "n_positive_label": int(fa.counts[i, 0] + fa.counts[i, 2]),
                  "n_favourable": int(round(fa.rates["selection_rate"][i] * fa.n[i]))
@@ -100,32 +156,61 @@ def group_table(audits: list[FieldAudit], config: AuditConfig) -> tuple[pd.DataF
     return suppress(frame, ["n", "n_positive_label", "n_favourable"], config.suppress_below)
 
 
-def disparity_table(audits: list[FieldAudit]) -> pd.DataFrame:
-    """The disparities of each group against its field's reference, with simultaneous bands."""
-    parts = []
-    for fa in audits:
-        d = fa.disparities.copy()
-        d.insert(0, "field", fa.field)
-        d.insert(2, "reference", fa.levels[fa.reference] if fa.reference is not None else None)
-        parts.append(d)
-    parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["field", "group", "reference", "metric"])
+def disparity_table(comp: Comparisons, fields=None) -> pd.DataFrame:
+    """Every pair of groups compared (of ``fields``, default all), with its bands."""
+    d = comp.pairs
+    return d if fields is None else d[d["field"].isin(list(fields))].reset_index(drop=True)
 
 
-def _summary(audits: list[FieldAudit], config: AuditConfig, findings: dict) -> tuple:
+def _abs_range(lo: pd.Series, hi: pd.Series) -> tuple[float, float]:
+    """Interval of max |d| over pairs from each pair's band [lo, hi] (valid when the bands hold
+    together)."""
+    lo, hi = lo.astype(float).to_numpy(), hi.astype(float).to_numpy()
+    if lo.size == 0 or np.isnan(lo).any() or np.isnan(hi).any():
+        return np.nan, np.nan
+    low = np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
+    return float(low.max()), float(np.maximum(np.abs(lo), np.abs(hi)).max())
+
+
+def _aggregates(fa: FieldAudit, comp: Comparisons) -> dict[str, tuple]:
+    """fairlearn's aggregates over the assessed groups (point values), with intervals derived
+    from the pairs' simultaneous bands: the demographic-parity ratio (lowest over highest
+    selection rate) is the smallest pair ratio, the differences the largest pair difference,
+    and a band that holds for every pair holds for their minimum and maximum."""
+    pts = parity_summary(fa.rates, fa.assessed)
+    if fa.assessed.sum() < 2:
+        return {k: (np.nan, None, None) for k in pts}
+    p = comp.pairs[comp.pairs["field"] == fa.field]
+    sel = p[p["metric"] == "selection_rate"]
+    eo = p[p["metric"].isin(["tpr", "fpr"])]
+    out = {}
+    ratio_ci = ((float(sel["ratio_low"].min()), float(sel["ratio_high"].min()))
+                if len(sel) else (np.nan, np.nan))
+    for k, ci in (("demographic_parity_difference", _abs_range(sel["difference_low"],
+                                                              sel["difference_high"])),
+                  ("demographic_parity_ratio", ratio_ci),
+                  ("equalized_odds_difference", _abs_range(eo["difference_low"],
+                                                          eo["difference_high"]))):
+        lo, hi = (None if np.isnan(x) else float(x) for x in ci)
+        out[k] = (float(pts[k]), lo, hi)
+    return out
+
+
+def _summary(audits: list[FieldAudit], comp: Comparisons, config: AuditConfig,
+             findings: dict) -> tuple:
     rows, metrics = [], []
     for fa in audits:
         r = {"field": fa.field, "groups": len(fa.levels), "assessed": int(fa.assessed.sum()),
-             "reference": fa.levels[fa.reference] if fa.reference is not None else None}
-        for k, (v, lo, hi) in fa.summary.items():
+             "reference": display_reference(fa, config)}
+        for k, (v, lo, hi) in _aggregates(fa, comp).items():
             r[k], r[f"{k}_low"], r[f"{k}_high"] = v, lo, hi
             metrics.append(Metric(f"{k}.{fa.field}", v, (lo, hi) if lo is not None else None,
-                                  method=_method(config, "percentile") + " (assessed groups)",
+                                  method="fairlearn's definition over the assessed groups; "
+                                         "interval from the pairs' simultaneous bands",
                                   label=f"{k.replace('_', ' ').capitalize()} ({fa.field})",
                                   reference="fairlearn (Hardt et al. 2016 for equalised odds)",
                                   n=int(fa.n.sum())))
-        for check in ("disparate_impact", "error_rate_parity"):
+        for check in ("disparate_impact", "error_rate_parity", "subgroup_performance"):
             f = findings.get(f"fairness.{check}.{fa.field}")
             r[check] = f.severity.value if f else None
             if f is not None and f.metric is not None:
@@ -157,19 +242,22 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *,
     ----------
     subject : the audit subject.
     config : thresholds (``fairness.selection_rate_ratio``, ``fairness.error_rate_ratio``,
-        ``fairness.proxy_association``), ``n_bootstrap``, ``confidence``, ``min_group_size``,
-        ``suppress_below``, ``age_bands``, ``intersections``; and the probe's choices:
-        ``fairness_part`` (``"nonmembers"``, the holdout rows, or ``"members"``),
-        ``reference_groups`` (field, or ``"a*b"`` intersection, -> its reference group; other
-        fields use their most favoured group), ``whatif`` (run the mitigation what-if,
-        :mod:`audits.mitigation`) and ``proxy_models`` (fit the proxy screen's all-inputs model).
+        ``performance.subgroup_drop``, ``fairness.proxy_association``), ``n_bootstrap``,
+        ``confidence``, ``min_group_size``, ``suppress_below``, ``age_bands``,
+        ``intersections``; and the probe's choices: ``fairness_part`` (``"nonmembers"``, the
+        holdout rows, or ``"members"``), ``reference_groups`` (field, or ``"a*b"``
+        intersection, -> a reference group fixed in advance: that field's judged pairs are
+        then its groups against it; other fields judge every pair), ``whatif`` (run the
+        mitigation what-if, :mod:`audits.mitigation`) and ``proxy_models`` (fit the proxy
+        screen's all-inputs model).
     progress : called as ``progress(stage, fraction)``.
     cache : the run's cache, shared with the other probes (the proxy screen).
 
     Returns
     -------
     ProbeResult ``fairness`` with tables ``fairness.summary``, ``fairness.groups``,
-    ``fairness.disparities``, ``fairness.proxies`` and (when it ran) ``fairness.whatif``.
+    ``fairness.disparities`` (every pair), ``fairness.subgroup_performance``,
+    ``fairness.proxies`` and (when it ran) ``fairness.whatif``.
     """
     def step(stage: str, fraction: float) -> None:
         if progress is not None:
@@ -181,31 +269,11 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *,
     if not subject.sensitive_fields:
         return _not_assessed(config, part)
     step("groups", 0.0)
-    groupings = field_groupings(subject, config, part)
-    reference_groups = dict(config.reference_groups)
-    unknown = set(reference_groups) - {g[0] for g in groupings}
-    if unknown:
-        raise InputError(f"reference_groups names {sorted(unknown)}, which are not audited "
-                         f"fields; valid: {[g[0] for g in groupings]}.")
-    y, dec = subject.y(part), subject.decisions(part)
-    scores = subject.scores(part)
-    fav_pos = subject.favourable_label == subject.positive_label
-    sr_thr = config.threshold("fairness.selection_rate_ratio")
-    err_thr = config.threshold("fairness.error_rate_ratio")
-    audits = []
-    for i, (name, codes, levels) in enumerate(groupings):
-        step(f"groups: {name}", 0.6 * i / len(groupings))
-        audits.append(audit_field(
-            name, codes, levels, y, dec, scores, favourable_positive=fav_pos,
-            n_boot=config.n_bootstrap, confidence=config.confidence,
-            min_group_size=config.min_group_size, sr_threshold=sr_thr, error_threshold=err_thr,
-            reference=reference_groups.get(name), random_state=_seed(subject.seed, "fair", name)))
+    audits, comp = fairness_comparisons(subject, config, part, progress=step)
 
     findings, notes = [], []
     for fa in audits:
-        findings += field_findings(fa, subject, config,
-                                   method=lambda k: _method(config, "band", k),
-                                   configured_reference=fa.field in reference_groups)
+        findings += field_findings(fa, comp, subject, config)
     for f in subject.sensitive_fields:
         if f in subject.feature_columns:
             findings.append(sensitive_input_finding(f, subject, config))
@@ -216,24 +284,40 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *,
 
     tables = []
     by_id = {f.id: f for f in findings}
-    summary, metrics = _summary(audits, config, by_id)
+    summary, metrics = _summary(audits, comp, config, by_id)
+    conf = f"{config.confidence:.0%}"
     tables.append(Table.from_frame("fairness.summary", summary, title="Fairness by field",
                                    note=f"Favourable decision: {_action(subject)}. Judged on "
                                         "intervals; thresholds are screening heuristics, not "
-                                        "legal verdicts (NIST AI RMF: they need human judgement)."))
+                                        "legal verdicts (NIST AI RMF: they need human judgement)."
+                                        " Reference: the group the pages show the others "
+                                        "against first (the largest, unless configured); every "
+                                        "pair is judged."))
     groups, suppressed = group_table(audits, config)
     sup_note = (f" Counts under {config.suppress_below} are suppressed (left empty): small cells "
                 "identify people." if suppressed else "")
     tables.append(Table.from_frame(
         "fairness.groups", groups, title=f"Group metrics ({part})",
-        note=(f"Rates with {config.confidence:.0%} percentile bootstrap intervals "
-              f"({config.n_bootstrap} replicates). Groups under {config.min_group_size} rows are "
-              "too small to judge and shown with their size only." + sup_note)))
+        note=(f"Rates with {conf} percentile bootstrap intervals ({config.n_bootstrap} "
+              "replicates); a rate on fewer than 10 events or non-events has its Jeffreys "
+              f"interval. Groups under {config.min_group_size} rows are too small to judge and "
+              "shown with their size only." + sup_note)))
     tables.append(Table.from_frame(
-        "fairness.disparities", disparity_table(audits), title="Disparities against the "
-        "reference group", note=("Difference = group - reference, ratio = group / reference; "
-                                 "intervals are simultaneous max-statistic bootstrap bands over "
-                                 "each family of comparisons (Westfall & Young 1993).")))
+        "fairness.disparities", disparity_table(comp), title="Every pair of groups compared",
+        note=(f"One row per pair of groups and rate, in the orientation that reads naturally "
+              "(the group a gap harms first over the other); difference = group - reference, "
+              f"ratio = group / reference. Judged ratios carry one simultaneous {conf} "
+              f"max-statistic band over all {comp.family_size} comparisons of the fairness "
+              f"checks (Westfall & Young 1993; critical value {comp.critical:.2f}); the rest "
+              f"are shown with a band over the {comp.shown_size} shown comparisons. "
+              "detectable: the ratio these rows detect with 80% power; rows_factor: how many "
+              "times the rows would settle an inconclusive pair.")))
+    drops, _ = suppress(comp.drops, ["n"], config.suppress_below)
+    tables.append(Table.from_frame(
+        "fairness.subgroup_performance", drops,
+        title="Subgroup performance: accuracy of each group against the overall",
+        note=("drop = 1 - group accuracy / overall accuracy, judged in the same simultaneous "
+              "family (Giskard's defaults: attention above 5%, fail above 10%).")))
     tables.append(Table.from_frame(
         "fairness.proxies", suppress(screen, ["n"], config.suppress_below)[0],
         title="Proxy screen (non-members)",
@@ -243,7 +327,7 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *,
 
     if whatif:
         step("what-if", 0.8)
-        table, note = _whatif(subject, audits, groupings, part)
+        table, note = _whatif(subject, audits, part, config)
         if table is not None:
             tables.append(table)
         notes.append(note)
@@ -256,10 +340,13 @@ def run_fairness(subject: AuditSubject, config: AuditConfig, *,
                 "suppress_below": config.suppress_below, "age_bands": list(config.age_bands),
                 "intersections": config.intersections,
                 "fields": [fa.field for fa in audits],
-                "reference_groups": {fa.field: (fa.levels[fa.reference] if fa.reference is not
-                                                None else None) for fa in audits},
+                "comparisons": "all_pairs",
+                "reference_groups": {fa.field: display_reference(fa, config) for fa in audits},
+                "configured_reference_groups": dict(sorted(config.reference_groups.items())),
                 "favourable_action": subject.favourable_action,
-                "simultaneous_intervals": "max-statistic bootstrap band (Westfall & Young 1993)",
+                "simultaneous_intervals": "one max-statistic bootstrap band per probe "
+                                          "(Westfall & Young 1993)",
+                "family_size": comp.family_size, "critical_value": comp.critical,
                 "calibration_bins": 10, "whatif": whatif, "proxy_models": config.proxy_models})
 
 
@@ -267,14 +354,14 @@ def _action(subject: AuditSubject) -> str:
     return subject.favourable_action or f"the decision {plain(subject.favourable_label)!r}"
 
 
-def _whatif(subject, audits, groupings, part) -> tuple[Table | None, str]:
+def _whatif(subject, audits, part, config) -> tuple[Table | None, str]:
     from audits.mitigation import mitigation_whatif
 
     first = next((fa for fa in audits if fa.field in subject.sensitive_fields
                   and fa.assessed.sum() >= 2), None)
     if first is None:
         return None, "Mitigation what-if skipped: no sensitive field has two groups to judge."
-    codes = {g[0]: g[1] for g in groupings}[first.field]
+    codes = {g[0]: g[1] for g in field_groupings(subject, config, part)}[first.field]
     try:
         table = mitigation_whatif(subject, codes, first.levels, first.assessed,
                                   field=first.field, part=part,

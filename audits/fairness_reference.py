@@ -1,30 +1,17 @@
-"""Group metrics and disparities against a reference group chosen by the board.
+"""Group metrics and comparisons read against a reference group chosen by the board.
 
-The fairness probe (:mod:`audits.fairness`) compares every group of a field with one reference
-group: the most favoured group (highest selection rate of the favourable decision) unless the
-audit configured another. A board often wants to read the same comparisons against another group
-(the largest, say). :func:`reference_tables` re-runs the probe's own computation for one field
-with the chosen reference; nothing statistical is reimplemented here:
+The fairness probe (:mod:`audits.fairness`) compares every pair of groups of every field, so the
+report's ``fairness.disparities`` table already holds each group against any other: reading the
+groups against a chosen reference is a view of the pairs that involve it
+(:func:`against`, :func:`metric_view`), each turned to read "group / reference" (a ratio's band
+is inverted with it: the band of ``b / a`` is the reciprocal of the band of ``a / b``). Nothing is
+recomputed and nothing is re-judged: every pair was judged in the audit, both ways.
 
-- the same groups (:func:`audits.fairness.field_groupings`: sensitive fields, numeric ones banded,
-  intersections of two fields);
-- the same per-group counts bootstrap with the same seed (``derive_seed(seed, "fair", field)``),
-  so the replicates are exactly the audit's and only the reference changes
-  (:func:`audits.fairness_field.audit_field`);
-- the same simultaneous max-statistic bands over each family of comparisons (Westfall & Young
-  1993, on the rank scale, Mandel & Betensky 2008) and the same judgement on intervals
-  (:func:`audits.core.results.judge`, four-fifths rule for selection rates, Aequitas' band for error
-  rates);
-- the same tables (:func:`audits.fairness.group_table`, ``disparity_table``), with small counts
-  suppressed.
-
-With the audit's own reference it reproduces the report's ``fairness.groups`` and
-``fairness.disparities`` rows of that field exactly (a test checks it). The report's findings are
-never re-judged: they stay as audited; the recomputed severities say how the same rules read
-against the other reference.
-
-:func:`metric_view` joins one metric's group rates and ratios into the rows a chart and a table
-show, whether the tables come from the report or from :func:`reference_tables`.
+A report stored before every pair was compared (schema 1.0) holds only the pairs with its own
+reference. :func:`reference_tables` recomputes a field's tables with the probe's own code
+(:func:`audits.fairness.fairness_comparisons`: the same groups, the same seeds, the same joint
+bootstrap and the same family), so it gives exactly the rows a current audit of the same files
+would hold; nothing statistical is reimplemented here.
 """
 
 from __future__ import annotations
@@ -35,29 +22,57 @@ import pandas as pd
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from audits.core.results import Table
-from audits.core.seeds import derive_seed
 from audits.core.subject import PARTS, AuditSubject
-from audits.fairness import disparity_table, field_groupings, group_table
-from audits.fairness_field import DISPARITY_METRICS, audit_field
+from audits.fairness import disparity_table, fairness_comparisons, group_table
+from audits.fairness_field import DISPARITY_METRICS
 
-__all__ = ["VIEW_COLUMNS", "metric_view", "reference_tables"]
+__all__ = ["VIEW_COLUMNS", "against", "metric_view", "reference_tables", "has_all_pairs"]
 
 VIEW_COLUMNS = ("group", "n", "status", "assessed", "is_reference", "value", "low", "high",
                 "ratio", "ratio_low", "ratio_high", "difference", "difference_low",
                 "difference_high", "family_size", "severity")
 
 
+def has_all_pairs(params: dict) -> bool:
+    """Whether a fairness probe's tables hold every pair of groups (current reports)."""
+    return params.get("comparisons") == "all_pairs"
+
+
+def against(disparities: pd.DataFrame, field: str, reference: str) -> pd.DataFrame:
+    """The pairs of ``field`` that involve ``reference``, each turned to read ``group /
+    reference`` (ratios, their bands and the severities of pairs judged both ways are
+    unchanged in meaning; differences change sign)."""
+    d = disparities[disparities["field"] == field]
+    keep = d[d["reference"].astype(str) == str(reference)]
+    flip = d[d["group"].astype(str) == str(reference)].copy()
+    if not flip.empty:
+        flip["group"], flip["reference"] = flip["reference"], flip["group"]
+        flip["value"], flip["reference_value"] = flip["reference_value"], flip["value"]
+        with np.errstate(divide="ignore"):
+            inv = {c: 1 / flip[c].astype(float) for c in ("ratio", "ratio_low", "ratio_high")}
+        flip["ratio"], flip["ratio_low"], flip["ratio_high"] = (inv["ratio"], inv["ratio_high"],
+                                                                 inv["ratio_low"])
+        flip["difference"] = -flip["difference"].astype(float)
+        lo, hi = flip["difference_low"].astype(float), flip["difference_high"].astype(float)
+        flip["difference_low"], flip["difference_high"] = -hi, -lo
+        for c in ("detectable",):
+            if c in flip:
+                with np.errstate(divide="ignore"):
+                    flip[c] = 1 / flip[c].astype(float)
+    return pd.concat([keep, flip], ignore_index=True) if len(flip) else keep.reset_index(
+        drop=True)
+
+
 def reference_tables(subject: AuditSubject, config: AuditConfig, field: str, *, reference: str,
                      part: str = "nonmembers") -> tuple[Table, Table]:
-    """The group table and the disparity table of one field against ``reference``.
+    """The group table and the comparisons against ``reference`` of one field, recomputed.
 
     Parameters
     ----------
     subject : the audited subject (the same files as the report's; see
         :func:`reports.drilldown.ensure_same_subject`).
     config : the audit's configuration (:func:`reports.drilldown.config_from_report`), for
-        the same replicates,
-        confidence, minimum group size, thresholds and suppression.
+        the same replicates, confidence, minimum group size, thresholds and suppression.
     field : a sensitive field, or an intersection ``"a*b"`` as the report names it.
     reference : the reference group's name (as in the report's group table).
     part : the rows the probe audited (``report.probes["fairness"].params["part"]``).
@@ -65,7 +80,8 @@ def reference_tables(subject: AuditSubject, config: AuditConfig, field: str, *, 
     Returns
     -------
     (groups, disparities) : Tables ``fairness.groups`` and ``fairness.disparities`` with the
-    report's columns, restricted to ``field``.
+    current report's columns, restricted to ``field``; the disparities read against
+    ``reference`` (:func:`against`).
 
     Raises
     ------
@@ -73,35 +89,45 @@ def reference_tables(subject: AuditSubject, config: AuditConfig, field: str, *, 
     """
     if part not in PARTS:
         raise InputError(f"part is {part!r}; it must be one of {list(PARTS)}.")
-    groupings = {name: (codes, levels) for name, codes, levels in
-                 field_groupings(subject, config, part)}
-    if field not in groupings:
+    audits, comp = fairness_comparisons(subject, config, part)
+    by_field = {fa.field: fa for fa in audits}
+    if field not in by_field:
         raise InputError(f"{field!r} is not a field the fairness probe audits; valid: "
-                         f"{list(groupings)}.")
-    codes, levels = groupings[field]
-    fa = audit_field(
-        field, codes, levels, subject.y(part), subject.decisions(part), subject.scores(part),
-        favourable_positive=subject.favourable_label == subject.positive_label,
-        n_boot=config.n_bootstrap, confidence=config.confidence,
-        min_group_size=config.min_group_size,
-        sr_threshold=config.threshold("fairness.selection_rate_ratio"),
-        error_threshold=config.threshold("fairness.error_rate_ratio"),
-        reference=reference, random_state=derive_seed(subject.seed, "fair", field))
+                         f"{list(by_field)}.")
+    fa = by_field[field]
+    if str(reference) not in fa.levels:
+        raise InputError(f"The reference group {reference!r} is not a group of {field!r}; its "
+                         f"groups: {list(fa.levels)}.")
     groups, _ = group_table([fa], config)
-    note = (f"Recomputed against '{reference}' with the audit's own method and bootstrap "
-            f"replicates ({config.n_bootstrap}, same seed); the audit's findings are unchanged.")
+    note = (f"Recomputed with the audit's own method and bootstrap replicates "
+            f"({config.n_bootstrap}, same seed) and read against '{reference}'; the audit's "
+            "findings are unchanged.")
+    disp = against(disparity_table(comp, [field]), field, reference)
     return (Table.from_frame("fairness.groups", groups, title=f"Group metrics ({part})",
                              note=note),
-            Table.from_frame("fairness.disparities", disparity_table([fa]),
-                             title=f"Disparities against '{reference}'", note=note))
+            Table.from_frame("fairness.disparities", disp,
+                             title=f"Comparisons against '{reference}'", note=note))
 
 
-def metric_view(groups: Table, disparities: Table, field: str, metric: str) -> pd.DataFrame:
+def _default_reference(g: pd.DataFrame) -> str | None:
+    ref = g[g["status"] == "reference"]
+    if len(ref):
+        return str(ref["group"].iloc[0])
+    ok = g[g["status"] == "assessed"]
+    if ok.empty:
+        return None
+    return str(ok.loc[ok["n"].astype(float).idxmax(), "group"])
+
+
+def metric_view(groups: Table, disparities: Table, field: str, metric: str, *,
+                reference: str | None = None) -> pd.DataFrame:
     """One row per group of ``field`` for ``metric``: size, status, rate with its interval, and
-    its ratio and difference to the reference with their simultaneous intervals and severity.
+    its ratio and difference to ``reference`` with their simultaneous intervals and severity.
 
-    The reference group has ratio 1 and difference 0 without an interval; a group too small to
-    judge, or a comparison the probe did not make (a rate resting on too few rows), has None.
+    ``reference`` defaults to the group the table marks as reference (reports of schema 1.0),
+    else the largest assessed group. The reference group has ratio 1 and difference 0 without an
+    interval; a group too small to judge, or a comparison the probe did not make (a rate resting
+    on too few rows), has None.
 
     Returns
     -------
@@ -114,12 +140,14 @@ def metric_view(groups: Table, disparities: Table, field: str, metric: str) -> p
     if g.empty:
         raise InputError(f"No groups of {field!r} in the group table; fields there: "
                          f"{sorted(set(groups.to_frame()['field']))}.")
-    d = disparities.to_frame()
-    d = d[(d["field"] == field) & (d["metric"] == metric)].set_index("group")
+    reference = _default_reference(g) if reference is None else str(reference)
+    d = against(disparities.to_frame(), field, reference) if reference is not None else \
+        disparities.to_frame().iloc[0:0]
+    d = d[d["metric"] == metric].set_index("group")
     rows = []
     for r in g.itertuples(index=False):
         r = r._asdict()
-        is_ref = r["status"] == "reference"
+        is_ref = str(r["group"]) == reference
         assessed = r["status"] in ("reference", "assessed")
         row = {"group": str(r["group"]), "n": r["n"], "status": r["status"],
                "assessed": assessed, "is_reference": is_ref, "value": _num(r[metric]),

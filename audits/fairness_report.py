@@ -1,13 +1,16 @@
 """Findings and small-cell suppression of the fairness probe: plain language for a board.
 
-Every statement names the group, the number, its interval and what the threshold says; the
-severity comes from the interval (:func:`audits.core.results.judge`), never from the point value.
+Every statement names the pair of groups (or the group) with the strongest evidence among those
+that set the finding's severity, in the orientation that reads naturally, with the number, the
+interval it was judged on and what the threshold says. An inconclusive finding also says what
+these rows could not establish: the smallest effect they could have detected and roughly how
+many more rows per group would settle it (:mod:`audits.fairness_pairs`: a power calculation on
+the band's bootstrap spread, 80% power).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -16,15 +19,25 @@ from audits.core.config import AuditConfig
 from audits.core.numbers import plain
 from audits.core.results import Finding, Metric, Severity
 from audits.core.subject import AuditSubject
-from audits.fairness_field import FieldAudit, worst
+from audits.fairness_field import FieldAudit
+from audits.fairness_pairs import Comparisons
 
-__all__ = ["field_findings", "proxy_findings", "sensitive_input_finding", "suppress"]
+__all__ = ["field_findings", "proxy_findings", "sensitive_input_finding", "suppress",
+           "strongest", "MAX_ROWS_FACTOR"]
+
+#: beyond this many times the rows, an estimate is "too close to the bound to settle"
+MAX_ROWS_FACTOR = 100.0
 
 _ERROR_LABEL = {
-    "fpr": "false-positive rate (share of actual negatives predicted positive)",
-    "fnr": "false-negative rate (share of actual positives the model misses)",
-    "precision": "precision (share of positive predictions that are right)",
+    "fpr": ("false-positive rate", "share of actual negatives predicted positive"),
+    "fnr": ("false-negative rate", "share of actual positives the model misses"),
+    "precision": ("precision", "share of positive predictions that are right"),
 }
+_CHECKS = {"disparate_impact": "Disparate impact", "error_rate_parity": "Error-rate parity",
+           "subgroup_performance": "Subgroup performance"}
+_REFS = {"disparate_impact": "29 CFR 1607.4(D); Westfall & Young 1993",
+         "error_rate_parity": "Aequitas (Saleiro et al. 2018); Westfall & Young 1993",
+         "subgroup_performance": "Giskard performance-bias detector; Westfall & Young 1993"}
 
 
 def suppress(frame: pd.DataFrame, columns, below: int) -> tuple[pd.DataFrame, bool]:
@@ -54,11 +67,172 @@ def _num(x, fmt: str = ".2f") -> str:
     return format(x, fmt)
 
 
-def _ci(row) -> tuple[float | None, float | None]:
-    def f(v):
-        v = float(v)
-        return None if math.isnan(v) else v
-    return f(row["ratio_low"]), f(row["ratio_high"])
+def _f(v) -> float | None:
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+def _who(field: str, group: str) -> str:
+    return f"'{group}' ({' × '.join(field.split('*'))})"
+
+
+def _action(subject: AuditSubject) -> str:
+    return subject.favourable_action or f"the decision {plain(subject.favourable_label)!r}"
+
+
+def strongest(rows: pd.DataFrame) -> pd.Series | None:
+    """The row that sets the check's severity with the strongest evidence: the most severe
+    rows first, then the largest evidence (the estimate's distance from no effect in band
+    half-spreads)."""
+    if rows.empty:
+        return None
+    rank = rows["severity"].map(lambda s: Severity(s).rank)
+    top = rows[rank == rank.max()]
+    ev = top["evidence"].astype(float).fillna(-np.inf)
+    return top.loc[ev.idxmax()]
+
+
+def _tally(rows: pd.DataFrame, what: str) -> str:
+    counts = rows["severity"].value_counts()
+    words = {"fail": ("fails", "fail"), "attention": ("needs attention", "need attention"),
+             "inconclusive": ("is inconclusive", "are inconclusive"), "pass": ("passes", "pass"),
+             "not_assessed": ("could not be judged", "could not be judged")}
+    parts = [f"{counts[s]} {words[s][int(counts[s] != 1)]}" for s in words if counts.get(s)]
+    if len(rows) == 1:
+        return ""
+    return f" Of the {len(rows)} {what} compared, " + ", ".join(parts) + "."
+
+
+def _more_rows(factor: float, sizes: list[tuple[str, int]], field: str) -> str:
+    if not np.isfinite(factor) or factor > MAX_ROWS_FACTOR:
+        return (f"the estimate lies so close to the bound that more than {MAX_ROWS_FACTOR:.0f} "
+                "times these rows would be needed to settle it")
+    factor = max(factor, 1.0)
+    more = " and ".join(f"about {math.ceil((factor - 1) * n):,} more for {_who(field, g)}"
+                        for g, n in sizes)
+    return (f"roughly {factor:.1f} times these rows ({more}) would settle it, if the estimate "
+            "is what these rows say")
+
+
+def _not_established(w, sizes, field: str, detect_words: str) -> str:
+    return (f" These rows cannot establish which side of the bound it lies on: they could "
+            f"detect {detect_words} (80% power, from the band's bootstrap spread); "
+            f"{_more_rows(float(w['rows_factor']), sizes, field)}.")
+
+
+def _pair_finding(check: str, rows: pd.DataFrame, fa: FieldAudit, subject: AuditSubject,
+                  config: AuditConfig, thr, family_size: int) -> Finding:
+    w = strongest(rows)
+    sev = Severity(w["severity"])
+    lo, hi = _f(w["ratio_low"]), _f(w["ratio_high"])
+    g, ref, m = str(w["group"]), str(w["reference"]), str(w["metric"])
+    n_of = dict(zip(fa.levels, (int(x) for x in fa.n)))
+    conf = f"{config.confidence:.0%}"
+    a, b = thr.band
+    within = (f"with {conf} confidence, simultaneously over the {family_size} comparisons of "
+              f"this audit's fairness checks (each pair read both ways), between {_num(lo)} and "
+              f"{_num(hi)}.")
+    if check == "disparate_impact":
+        label = f"Selection-rate ratio, '{g}' / '{ref}'"
+        head = (f"Customers in {_who(fa.field, g)} get the favourable decision "
+                f"({_action(subject)}) {_num(float(w['ratio']))} times as often as customers in "
+                f"'{ref}' ({_num(float(w['value']), '.1%')} against "
+                f"{_num(float(w['reference_value']), '.1%')}); {within}")
+        rule = f"the four-fifths rule read both ways, band [{a:.2f}, {b:.2f}] (29 CFR 1607.4(D))"
+    else:
+        name, meaning = _ERROR_LABEL[m]
+        label = f"{m.upper()} ratio, '{g}' / '{ref}'"
+        head = (f"The {name} ({meaning}) of {_who(fa.field, g)} is {_num(float(w['ratio']))} "
+                f"times that of '{ref}' ({_num(float(w['value']), '.1%')} against "
+                f"{_num(float(w['reference_value']), '.1%')}); {within}")
+        rule = f"Aequitas' tolerance, band [{a:.2f}, {b:.2f}]"
+    verdict = {
+        Severity.FAIL: f" The whole interval lies outside {rule}, so the gap is not explained "
+                       "by chance.",
+        Severity.ATTENTION: f" The whole interval lies on one side of 1, so a gap is shown, and "
+                            f"the estimate lies outside {rule}: the gap may reach the bound.",
+        Severity.PASS: f" Every pair's interval lies inside {rule}; this pair is the furthest "
+                       "from parity.",
+        Severity.INCONCLUSIVE: (f" The interval reaches across an edge of {rule}, so it neither "
+                                "passes nor shows a harm." if a <= float(w["ratio"]) <= b else
+                                f" The estimate lies outside {rule}, but the interval includes "
+                                "1 (no difference), so no harm is shown."),
+    }.get(sev, " The interval could not be computed.")
+    statement = head + verdict
+    action = {
+        Severity.FAIL: ("Find out which inputs drive the gap (see the proxy screen), consider a "
+                        "mitigation (see the what-if scenario), and record a business "
+                        "justification or a fix before release.")
+        if check == "disparate_impact" else
+        ("Check whether the errors fall on the group's customers in a way the business can "
+         "justify; consider equalised-odds thresholds (see the what-if scenario)."),
+        Severity.ATTENTION: "Review the gap with the model owner and set a condition, or accept "
+                            "it with a recorded reason.",
+        Severity.PASS: "No action needed.",
+    }.get(sev, "")
+    if sev is Severity.INCONCLUSIVE:
+        det = float(w["detectable"])
+        side = "below" if det < 1 else "above"
+        statement += _not_established(w, [(g, n_of[g]), (ref, n_of[ref])], fa.field,
+                                      f"a ratio {side} {_num(det)}")
+        action = ("Not a finding of harm. To settle it, audit again with more holdout rows for "
+                  "these groups, or record why the board accepts the uncertainty.")
+    statement += _tally(rows, "pairs of groups and rates" if check == "error_rate_parity"
+                        else "pairs of groups")
+    metric = Metric(f"{check}.{fa.field}", float(w["ratio"]), (lo, hi),
+                    method=_method(config, family_size), label=label, reference=_REFS[check],
+                    n=min(n_of[g], n_of[ref]))
+    return Finding(f"fairness.{check}.{fa.field}", sev, f"{_CHECKS[check]}: {fa.field}",
+                   statement, action=action, metric=metric, threshold=thr, area="fairness")
+
+
+def _drop_finding(rows: pd.DataFrame, fa: FieldAudit, config: AuditConfig, thr,
+                  family_size: int) -> Finding:
+    w = strongest(rows)
+    sev = Severity(w["severity"])
+    lo, hi = _f(w["drop_low"]), _f(w["drop_high"])
+    g = str(w["group"])
+    conf = f"{config.confidence:.0%}"
+    statement = (
+        f"The decisions are right for {_num(float(w['accuracy']), '.1%')} of the customers in "
+        f"{_who(fa.field, g)} against {_num(float(w['overall_accuracy']), '.1%')} overall: a "
+        f"relative drop of {_num(float(w['drop']), '.1%')}; with {conf} confidence, "
+        f"simultaneously over the {family_size} comparisons of this audit's fairness checks, "
+        f"between {_num(lo, '.1%')} and {_num(hi, '.1%')}. Giskard's defaults: attention when the "
+        f"whole interval lies above a {thr.attention:.0%} drop, fail above {thr.fail:.0%}.")
+    statement += {
+        Severity.FAIL: " The whole interval lies above the fail bound: the model is markedly "
+                       "less accurate for this group.",
+        Severity.ATTENTION: " The whole interval lies above the attention bound.",
+        Severity.PASS: " Every group's interval lies below the attention bound; this group's "
+                       "drop is the largest.",
+    }.get(sev, "")
+    action = {
+        Severity.FAIL: "Find out why the model errs more for this group (its data, its inputs) "
+                       "and fix it or record a justification before release.",
+        Severity.ATTENTION: "Review the group's accuracy with the model owner and set a "
+                            "condition, or accept it with a recorded reason.",
+        Severity.PASS: "No action needed.",
+    }.get(sev, "")
+    if sev is Severity.INCONCLUSIVE:
+        statement += _not_established(w, [(g, int(w["n"]))], fa.field,
+                                      f"a drop above {_num(float(w['detectable']), '.1%')}")
+        action = ("Not a finding of harm. To settle it, audit again with more holdout rows for "
+                  "this group, or record why the board accepts the uncertainty.")
+    statement += _tally(rows, "groups")
+    metric = Metric(f"subgroup_performance.{fa.field}", float(w["drop"]), (lo, hi),
+                    method=_method(config, family_size),
+                    label=f"Relative drop of accuracy, '{g}' against overall",
+                    reference=_REFS["subgroup_performance"], n=int(w["n"]))
+    return Finding(f"fairness.subgroup_performance.{fa.field}", sev,
+                   f"{_CHECKS['subgroup_performance']}: {fa.field}", statement, action=action,
+                   metric=metric, threshold=thr, area="fairness")
+
+
+def _method(config: AuditConfig, k: int) -> str:
+    return (f"counts bootstrap, {config.n_bootstrap} replicates (Jeffreys draws for rates on "
+            f"fewer than 10 events); simultaneous {config.confidence:.0%} max-statistic band "
+            f"(Westfall & Young 1993) over the {k} comparisons of the fairness checks")
 
 
 def _small_groups(fa: FieldAudit, config: AuditConfig) -> list[str]:
@@ -70,14 +244,10 @@ def _small_groups(fa: FieldAudit, config: AuditConfig) -> list[str]:
     return out
 
 
-def _action(subject: AuditSubject) -> str:
-    return subject.favourable_action or f"the decision {plain(subject.favourable_label)!r}"
-
-
-def field_findings(fa: FieldAudit, subject: AuditSubject, config: AuditConfig, *,
-                   method: Callable[[int], str], configured_reference: bool = False
-                   ) -> list[Finding]:
-    """The ``groups``, ``disparate_impact`` and ``error_rate_parity`` findings of one field."""
+def field_findings(fa: FieldAudit, comp: Comparisons, subject: AuditSubject,
+                   config: AuditConfig) -> list[Finding]:
+    """The ``groups``, ``disparate_impact``, ``error_rate_parity`` and ``subgroup_performance``
+    findings of one field."""
     out, small = [], _small_groups(fa, config)
     small_text = (f" Too small to judge (under {config.min_group_size} rows), shown but not "
                   f"judged: {', '.join(small)}." if small else "")
@@ -91,92 +261,33 @@ def field_findings(fa: FieldAudit, subject: AuditSubject, config: AuditConfig, *
             action="Collect more holdout rows for these groups, or merge them with similar "
                    "groups in the audit configuration, to judge how they are treated.",
             area="fairness"))
-    ref = fa.levels[fa.reference] if fa.reference is not None else None
-    ref_words = "the reference group" if configured_reference else "the most favoured group"
-    for check in ("disparate_impact", "error_rate_parity"):
-        fid = f"fairness.{check}.{fa.field}"
-        title = ("Disparate impact" if check == "disparate_impact" else "Error-rate parity") + \
-            f": {fa.field}"
-        thr = config.threshold("fairness.selection_rate_ratio" if check == "disparate_impact"
-                               else "fairness.error_rate_ratio")
-        w = worst(fa.judged(check))
-        if fa.assessed.sum() < 2 or ref is None or not fa.assessed[fa.reference] or w is None:
+    pairs = comp.pairs[comp.pairs["field"] == fa.field]
+    drops = comp.drops[comp.drops["field"] == fa.field]
+    thr = {"disparate_impact": config.threshold("fairness.selection_rate_ratio"),
+           "error_rate_parity": config.threshold("fairness.error_rate_ratio"),
+           "subgroup_performance": config.threshold("performance.subgroup_drop")}
+    for check in ("disparate_impact", "error_rate_parity", "subgroup_performance"):
+        rows = drops if check == "subgroup_performance" else pairs[pairs["family"] == check]
+        if fa.assessed.sum() < 2 or rows.empty:
             reason = (f"Fewer than two groups of {fa.field} have at least "
                       f"{config.min_group_size} rows, so their treatment cannot be compared."
                       if fa.assessed.sum() < 2 else
-                      f"The reference group '{ref}' has fewer than {config.min_group_size} "
-                      "rows, too few to compare other groups with."
-                      if ref is not None and not fa.assessed[fa.reference] else
-                      f"No group of {fa.field} and the reference group '{ref}' both have at "
-                      f"least {config.min_group_size} actual positives, actual negatives or "
-                      "positive predictions, so their error rates cannot be compared.")
-            out.append(Finding(fid, Severity.NOT_ASSESSED, title, reason + small_text,
+                      f"No two groups of {fa.field} both have at least {config.min_group_size} "
+                      "actual positives, actual negatives or positive predictions, so their "
+                      "error rates cannot be compared.")
+            out.append(Finding(f"fairness.{check}.{fa.field}", Severity.NOT_ASSESSED,
+                               f"{_CHECKS[check]}: {fa.field}", reason + small_text,
                                action="Collect more holdout rows for the small groups.",
-                               threshold=thr, area="fairness"))
+                               threshold=thr[check], area="fairness"))
             continue
-        sev = Severity(w["severity"])
-        k = int(w["family_size"])
-        lo, hi = _ci(w)
-        conf = f"{config.confidence:.0%}"
-        if check == "disparate_impact":
-            metric = Metric(f"disparate_impact.{fa.field}", float(w["ratio"]), (lo, hi),
-                            method=method(k),
-                            label=f"Selection-rate ratio, '{w['group']}' / '{ref}'",
-                            reference="29 CFR 1607.4(D); Westfall & Young 1993",
-                            n=int(fa.n[fa.levels.index(w["group"])]))
-            verdict = {
-                Severity.FAIL: f"The whole interval lies below {thr.fail:.2f}, the four-fifths "
-                               "rule's bound (29 CFR 1607.4(D)), so the gap is not explained "
-                               "by chance.",
-                Severity.ATTENTION: f"The interval includes {thr.fail:.2f}, so the data cannot "
-                                    "rule out a ratio below the four-fifths rule's bound.",
-                Severity.PASS: f"The whole interval lies at or above {thr.fail:.2f} (the "
-                               "four-fifths rule), as do those of all other groups compared.",
-            }.get(sev, "The interval could not be computed.")
-            statement = (
-                f"Customers in the group '{w['group']}' of {fa.field} get the favourable "
-                f"decision ({_action(subject)}) {_num(float(w['ratio']))} times as often as "
-                f"{ref_words} '{ref}' ({_num(float(w['value']), '.1%')} against "
-                f"{_num(float(w['reference_value']), '.1%')}). With {conf} confidence, "
-                f"simultaneously over the {k} group(s) compared, the ratio lies between "
-                f"{_num(lo)} and {_num(hi)}. {verdict}{small_text}")
-            action = {
-                Severity.FAIL: "Find out which inputs drive the gap (see the proxy screen), "
-                               "consider a mitigation (see the what-if scenario), and record a "
-                               "business justification or a fix before release.",
-                Severity.ATTENTION: "Review the gap with the model owner; more holdout rows "
-                                    "for this group would narrow the interval.",
-            }.get(sev, "No action needed.")
+        if check == "subgroup_performance":
+            f = _drop_finding(rows, fa, config, thr[check], comp.family_size)
         else:
-            metric = Metric(f"error_rate_parity.{fa.field}", float(w["ratio"]), (lo, hi),
-                            method=method(k),
-                            label=f"{w['metric'].upper()} ratio, '{w['group']}' / '{ref}'",
-                            reference="Aequitas (Saleiro et al. 2018); Westfall & Young 1993",
-                            n=int(fa.n[fa.levels.index(w["group"])]))
-            verdict = {
-                Severity.FAIL: "the whole interval lies outside that band.",
-                Severity.ATTENTION: "the interval crosses an edge of that band, so a breach "
-                                    "cannot be ruled out.",
-                Severity.PASS: "every compared interval lies inside it.",
-            }.get(sev, "the interval could not be computed.")
-            statement = (
-                f"Against the reference group '{ref}', the largest departure in error rates "
-                f"is the {_ERROR_LABEL[w['metric']]} of '{w['group']}': "
-                f"{_num(float(w['ratio']))} times the reference's "
-                f"({_num(float(w['value']), '.1%')} against "
-                f"{_num(float(w['reference_value']), '.1%')}); with {conf} confidence, "
-                f"simultaneously over {k} comparison(s) of FPR, FNR and precision, between "
-                f"{_num(lo)} and {_num(hi)}. Aequitas' default tolerance accepts "
-                f"{thr.band[0]:.2f} to {thr.band[1]:.2f}; {verdict}{small_text}")
-            action = {
-                Severity.FAIL: "Check whether the errors fall on the group's customers in a "
-                               "way the business can justify; consider equalised-odds "
-                               "thresholds (see the what-if scenario).",
-                Severity.ATTENTION: "Review the error rates of this group with the model "
-                                    "owner; more holdout rows would narrow the interval.",
-            }.get(sev, "No action needed.")
-        out.append(Finding(fid, sev, title, statement, action=action, metric=metric,
-                           threshold=thr, area="fairness"))
+            f = _pair_finding(check, rows, fa, subject, config, thr[check], comp.family_size)
+        if small_text:
+            f = Finding(f.id, f.severity, f.title, f.statement + small_text, action=f.action,
+                        metric=f.metric, threshold=f.threshold, area=f.area)
+        out.append(f)
     return out
 
 

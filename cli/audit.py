@@ -58,7 +58,8 @@ def add_audit_commands(sub) -> None:
                      help="light profile: 200 bootstrap replicates, K = 4 reference models")
     run.add_argument("--out", default="review-board-report", help="output folder")
     run.add_argument("--format", type=_csv, default=["json"],
-                     help="report formats, comma-separated: json (always written), html, md, pdf")
+                     help="report formats, comma-separated: json (always written), html, md, pdf, "
+                          "model-card (Markdown), standards (the standards map, JSON)")
     run.add_argument("--context", help="context of use (YAML; template: review-board template "
                                        "context)")
     run.add_argument("--inventory", help="feature inventory (YAML or CSV; template: review-board "

@@ -39,6 +39,14 @@ FLAGS: dict[str, str] = {
     "context": "--context",
     "inventory": "--inventory",
     "source": "--sample, or --model, --train and --holdout",
+    "consent": "--consent",
+    "purpose": "--purpose",
+    "collected_at": "--collected-at",
+    "data_source": "--data-source",
+    "opt_out": "--opt-out",
+    "erased": "--erased",
+    "trained_at": "--trained-at",
+    "rights": "the data-rights options",
 }
 
 #: Field -> how the command line names it: the neutral words and the flag.

@@ -98,6 +98,7 @@ def assemble_report(*, subject: dict, config: dict, probes: dict[str, ProbeResul
     both call it, so a report reads the same however it was made.
     """
     from reports.context import inventory_findings
+    from reports.summary import compute_board_summary
 
     combined, notes = combine(probes)
     stored = (config.get("thresholds") or {}).get("data.inventory")
@@ -105,11 +106,15 @@ def assemble_report(*, subject: dict, config: dict, probes: dict[str, ProbeResul
     findings = [f for f in combined if not f.id.startswith("data.inventory.")]
     findings += inventory_findings(subject, subject.get("inventory"), threshold=threshold)
     findings.sort(key=lambda f: (-f.severity.rank, f.id))
-    return AuditReport(
+    report = AuditReport(
         subject=subject, config=config, probes=dict(probes), findings=tuple(findings),
         summary=summarise(findings, probes), environment=environment,
         requested_probes=tuple(requested), combine_notes=tuple(notes), created_at=created_at,
         tool_version=tool_version)
+    # the board summary's words travel with the report (its JSON carries them), so every
+    # rendering, the app and a re-rendering years later print the same sentences
+    summary = dict(report.summary) | {"board": compute_board_summary(report)}
+    return dataclasses.replace(report, summary=summary, report_id="")
 
 
 def attach_context(report: AuditReport, context: dict | None,
@@ -199,6 +204,17 @@ def run_probe(name: str, subject: AuditSubject, config: AuditConfig, *,
                                action="Fix the cause and re-run the audit."),))
 
 
+_FAIRNESS_CHECKS = frozenset({"disparate_impact", "error_rate_parity", "subgroup_performance"})
+
+
+def failed_fields(findings) -> set[str]:
+    """The sensitive fields with a failing fairness check (rule 1 below): a field whose own
+    check fails, and every field of an intersection ``a*b`` whose check fails."""
+    return {field for f in findings if f.severity is Severity.FAIL
+            and f.id.split(".")[1] in _FAIRNESS_CHECKS
+            for field in f.id.split(".", 2)[2].split("*")}
+
+
 def combine(results: dict[str, ProbeResult]) -> tuple[list[Finding], list[str]]:
     """Merge the probes' findings into the report's list, applying the combine rules.
 
@@ -206,9 +222,11 @@ def combine(results: dict[str, ProbeResult]) -> tuple[list[Finding], list[str]]:
 
     1. Proxy driver (THRESHOLDS.md, HEUR): an ``explainability.sensitive_driver.<feature>``
        finding (a sensitive field, or a proxy of one, among the model's top-10 drivers) becomes
-       ``fail`` when a fairness check on one of its fields (``fairness.disparate_impact.<field>``
-       or ``fairness.error_rate_parity.<field>``) fails: the feature is then a likely channel of
-       the disparity, not only a candidate.
+       ``fail`` when a fairness check on one of its fields fails
+       (``fairness.disparate_impact``, ``fairness.error_rate_parity`` or
+       ``fairness.subgroup_performance`` of the field, or of an intersection ``a*b`` that
+       includes it): the feature is then a likely channel of the disparity, not only a
+       candidate.
 
     Findings are ordered by severity (fail first), then by id, so the report reads worst first.
     """
@@ -216,8 +234,7 @@ def combine(results: dict[str, ProbeResult]) -> tuple[list[Finding], list[str]]:
     notes: list[str] = []
     expl, fair = results.get("explainability"), results.get("fairness")
     if expl and fair and expl.status == "ok" and fair.status == "ok":
-        failed = {f.id.split(".", 2)[2] for f in fair.findings if f.severity is Severity.FAIL
-                  and f.id.split(".")[1] in {"disparate_impact", "error_rate_parity"}}
+        failed = failed_fields(fair.findings)
         for driver in expl.params.get("sensitive_drivers", []):
             fid = f"explainability.sensitive_driver.{driver['feature']}"
             hit = sorted(set(driver.get("fields", [])) & failed)

@@ -25,7 +25,11 @@ __all__ = ["load_context", "load_inventory", "context_template", "inventory_temp
            "normalise_context", "normalise_inventory"]
 
 _TOP = ("submitter", "intended_use", "purposes", "out_of_scope_uses", "affected_people",
-        "decisions", "dpia_screening")
+        "decisions", "dpia_screening") + ("design_choices", "training_data", "monitoring",
+                                          "societal_impact", "ethical_considerations")
+#: free-text answers the standards mapping asks for (reports.standards.CONTEXT_QUESTIONS)
+_DOCUMENTATION = ("design_choices", "training_data", "monitoring", "societal_impact",
+                  "ethical_considerations")
 _SUBMITTER = ("name", "role", "team")
 _DECISIONS = ("mode", "legal_or_similar_effect", "human_review", "profiling")
 _MODES = ("automated", "advisory")
@@ -129,7 +133,7 @@ def normalise_context(doc: Any, path: Path = Path("context")) -> dict:
         "dpia_screening": {**{k: _yes_no(dpia.get(k), f"dpia_screening.{k}", path)
                               for k in DPIA_QUESTIONS},
                            "dpia_reference": _text(dpia.get("dpia_reference"))},
-    }
+    } | {k: _text(top.get(k)) for k in _DOCUMENTATION if _text(top.get(k)) is not None}
 
 
 def load_context(path: str | Path) -> dict:
@@ -239,6 +243,13 @@ decisions:
 dpia_screening:    # the WP248 rev.01 criteria; two or more usually mean a DPIA is required
 {dpia}
   dpia_reference:  # reference of an existing DPIA, if any
+# What the audit cannot measure (the report's standards appendix and the model card ask for it:
+# EU AI Act Annex IV 2(b), 2(d), 3; ISO/IEC 42001 A.5.5, A.7; Mitchell et al. 2019's model card)
+design_choices:    # what the model optimises for, key design choices, their rationale, trade-offs
+training_data:     # how the training data was obtained, selected, labelled and cleaned
+monitoring:        # how the model is monitored once deployed, and who acts on what
+societal_impact:   # effects on society beyond the customers scored
+ethical_considerations:  # ethical considerations the team weighed
 """
 
 

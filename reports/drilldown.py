@@ -2,9 +2,11 @@
 
 The app's pages reach the probes only through here (``tests/test_layers.py``):
 
+- :func:`metric_view` one metric of a report's fairness tables, one row per group, read against
+  any reference group (the report holds every pair: :func:`has_all_pairs`);
 - :func:`fairness_against` one field's group and disparity tables against any reference group,
-  recomputed by the fairness probe's own code (:mod:`audits.fairness_reference`);
-- :func:`metric_view` one metric of those tables, one row per group;
+  recomputed by the fairness probe's own code (:mod:`audits.fairness_reference`), for reports
+  stored before every pair was compared;
 - :func:`explain_customer` one customer's SHAP and LIME, by the explainability probe's own
   recipe and seeds (:mod:`audits.record_explanation`); :func:`example_customers` pseudonyms
   to offer.
@@ -29,7 +31,7 @@ from audits.core.results import Table
 from audits.core.subject import AuditSubject
 
 __all__ = ["config_from_report", "ensure_same_subject", "fairness_against", "metric_view",
-           "explain_customer", "example_customers"]
+           "has_all_pairs", "explain_customer", "example_customers"]
 
 
 def config_from_report(config: dict) -> AuditConfig:
@@ -78,12 +80,21 @@ def fairness_against(subject: AuditSubject, report_subject: dict, report_config:
                             reference=reference, part=part)
 
 
-def metric_view(groups: Table, disparities: Table, field: str, metric: str) -> pd.DataFrame:
-    """One row per group of ``field`` for ``metric`` (see
+def metric_view(groups: Table, disparities: Table, field: str, metric: str, *,
+                reference: str | None = None) -> pd.DataFrame:
+    """One row per group of ``field`` for ``metric``, read against ``reference`` (see
     :func:`audits.fairness_reference.metric_view`); a pure function of the tables."""
     from audits.fairness_reference import metric_view as view
 
-    return view(groups, disparities, field, metric)
+    return view(groups, disparities, field, metric, reference=reference)
+
+
+def has_all_pairs(fairness_params: dict) -> bool:
+    """Whether a report's fairness tables hold every pair of groups, so that any reference is a
+    view of them (else :func:`fairness_against` recomputes)."""
+    from audits.fairness_reference import has_all_pairs as check
+
+    return check(fairness_params)
 
 
 def explain_customer(subject: AuditSubject, report_subject: dict, report_config: dict,

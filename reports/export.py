@@ -18,8 +18,9 @@ from reports.report import AuditReport
 
 __all__ = ["FORMATS", "render", "export_run"]
 
-FORMATS = ("json", "html", "md", "pdf")
-_EXT = {"json": "json", "html": "html", "md": "md", "pdf": "pdf"}
+FORMATS = ("json", "html", "md", "pdf", "model-card", "standards")
+_EXT = {"json": "json", "html": "html", "md": "md", "pdf": "pdf", "model-card": "model-card.md",
+        "standards": "standards.json"}
 
 
 def render(report: AuditReport, fmt: str, board: dict | None = None) -> bytes:
@@ -28,7 +29,9 @@ def render(report: AuditReport, fmt: str, board: dict | None = None) -> bytes:
     Parameters
     ----------
     report : the stored report.
-    fmt : "json" (the report itself, exactly as stored), "html", "md" or "pdf".
+    fmt : "json" (the report itself, exactly as stored), "html", "md", "pdf", "model-card" (a
+        model card in Markdown, :mod:`reports.model_card`) or "standards" (the standards
+        mapping as JSON, :mod:`reports.standards`).
     board : the board's record of the run (``Ledger.board_record``), or None for a self-check.
     """
     if fmt == "json":
@@ -45,6 +48,14 @@ def render(report: AuditReport, fmt: str, board: dict | None = None) -> bytes:
         from reports.render.to_pdf import render_pdf
 
         return render_pdf(report, board)
+    if fmt == "model-card":
+        from reports.model_card import render_model_card
+
+        return render_model_card(report).encode("utf-8")
+    if fmt == "standards":
+        from reports.standards import standards_json
+
+        return standards_json(report).encode("utf-8")
     raise InputError(msg.FORMAT_UNKNOWN, value=fmt, valid=list(FORMATS))
 
 

@@ -5,6 +5,15 @@ re-rendered years later. ``to_json``/``from_json`` round-trip exactly. The repor
 of the deterministic content (everything but the creation time), so the same audit of the same
 files with the same seed and versions has the same id. Ledger data (who, when, which version of a
 submission) never enters the report.
+
+Schema versions. 1.1 (this tool) added the severity ``inconclusive``; the summary's
+``incomplete`` reasons, ``could_not_establish`` (the inconclusive and not-assessed checks) and
+``recommendation`` (the decision beside those counts, "approve; 2 checks inconclusive");
+thresholds' ``no_effect``; and, in the fairness probe, every pair of groups in
+``fairness.disparities`` and the ``fairness.subgroup_performance`` table and findings. A stored
+report is never rewritten (its id is the hash of its content): :func:`current_summary` is the
+migration step, which derives what a later schema added from the stored findings, so a 1.0
+report renders and diffs beside a 1.1 one. Its recommendation stays the one it recorded.
 """
 
 from __future__ import annotations
@@ -16,10 +25,13 @@ from pathlib import Path
 
 from audits.core.results import Finding, ProbeResult, Severity
 
-__all__ = ["AuditReport", "SCHEMA_VERSION", "AREAS", "recommended_decision", "summarise",
-           "incomplete_reasons", "HEADLINE_CHECKS", "DECISIONS"]
+__all__ = ["AuditReport", "SCHEMA_VERSION", "READABLE_SCHEMAS", "AREAS", "recommended_decision",
+           "summarise", "incomplete_reasons", "HEADLINE_CHECKS", "DECISIONS", "current_summary",
+           "recommendation_words"]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+#: the schema versions this tool reads (older ones through :func:`current_summary`)
+READABLE_SCHEMAS = ("1.0", "1.1")
 AREAS = ("data", "performance", "explainability", "fairness", "privacy")
 DECISIONS = {"reject": "Reject", "incomplete": "Incomplete: no approval recommended yet",
              "approve_with_conditions": "Approve with conditions", "approve": "Approve"}
@@ -81,11 +93,51 @@ def summarise(findings, probes: dict[str, ProbeResult]) -> dict:
             scorecard[area] = max(assessed, key=lambda f: f.severity.rank).severity.value
     not_run = sorted(name for name, p in probes.items() if p.status != "ok")
     incomplete = incomplete_reasons(findings, probes)
-    return {"counts": counts, "scorecard": scorecard,
-            "recommended_decision": recommended_decision(findings, incomplete),
-            "probes_not_run": not_run, "incomplete": incomplete,
-            "could_not_establish": [f.id for f in findings if f.severity in (
-                Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)]}
+    out = {"counts": counts, "scorecard": scorecard,
+           "recommended_decision": recommended_decision(findings, incomplete),
+           "probes_not_run": not_run, "incomplete": incomplete,
+           "could_not_establish": [f.id for f in findings if f.severity in (
+               Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)]}
+    out["recommendation"] = recommendation_words(out)
+    return out
+
+
+def recommendation_words(summary: dict) -> str:
+    """The recommendation beside what the audit could not establish, as a board reads it:
+    "Approve; 2 checks inconclusive, 1 not assessed", or "Incomplete: no approval recommended
+    yet (the membership probe could not run)"."""
+    rec = summary.get("recommended_decision", "")
+    words = DECISIONS.get(rec, rec)
+    if rec == "incomplete" and summary.get("incomplete"):
+        words += f" ({'; '.join(summary['incomplete'])})"
+    counts = summary.get("counts", {})
+    parts = []
+    n_inc, n_na = counts.get("inconclusive", 0), counts.get("not_assessed", 0)
+    if n_inc:
+        parts.append(f"{n_inc} check{'s' if n_inc != 1 else ''} inconclusive")
+    if n_na:
+        parts.append(f"{n_na} not assessed")
+    return words + ("; " + ", ".join(parts) if parts else "")
+
+
+def current_summary(report: "AuditReport") -> dict:
+    """The report's summary in the current schema: the migration step for stored reports.
+
+    A 1.0 summary gains what 1.1 added, derived from its own findings: ``counts["inconclusive"]``
+    (0: the severity did not exist), ``incomplete`` (empty: the rule did not exist, and the
+    recorded recommendation stands), ``could_not_establish`` and ``recommendation``; and
+    ``migrated_from``. A 1.1 summary is returned as stored.
+    """
+    s = dict(report.summary)
+    if report.schema_version == SCHEMA_VERSION:
+        return s
+    s["counts"] = {k.value: 0 for k in Severity} | dict(s.get("counts", {}))
+    s.setdefault("incomplete", [])
+    s.setdefault("could_not_establish", [f.id for f in report.findings if f.severity in (
+        Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)])
+    s.setdefault("recommendation", recommendation_words(s))
+    s["migrated_from"] = report.schema_version
+    return s
 
 
 @dataclass(frozen=True)
@@ -143,9 +195,9 @@ class AuditReport:
 
     @classmethod
     def from_dict(cls, d: dict) -> "AuditReport":
-        if d.get("schema_version") != SCHEMA_VERSION:
+        if d.get("schema_version") not in READABLE_SCHEMAS:
             raise ValueError(f"Report schema version {d.get('schema_version')!r} is not "
-                             f"supported; this tool reads {SCHEMA_VERSION!r}.")
+                             f"supported; this tool reads {' and '.join(READABLE_SCHEMAS)}.")
         return cls(subject=d["subject"], config=d["config"],
                    probes={k: ProbeResult.from_dict(v) for k, v in d["probes"].items()},
                    findings=tuple(Finding.from_dict(f) for f in d["findings"]),

@@ -22,7 +22,14 @@ like ethnic groups").
 - Personal columns (:func:`suggest_personal`): :func:`audits.core.pii.detect_personal_columns`, its
   evidence as the reason.
 - Quasi-identifiers (:func:`suggest_quasi_identifiers`): age, gender, postcode or date of birth
-  (:func:`audits.core.pii.default_quasi_identifiers`, the audit's own default).
+  (:func:`audits.core.pii.default_quasi_identifiers`, the audit's own default), and by a word of
+  the name the other attributes that re-identification studies count among the usual
+  quasi-identifiers: where a person lives (country, region, city) and what they do (job, job
+  level or title, occupation, profession, seniority). Sweeney 2002 singles people out with ZIP
+  code, birth date and sex; the HIPAA expert-determination guidance (HHS 2012, section 2.3) and
+  El Emam's catalogue of quasi-identifiers (El Emam & Arbuckle 2013, "Anonymizing Health Data",
+  ch. 3) add geography below the state and occupation. A B2B lead's country and job level
+  single a contact out among a company's few contacts.
 - The target and its positive label (:func:`suggest_target`, :func:`suggest_positive_label`), and
   the column that splits one data file into training and holdout rows
   (:func:`suggest_split_column`).
@@ -240,12 +247,48 @@ def suggest_personal(frame: pd.DataFrame, *, random_state: int = 0) -> list[Fiel
             for row in found.itertuples()]
 
 
+# (what it is, words of the column name): location and occupation quasi-identifiers
+_QI_TERMS = (
+    ("where the person lives", ("country", "region", "city", "town", "county", "province",
+                                "district", "municipality", "residence", "locality")),
+    ("what the person does", ("job", "occupation", "profession", "seniority", "jobtitle",
+                              "joblevel", "position")),
+)
+
+
+def _qi_by_name(name: Any) -> tuple[str, str] | None:
+    for what, terms in _QI_TERMS:
+        for w in name_words(name):
+            if w in terms:
+                return what, w
+    return None
+
+
 def suggest_quasi_identifiers(columns: Sequence[str], *, exclude: Sequence[str] = ()
                               ) -> list[FieldSuggestion]:
-    """Age, gender, postcode and date-of-birth columns: the audit's default quasi-identifiers."""
-    return [FieldSuggestion(str(c), "a default quasi-identifier (age, gender, postcode or date "
-                            "of birth: together they can single a person out, Sweeney 2002)")
-            for c in default_quasi_identifiers(list(columns), exclude=exclude)]
+    """Quasi-identifiers in column order: the audit's defaults (age, gender, postcode, date of
+    birth), then columns whose name says where the person lives or what they do.
+
+    Returns
+    -------
+    list of FieldSuggestion
+        Each with its reason: "a default quasi-identifier (...)" or "name matches 'country'
+        (where the person lives)".
+    """
+    defaults = set(default_quasi_identifiers(list(columns), exclude=exclude))
+    out = []
+    for c in columns:
+        if c in exclude:
+            continue
+        if c in defaults:
+            out.append(FieldSuggestion(str(c), "a default quasi-identifier (age, gender, "
+                                       "postcode or date of birth: together they can single a "
+                                       "person out, Sweeney 2002)"))  # the audit's own words
+            continue
+        found = _qi_by_name(c)
+        if found is not None:
+            out.append(FieldSuggestion(str(c), f"name matches '{found[1]}' ({found[0]})"))
+    return out
 
 
 def suggest_target(frame: pd.DataFrame, *, exclude: Sequence[str] = ()) -> str | None:

@@ -24,6 +24,7 @@ from views.explain_charts import (
     importance_bars,
 )
 from views.plot_style import show
+from views.texts import badge, esc, md, show_html, show_table
 
 N_BY_GROUP = 8  # inputs shown in the by-group chart (the strongest drivers)
 
@@ -67,7 +68,7 @@ probe = report.probes.get("explainability")
 st.title("Explainability")
 if probe is None or probe.status != "ok":
     st.info("The explainability probe did not run in this audit, so the model's drivers are "
-            "unknown. " + " ".join(probe.notes if probe else ()))
+            "unknown. " + md(" ".join(probe.notes if probe else ())))
     st.stop()
 
 subj, cfg, params = report.subject, report.config, probe.params
@@ -76,9 +77,9 @@ scale = _scale_words(params.get("scale", ""), pos)
 suppress_below = int(cfg.get("suppress_below", 10))
 conf = f"{float(cfg.get('confidence', 0.95)):.0%}"  # the intervals' level
 stab = Threshold.from_dict(cfg["thresholds"]["explainability.stability"])
-st.caption(f"What drives the model's score (the {scale}), measured with SHAP values: how much "
-           "each input moved each customer's score away from the average. Method: "
-           f"{params.get('method', '')}.")
+st.caption(f"What drives the model's score (the {md(scale)}), measured with SHAP values: how "
+           "much each input moved each customer's score away from the average. Method: "
+           f"{md(params.get('method', ''))}.")
 
 # -- global importance --------------------------------------------------------------------------
 st.subheader("What drives the model")
@@ -96,7 +97,7 @@ st.caption(f"Whiskers: {conf} bootstrap interval over the explained customers. P
            "its whole rank interval lies within the top 10; when the interval reaches across "
            "no. 10 the rows cannot tell (inconclusive).")
 rank_ci = {d["feature"]: d.get("rank_ci") for d in params.get("sensitive_inputs", [])}
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     "Rank": imp["rank"], "Input": [feature_label(f, flags[f]) for f in imp["feature"]],
     f"Rank, {conf} interval (sensitive and proxy inputs)": [
         f"{rank_ci[f][0]:g} to {rank_ci[f][1]:g}" if rank_ci.get(f) else ""
@@ -105,7 +106,7 @@ st.dataframe(pd.DataFrame({
         _interval(v, lo, hi, 4) for v, lo, hi in zip(imp["mean_abs_shap"], imp["ci_low"],
                                                       imp["ci_high"])],
     "Share of all effects": [f"{s:.0%}" for s in imp["share"]],
-}), hide_index=True)
+}))
 
 # -- dependence -------------------------------------------------------------------------------
 st.subheader("How an input's value moves the score")
@@ -121,9 +122,9 @@ else:
     show(dependence_plot(d["value"].tolist(), d["shap"].tolist(), feature=feat,
                          categorical=categorical, y_title="Effect on the score (SHAP)"),
          key="explain_dependence_chart")
-    st.caption(f"Each point is one holdout customer ({len(d)} shown), its effect on the {scale}. "
-               "Above the dotted line the "
-               "value raises the score, below it lowers it. " + probe.table("dependence").note)
+    st.caption(f"Each point is one holdout customer ({len(d)} shown), its effect on the "
+               f"{md(scale)}. Above the dotted line the value raises the score, below it lowers "
+               "it. " + md(probe.table("dependence").note))
 
 # -- by group ---------------------------------------------------------------------------------
 st.subheader("Do the drivers differ between groups of customers?")
@@ -145,8 +146,8 @@ else:
         key="explain_group_chart")
     small = sorted({str(g) for g, t in zip(sel["group"], sel["too_small"]) if t})
     st.caption("One bar pattern per group. " + (
-        f"Too few customers to judge: {', '.join(small)} (drawn faint). " if small else "")
-        + probe.table("importance_by_group").note)
+        f"Too few customers to judge: {md(', '.join(small))} (drawn faint). " if small else "")
+        + md(probe.table("importance_by_group").note))
 
 # -- one customer -----------------------------------------------------------------------------
 st.subheader("One customer: why this score?")
@@ -172,9 +173,9 @@ else:
     try:
         with st.spinner("Loading the audited model and data (once)..."):
             examples = _examples(report.report_id, report.subject)
-        st.caption("For example: " + ", ".join(examples))
+        st.caption("For example: " + md(", ".join(examples)))
     except InputError as e:
-        st.error(str(e))
+        st.error(md(e))
         examples = []
     record = st.text_input("Pseudonymised id", key="explain_other_id",
                            placeholder="p-1a2b3c4d5e6f").strip()
@@ -187,7 +188,7 @@ else:
                     int(params.get("lime_seeds", 10)), int(params.get("lime_samples", 1000)),
                     int(params.get("top_k", 5)), report.subject, cfg)
         except InputError as e:
-            st.error(str(e))
+            st.error(md(e))
         else:
             summary_row = t_sum.to_frame().iloc[0].to_dict()
             rows_local = t_local.to_frame()
@@ -214,19 +215,17 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
              "lime": None if pd.isna(r.lime_weight) else r.lime_weight,
              "sd": None if pd.isna(r.lime_sd) else r.lime_sd}
             for r in rl.itertuples(index=False)]
-    left, right = st.columns(2)
-    with left:
-        show(contribution_bars(bars, key="shap", title="SHAP: what moved this score",
-                               x_title=f"Contribution ({scale})"),
-             key="explain_shap_chart")
-    with right:
-        if all(b["lime"] is None for b in bars):
-            st.info("LIME could not run on this model; only SHAP is shown.")
-        else:
-            show(contribution_bars(bars, key="lime", sd_key="sd",
-                                   title="LIME: what moved this score",
-                                   x_title=f"Weight (probability of {pos}); whiskers ±1 sd"),
-                 key="explain_lime_chart")
+    # one under the other, each across the page: room for the inputs' names and the values
+    show(contribution_bars(bars, key="shap", title="SHAP: what moved this score",
+                           x_title=f"Contribution ({scale})"),
+         key="explain_shap_chart")
+    if all(b["lime"] is None for b in bars):
+        st.info("LIME could not run on this model; only SHAP is shown.")
+    else:
+        show(contribution_bars(bars, key="lime", sd_key="sd",
+                               title="LIME: what moved this score",
+                               x_title=f"Weight (probability of {pos}); whiskers ±1 sd"),
+             key="explain_lime_chart")
     n_seeds = params.get("lime_seeds", 10)
     k = params.get("top_k", 5)
     verdict = params.get("lime_verdict")
@@ -252,18 +251,18 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
         "way in both (Krishna et al. 2022).\n\n"
         "These describe this one customer, shown, not judged. " + verdict_text
         + f" Rule: each measure's interval over the customers at least {stab.attention:g} "
-          f"({stab.source}).")
+          f"({md(stab.source)}).")
     st.caption(f"SHAP starts from the average {s['shap_base']:.3f} and its contributions add up "
-               f"to this customer's {s['shap_output']:.3f} ({scale}). LIME's weights are on the "
-               "probability scale, so compare the order and direction of the two charts, not "
+               f"to this customer's {s['shap_output']:.3f} ({md(scale)}). LIME's weights are on "
+               "the probability scale, so compare the order and direction of the two charts, not "
                "the sizes. Personal values are redacted.")
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         "Input": rl["feature"], "Value": rl["value"],
         f"SHAP contribution ({scale})": [f"{v:+.3f}" for v in rl["shap"]],
         "LIME weight (± sd over runs)": ["—" if pd.isna(w) else f"{w:+.3f} ± {sd:.3f}"
                                          for w, sd in zip(rl["lime_weight"], rl["lime_sd"])],
         "SHAP rank": rl["shap_rank"], "LIME rank": rl["lime_rank"],
-    }), hide_index=True)
+    }))
 
 # -- LIME judged on a random sample -------------------------------------------------------------
 st.subheader("Can LIME's explanations be given to customers as reasons?")
@@ -275,22 +274,22 @@ lime_finding = next((f for f in probe.findings
                      if f.id == "explainability.local_stability.lime"), None)
 if lime_sample.empty:
     st.info("LIME was not judged in this audit"
-            + (f": {lime_finding.statement}" if lime_finding is not None else "."))
+            + (f": {md(lime_finding.statement)}" if lime_finding is not None else "."))
 else:
     words = {"stability": "Same reasons each time (stability over seeds)",
              "feature_agreement": f"Same top {params.get('top_k', 5)} reasons as SHAP",
              "sign_agreement": "Same reasons pushing the same way as SHAP"}
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         "Measure": [words.get(m, m) for m in lime_sample["measure"]],
         f"Mean over {int(lime_sample['n_customers'].iloc[0])} random customers ({conf} interval)":
             [_interval(v, lo, hi, 2) for v, lo, hi in zip(
                 lime_sample["mean"], lime_sample["ci_low"], lime_sample["ci_high"])],
         "Bound": [f"{b:g}" for b in lime_sample["bound"]],
-    }), hide_index=True)
+    }))
     if lime_finding is not None:
-        st.markdown(f"**{lime_finding.severity.label}.** {lime_finding.statement}")
-    st.caption(probe.table("lime_sample").note + " The example customers above are shown, not "
-               "judged.")
+        show_html(f"<p>{badge(lime_finding.severity.value)} {esc(lime_finding.statement)}</p>")
+    st.caption(md(probe.table("lime_sample").note) + " The example customers above are shown, "
+               "not judged.")
 
 # -- minimisation -----------------------------------------------------------------------------
 st.subheader("Could personal, sensitive or proxy inputs be dropped?")
@@ -308,7 +307,7 @@ else:
     if "cost" not in mini:  # a report stored before the cost and its refits were recorded
         mini = mini.assign(cost=-mini["change"], ci_low=-mini["ci_high"],
                            ci_high=-mini["ci_low"], seeds=1)
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         "Input": mini["feature"], "Why it was checked": mini["why"],
         "Model quality with it (AUC)": [f"{v:.3f}" for v in mini["auc_with"]],
         "Without it (AUC)": ["—" if pd.isna(v) else f"{v:.3f}" for v in mini["auc_without"]],
@@ -322,13 +321,13 @@ else:
             if r.startswith("keep") else
             "undecided: these rows cannot tell whether it is needed" if r.startswith("undecided")
             else r for r in mini["recommendation"]],
-    }), hide_index=True)
+    }))
     st.caption("Each model is refitted with several seeds when the training recipe is random "
                "(a forest), so the interval includes the refitting noise. The input can go when "
                "the whole interval of the accuracy lost lies below 0.005 AUC.")
 
 with st.expander("Technical details"):
     for n in probe.notes:
-        st.caption(n)
-    st.caption(probe.table("importance").note)
-    st.caption(probe.table("local_explanations").note)
+        st.caption(md(n))
+    st.caption(md(probe.table("importance").note))
+    st.caption(md(probe.table("local_explanations").note))

@@ -34,12 +34,17 @@ from reports.render.document import (
 from reports.report import AuditReport
 from reports.review_session import LEDGER_ERRORS, find_run
 from views import state
+from views.texts import decision_box, md, show_html
 
 #: format -> (button label, file extension, MIME type); labels are stable (tests find them).
 FORMATS = {"pdf": ("Download PDF", "pdf", "application/pdf"),
            "html": ("Download HTML", "html", "text/html"),
            "md": ("Download Markdown", "md", "text/markdown"),
            "json": ("Download JSON", "json", "application/json")}
+# the model card (Mitchell et al. 2019) and the standards map (reports.standards), from the same
+# reports.export.render as the formats above
+FORMATS |= {"model-card": ("Download model card", "model-card.md", "text/markdown"),
+            "standards": ("Download standards map", "standards.json", "application/json")}
 DEFERRED = {"pdf"}  # rendered on click only
 RENDER_ERRORS = (InputError, OSError, ValueError)
 
@@ -111,7 +116,8 @@ def after_download(fmt: str, name: str, run_id, report: AuditReport, board: dict
 
 report = state.require_report()
 st.title("Export")
-st.caption(f"Model: {report.subject.get('name', 'model')} · report {report.report_id[:12]}")
+st.caption(f"Model: {md(report.subject.get('name', 'model'))} · report "
+           f"{report.report_id[:12]}")
 
 run_id, board, ledger = None, None, None
 try:
@@ -125,6 +131,10 @@ except LEDGER_ERRORS as e:
     run_id, board, ledger = None, None, None
 
 with st.container(border=True):
+    decided = (board or {}).get("decision")
+    if decided:  # the decision in its colour, with its symbol: a rejection is never green
+        show_html(decision_box(decided["decision"], "The board decided: " + DECISION_LABELS.get(
+            decided["decision"], decided["decision"])))
     st.markdown(status_words(board))
 
 st.subheader("Download")

@@ -1,9 +1,12 @@
-"""Fairness page: how each group of customers is treated, against a reference group.
+"""Fairness page: how each group of customers is treated, read against any group.
 
-Reads the fairness probe's tables from the report. Choosing another reference group than the
-audit's recomputes that field's comparisons on demand with the probe's own code
-(:func:`reports.drilldown.fairness_against`, cached per report, field and reference); the
-audit's findings are never changed here.
+Reads the fairness probe's tables from the report. The audit compares every pair of groups, so
+reading the groups against another reference is a view of the stored pairs
+(:func:`reports.drilldown.metric_view`); only a report stored before every pair was compared
+(schema 1.0) is recomputed on demand with the probe's own code
+(:func:`reports.drilldown.fairness_against`, cached per report, field and reference). The audit's
+findings are never changed here. What the rows could not establish (inconclusive checks) and an
+incomplete audit are shown in words.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import streamlit as st
 
 from audits.core.errors import InputError
 from audits.core.results import Severity, Threshold
-from reports.drilldown import fairness_against, metric_view
+from reports.drilldown import fairness_against, has_all_pairs, metric_view
+from reports.report import current_summary
 from views import state
 from views.fairness_charts import (
     VERDICTS,
@@ -26,7 +30,8 @@ from views.fairness_charts import (
     verdict_key,
     whatif_scatter,
 )
-from views.plot_style import show
+from views.plot_style import SEVERITY, show
+from views.texts import badge, esc, md, show_html, show_table
 
 #: metric -> (plain words, technical name and definition; {pos} and {action} are filled in)
 METRICS = {
@@ -94,29 +99,59 @@ def _against(report_id: str, field: str, reference: str, part: str, _report_subj
 
 
 def _verdict_words(key: str, metric: str, sr: Threshold, er: Threshold, min_size: int) -> str:
+    a, b = (sr if metric == "selection_rate" else er).band or (sr.fail, 1 / sr.fail)
+    rule = "four-fifths rule, read both ways" if metric == "selection_rate" else "tolerance"
     if key == "fail":
-        return (f"fails: the whole interval lies below {sr.fail:g} (four-fifths rule)"
-                if metric == "selection_rate" else
-                f"fails: the whole interval lies outside {er.band[0]:g} to {er.band[1]:g}")
+        return f"fails: the whole interval lies outside {a:g} to {b:g} ({rule})"
     if key == "attention":
-        return (f"needs attention: the interval includes {sr.fail:g}, so a breach cannot be "
-                "ruled out" if metric == "selection_rate" else
-                f"needs attention: the interval crosses {er.band[0]:g} or {er.band[1]:g}")
+        return (f"needs attention: the whole interval lies on one side of 1 and the estimate "
+                f"outside {a:g} to {b:g}")
+    if key == "inconclusive":
+        return (f"inconclusive: the interval reaches across {a:g} or {b:g}; these rows cannot "
+                "tell")
     if key == "pass":
-        return (f"ok: the whole interval lies at or above {sr.fail:g}"
-                if metric == "selection_rate" else
-                f"ok: the whole interval lies inside {er.band[0]:g} to {er.band[1]:g}")
+        return f"ok: the whole interval lies inside {a:g} to {b:g} ({rule})"
     if key == "small":
         return f"too few customers to judge (under {min_size})"
     return VERDICTS[key][0]
 
 
+def _band_lines(metric: str, ref_label: str, ref_value, sr: Threshold, er: Threshold):
+    """The threshold lines of a rate chart, relative to the reference group's rate."""
+    if ref_value is None:
+        return []
+    if metric == "selection_rate":
+        a, b = sr.band or (sr.fail, None)
+        name = "four-fifths" if abs(a - 0.8) < 1e-12 else f"{a:g} ×"
+        out = [(a * ref_value, f"{name} of {ref_label}: {fmt_value(a * ref_value, percent=True)}")]
+        if b is not None:
+            out.append((b * ref_value, f"{b:g} × {ref_label}: "
+                                       f"{fmt_value(b * ref_value, percent=True)}"))
+        return out
+    if metric in ERROR_METRICS:
+        return [(b * ref_value, f"{b:g} × {ref_label}: {fmt_value(b * ref_value, percent=True)}")
+                for b in er.band]
+    return [(ref_value, f"{ref_label} (reference level; not a judged check)")]
+
+
+def _severity_words(severity) -> str:
+    """A severity in a table cell: its symbol and its word ("✗ Fail"), or a dash."""
+    if not severity or (isinstance(severity, float) and severity != severity):
+        return "—"
+    return f"{SEVERITY[str(severity)]['icon']} {Severity(severity).label}"
+
+
 report = state.require_report()
 probe = report.probes.get("fairness")
 st.title("Fairness")
+incomplete = [r for r in current_summary(report).get("incomplete", []) if "fairness" in r]
+if incomplete:
+    st.warning("Incomplete: " + md("; ".join(incomplete)) + ". No approval is recommended until "
+               "the fairness checks can be judged, or the board records why it accepts the "
+               "absence.")
 if probe is None or probe.status != "ok":
     st.info("The fairness probe did not run in this audit, so groups were not compared. "
-            + " ".join(probe.notes if probe else ()))
+            + md(" ".join(probe.notes if probe else ())))
     st.stop()
 
 subj, cfg = report.subject, report.config
@@ -135,20 +170,41 @@ st.caption(f"Favourable outcome: a customer is {action}. Rates are measured on t
            "interval. Thresholds are screening heuristics, not legal verdicts.")
 
 summary = probe.table("fairness.summary").to_frame()
+all_pairs = has_all_pairs(probe.params)
 st.subheader("What the audit found, by field")
-st.dataframe(pd.DataFrame({
+columns = {
     "Customers compared by": [_field_label(f) for f in summary["field"]],
     "Groups judged": [f"{a} of {g}" for a, g in zip(summary["assessed"], summary["groups"])],
-    "Most favoured group (the audit's reference)": summary["reference"],
     f"Lowest group's rate / highest group's ({conf} interval)": [
         _interval(v, lo, hi, percent=False) for v, lo, hi in zip(
             summary["demographic_parity_ratio"], summary["demographic_parity_ratio_low"],
             summary["demographic_parity_ratio_high"])],
-    "Four-fifths rule (disparate impact)": [Severity(s).label if s else "—"
+    "Four-fifths rule (disparate impact)": [_severity_words(s)
                                             for s in summary["disparate_impact"]],
-    "Error rates alike (error-rate parity)": [Severity(s).label if s else "—"
+    "Error rates alike (error-rate parity)": [_severity_words(s)
                                               for s in summary["error_rate_parity"]],
-}), hide_index=True)
+}
+if "subgroup_performance" in summary:
+    columns["Accuracy alike (subgroup performance)"] = [
+        _severity_words(s) for s in summary["subgroup_performance"]]
+if not all_pairs:  # a report of schema 1.0 judged every group against one reference
+    columns["Most favoured group (the audit's reference)"] = list(summary["reference"])
+show_table(pd.DataFrame(columns))
+st.caption("Every pair of groups of a field is compared, both ways, and all the comparisons of "
+           f"the audit share one simultaneous {conf} interval (a max-statistic band), so that "
+           "comparing many groups does not raise alarms by chance." if all_pairs else
+           "A report stored before every pair of groups was compared: each group was judged "
+           "against the most favoured group.")
+
+unsettled = [f for f in report.findings if f.area == "fairness"
+             and f.severity in (Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)]
+with st.container(border=True):
+    st.markdown(f"**What these rows could not establish** ({len(unsettled)})")
+    if not unsettled:
+        st.caption("Every fairness check could be judged: each passes or shows its finding.")
+    for f in unsettled:  # titles name intersections ("ethnicity*gender"): escaped
+        show_html(f"<p>{badge(f.severity.value)} <b>{esc(f.title)}</b></p>")
+        st.caption(md(f.statement + " " + f.action))
 
 # -- group metrics against a reference --------------------------------------------------------
 st.subheader("How each group is treated")
@@ -176,13 +232,16 @@ reference = c3.selectbox(
     "Compare with (reference group)", candidates,
     index=candidates.index(audit_ref) if audit_ref in candidates else 0,
     key=f"fairness_reference_{field}",
-    format_func=lambda g: _group_label(field, g) + (" (the audit's reference)"
-                                                    if g == audit_ref else ""),
-    help="The audit compares every group with the most favoured group. Pick another group to "
-         "read the same comparisons against it.")
+    format_func=lambda g: _group_label(field, g) + (
+        (" (the largest group)" if g == audit_ref else "") if all_pairs else
+        (" (the audit's reference)" if g == audit_ref else "")),
+    help=("The audit compares every pair of groups. Pick a group to read the others against "
+          "it: the same comparisons, judged in the audit." if all_pairs else
+          "This report compared every group with the most favoured group. Pick another group "
+          "to recompute the same comparisons against it."))
 st.caption(METRICS[metric][1].format(pos=pos, action=action))
 
-if reference != audit_ref:
+if reference != audit_ref and not all_pairs:
     try:
         with st.spinner(f"Recomputing the comparisons against '{reference}' with the audit's "
                         "own method..."):
@@ -190,14 +249,14 @@ if reference != audit_ref:
                                         probe.params.get("part", "nonmembers"),
                                         report.subject, cfg)
     except InputError as e:
-        st.error(str(e))
+        st.error(md(e))
         st.stop()
-    st.info(f"Recomputed against '{reference}': same groups, same bootstrap replicates "
+    st.info(f"Recomputed against '{md(reference)}': same groups, same bootstrap replicates "
             f"({cfg.get('n_bootstrap')}) and the same rules as the audit, only the reference "
-            f"changes. The audit's findings were judged against '{audit_ref}' and are "
+            f"changes. The audit's findings were judged against '{md(audit_ref)}' and are "
             "unchanged.")
 
-view = metric_view(groups_t, disp_t, field, metric)
+view = metric_view(groups_t, disp_t, field, metric, reference=reference)
 judged = metric in ERROR_METRICS or metric == "selection_rate"
 rows = [dict(r, group=_group_label(field, r["group"]), verdict=verdict_key(r, judged=judged))
         for r in view.to_dict("records")]
@@ -205,17 +264,7 @@ ref_label = _group_label(field, reference)
 ref_row = next(r for r in rows if r["is_reference"])
 percent = metric in PERCENT
 ref_value = ref_row["value"]
-if ref_value is None:
-    lines = []
-elif metric == "selection_rate":
-    name = "four-fifths" if abs(sr.fail - 0.8) < 1e-12 else f"{sr.fail:g} ×"
-    lines = [(sr.fail * ref_value, f"{name} of {ref_label}: "
-                                   f"{fmt_value(sr.fail * ref_value, percent=True)}")]
-elif metric in ERROR_METRICS:
-    lines = [(b * ref_value, f"{b:g} × {ref_label}: {fmt_value(b * ref_value, percent=True)}")
-             for b in er.band]
-else:
-    lines = [(ref_value, f"{ref_label} (reference level; not a judged check)")]
+lines = _band_lines(metric, ref_label, ref_value, sr, er)
 
 shown = st.radio("Show", ["rates", "ratios"], horizontal=True, key="fairness_view",
                  format_func=lambda v: {"rates": "each group's rate",
@@ -230,16 +279,18 @@ if shown == "rates":
                "The verdict is judged on the ratio's simultaneous interval (table below), not "
                "on whether a whisker crosses the line.")
 else:
-    ratio_lines = ([(sr.fail, f"four-fifths rule ({sr.fail:g})")] if metric == "selection_rate"
+    band = (sr.band or (sr.fail,)) if metric == "selection_rate" else er.band
+    ratio_lines = ([(b, f"four-fifths rule ({b:g})" if abs(b - 0.8) < 1e-12 else f"bound {b:g}")
+                    for b in band] if metric == "selection_rate"
                    else [(b, f"tolerance {b:g}") for b in er.band] if metric in ERROR_METRICS
                    else [])
     show(ratio_dots(rows, title=f"{label}: ratio to {ref_label}", reference=ref_label,
                     lines=ratio_lines), key="fairness_ratio_chart")
     st.caption(f"Markers: each group's rate divided by the reference group's, whiskers the {conf} "
-               "interval, simultaneous over the groups compared (max-statistic bootstrap band, "
-               "Westfall & Young 1993).")
+               "interval, simultaneous over all the comparisons of the audit (max-statistic "
+               "bootstrap band, Westfall & Young 1993).")
 
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     "Group": [r["group"] for r in rows],
     "Customers": [f"<{suppress_below}" if r["n"] is None else f"{r['n']:,}" for r in rows],
     f"{label} ({conf} interval)": [_interval(r["value"], r["low"], r["high"], percent=percent)
@@ -248,11 +299,37 @@ st.dataframe(pd.DataFrame({
         "1 (reference)" if r["is_reference"] else
         _interval(r["ratio"], r["ratio_low"], r["ratio_high"], percent=False) for r in rows],
     "Verdict": [_verdict_words(r["verdict"], metric, sr, er, min_size) for r in rows],
-}), hide_index=True)
+}))
 if not judged:
     st.caption("The audit judges the selection rate (four-fifths rule) and the false alarms, "
                "missed customers and precision (error-rate parity); this measure is shown for "
                "information, with its intervals, and is not judged.")
+
+try:
+    drops = probe.table("fairness.subgroup_performance").to_frame()
+except KeyError:  # a report stored before the check existed
+    drops = None
+if drops is not None:
+    drops = drops[drops["field"] == field]
+    st.subheader("Is the model as accurate for each group?")
+    st.caption("The share of right decisions in each group against all customers; the drop is "
+               "relative (1 - group / overall), judged on its simultaneous interval: attention "
+               "when it lies wholly above 5%, fail above 10% (Giskard's defaults).")
+    if drops.empty:
+        st.info(f"Fewer than two groups of {_field_label(field)} have at least {min_size} "
+                "customers, so no group's accuracy is judged.")
+    else:
+        show_table(pd.DataFrame({
+            "Group": [_group_label(field, str(g)) for g in drops["group"]],
+            f"Right decisions ({conf} interval)": [
+                _interval(v, lo, hi, percent=True) for v, lo, hi in zip(
+                    drops["accuracy"], drops["accuracy_low"], drops["accuracy_high"])],
+            "Overall": [fmt_value(v, percent=True) for v in drops["overall_accuracy"]],
+            f"Drop against overall ({conf} simultaneous interval)": [
+                _interval(v, lo, hi, percent=True) for v, lo, hi in zip(
+                    drops["drop"], drops["drop_low"], drops["drop_high"])],
+            "Verdict": [_severity_words(s) for s in drops["severity"]],
+        }))
 
 # -- proxies ----------------------------------------------------------------------------------
 st.subheader("Inputs that stand in for a sensitive field")
@@ -270,7 +347,7 @@ p_rows = [{"label": f"{r.feature} → {r.field}", "value": float(r.cramers_v),
 if p_rows:
     show(proxy_bars(p_rows, title="How strongly each input predicts a sensitive field",
                     bound=p_thr.attention), key="fairness_proxy_chart")
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     "Model input": prox["feature"], "Sensitive field": prox["field"],
     f"How strongly the input predicts the sensitive field (Cramér's V, {conf} interval)": [
         _interval(v, lo, hi, percent=False) for v, lo, hi in zip(
@@ -280,7 +357,7 @@ st.dataframe(pd.DataFrame({
     "Verdict": [{"attention": f"stands in for the field (above {p_thr.attention:g})",
                  "fail": "stands in for the field", "pass": "ok"}.get(s, Severity(s).label)
                 for s in prox["severity"]],
-}), hide_index=True)
+}))
 
 # -- what-if ----------------------------------------------------------------------------------
 st.subheader("Scenario (not the audited model): what if the decision threshold were adjusted "
@@ -290,7 +367,7 @@ try:
 except KeyError:
     whatif = None
 if whatif is None or whatif.empty:
-    st.info(" ".join(n for n in probe.notes if "what-if" in n.lower())
+    st.info(md(" ".join(n for n in probe.notes if "what-if" in n.lower()))
             or "The what-if scenario did not run in this audit.")
 else:
     st.warning("A scenario, not the audited model: it shows what per-group decision "
@@ -307,22 +384,22 @@ else:
     for g in groups_w:
         table[f"How often {g} customers are {action}"] = [
             fmt_value(v, percent=True) for v in whatif[f"selection_rate[{g}]"]]
-    st.dataframe(table, hide_index=True)
+    show_table(table)
     show(whatif_scatter([{"label": SCENARIOS.get(s, s), "short": SHORT.get(s, s), "accuracy": a,
                           "dp_ratio": d} for s, a, d in zip(whatif["scenario"],
                                                             whatif["accuracy"],
                                                             whatif["dp_ratio"])],
                         title=f"Scenario for {w_field}: accuracy against equal treatment",
-                        bound=sr.fail), key="fairness_whatif_chart")
-    st.caption(f"Field: {w_field}. Point estimates on {int(whatif['rows'].iloc[0]):,} "
+                        bound=sr.band[0] if sr.band else sr.fail), key="fairness_whatif_chart")
+    st.caption(f"Field: {md(w_field)}. Point estimates on {int(whatif['rows'].iloc[0]):,} "
                "evaluation rows (the optimiser was fitted on the other half); no intervals "
                "were computed for the scenario, so small differences may be chance.")
 
 with st.expander("Technical details"):
-    st.caption(probe.table("fairness.groups").note)
-    st.caption(probe.table("fairness.disparities").note)
-    st.caption(probe.table("fairness.proxies").note)
+    st.caption(md(probe.table("fairness.groups").note))
+    st.caption(md(probe.table("fairness.disparities").note))
+    st.caption(md(probe.table("fairness.proxies").note))
     for n in probe.notes:
-        st.caption(n)
+        st.caption(md(n))
     st.code(json.dumps({k: v for k, v in probe.params.items() if k != "age_bands"}, indent=1),
             language="json")

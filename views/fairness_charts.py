@@ -13,23 +13,25 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from views.plot_style import THRESHOLD_LINE, finish, series_style
+from views.plot_style import SEVERITY, THRESHOLD_LINE, finish, series_style
 
 __all__ = ["VERDICTS", "fmt_value", "group_bars", "proxy_bars", "ratio_dots", "verdict_key",
            "whatif_scatter"]
 
 #: verdict key -> (words, bar pattern, marker symbol, colour)
-VERDICTS = {
-    "fail": ("fails", "x", "x", "#D55E00"),
-    "attention": ("needs attention", "/", "triangle-up", "#E69F00"),
-    "inconclusive": ("inconclusive (these rows cannot tell)", "\\", "diamond-open", "#999999"),
-    "pass": ("ok", "", "circle", "#009E73"),
+VERDICTS = {  # the severities in their own colours (views.plot_style.SEVERITY)
+    "fail": ("fails", "x", "x", SEVERITY["fail"]["fill"]),
+    "attention": ("needs attention", "/", "triangle-up", SEVERITY["attention"]["fill"]),
+    "inconclusive": ("inconclusive (these rows cannot tell)", "\\", "diamond-open",
+                     SEVERITY["inconclusive"]["fill"]),
+    "pass": ("ok", "", "circle", SEVERITY["pass"]["fill"]),
     "reference": ("reference group", ".", "diamond", "#56B4E9"),
     "unjudged": ("shown for information (not a judged check)", "", "square", "#0072B2"),
     "not_compared": ("not compared (too few customers for this rate)", "-", "cross", "#CC79A7"),
     "small": ("too few customers to judge", "", "hexagon", "#999999"),
 }
-ORDER = ("fail", "attention", "pass", "reference", "unjudged", "not_compared", "small")
+ORDER = ("fail", "attention", "inconclusive", "pass", "reference", "unjudged", "not_compared",
+         "small")
 
 
 def verdict_key(row: dict, *, judged: bool) -> str:
@@ -43,7 +45,7 @@ def verdict_key(row: dict, *, judged: bool) -> str:
     if not judged:
         return "unjudged"
     sev = row.get("severity")
-    return sev if sev in ("fail", "attention", "pass") else "not_compared"
+    return sev if sev in ("fail", "attention", "inconclusive", "pass") else "not_compared"
 
 
 def fmt_value(v, *, percent: bool) -> str:
@@ -54,6 +56,25 @@ def fmt_value(v, *, percent: bool) -> str:
 
 def _n_text(n, suppress_below: int) -> str:
     return f"n<{suppress_below}" if n is None else f"n={n:,}"
+
+
+#: Up to this many groups, each bar's label also gives its size and verdict in words.
+FULL_LABELS = 6
+
+
+def group_tick(group: str) -> str:
+    """A group's tick label, an intersection broken before its "&" ("Mixed/Other<br>& female")
+    so that the labels of many groups sit side by side without turning."""
+    return str(group).replace(" & ", "<br>& ")
+
+
+def _threshold_lines(fig: go.Figure, lines: Sequence[tuple[float, str]]) -> None:
+    """Each threshold as a dashed line across the plot, named in the legend (a label beside
+    the line would meet the bars' labels or run out of the chart)."""
+    for y, label in lines:
+        fig.add_hline(y=y, line=THRESHOLD_LINE, layer="above")
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=THRESHOLD_LINE,
+                                 name=label, hoverinfo="skip", showlegend=True))
 
 
 def _label_trace(x, y, text, *, horizontal: bool = False) -> go.Scatter:
@@ -87,17 +108,19 @@ def group_bars(rows: Sequence[dict], *, title: str, y_title: str, percent: bool,
             error_y=_err([r["value"] for r in sel], [r["low"] for r in sel],
                          [r["high"] for r in sel]),
             hovertemplate="%{x}: %{y}<extra>" + words + "</extra>"))
+    many = len(rows) > FULL_LABELS  # then the value alone: size and verdict in hover and table
     fig.add_trace(_label_trace(
         order, [r["high"] if r["high"] is not None else (r["value"] or 0.0) for r in rows],
-        [(f"{fmt_value(r['value'], percent=percent)}<br>" if r["value"] is not None else "")
+        [(fmt_value(r["value"], percent=percent) if r["value"] is not None else "n/a")
+         if many else
+         (f"{fmt_value(r['value'], percent=percent)}<br>" if r["value"] is not None else "")
          + f"{_n_text(r['n'], suppress_below)}<br>{VERDICTS[r['verdict']][0]}" for r in rows]))
-    for y, label in lines:
-        fig.add_hline(y=y, line=THRESHOLD_LINE, layer="above", annotation_text=label,
-                      annotation_position="right", annotation_font_size=12)
+    _threshold_lines(fig, lines)
     top = max([r["high"] or r["value"] or 0.0 for r in rows] + [y for y, _ in lines] + [0.0])
     finish(fig, title=title, x="Group", y=y_title, height=500)
-    fig.update_layout(barmode="overlay", margin={"r": 190})
-    fig.update_xaxes(categoryorder="array", categoryarray=order)
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(categoryorder="array", categoryarray=order, tickvals=order,
+                     ticktext=[group_tick(g) for g in order], tickangle=0)
     fig.update_yaxes(range=[0, top * 1.35 if top > 0 else 1.0],
                      tickformat=".0%" if percent else None)
     return fig
@@ -124,7 +147,7 @@ def ratio_dots(rows: Sequence[dict], *, title: str, reference: str,
         words, _, symbol, colour = VERDICTS[key]
         fig.add_trace(go.Scatter(
             x=[r["group"] for r in sel], y=[r["ratio"] for r in sel], mode="markers+text",
-            name=words, text=[f"{r['ratio']:.2f} ({words})" for r in sel],
+            name=words, text=[f"{r['ratio']:.2f}" for r in sel],
             textposition="top center" if key == "reference" else "middle right",
             cliponaxis=False,
             marker={"symbol": symbol, "size": 13, "color": colour,
@@ -134,18 +157,19 @@ def ratio_dots(rows: Sequence[dict], *, title: str, reference: str,
     # on a log axis, annotation positions are in log10 units (add_hline's labels would not be)
     marks = [(1.0, "", {"color": "#777777", "dash": "dot", "width": 1})]  # parity: the reference
     marks += [(y, label, THRESHOLD_LINE) for y, label in lines]
-    for y, label, style in marks:
-        fig.add_hline(y=y, line=style, layer="above")
-        if label:
-            fig.add_annotation(x=1.0, xref="paper", xanchor="left", y=math.log10(y), yref="y",
-                               text=label, showarrow=False, font={"size": 12})
+    fig.add_hline(y=1.0, line=marks[0][2], layer="above")
+    _threshold_lines(fig, lines)
     ends = [v for r in rows for v in (r.get("ratio"), r.get("ratio_low"), r.get("ratio_high"))
             if v is not None and 0 < v < math.inf] + [y for y, _, _ in marks]
     finish(fig, title=title, x="Group", y=f"Ratio to {reference} (log scale)", height=460)
-    fig.update_layout(margin={"r": 190})
-    fig.update_xaxes(categoryorder="array", categoryarray=[r["group"] for r in rows])
-    fig.update_yaxes(type="log", range=[math.log10(min(ends) / 1.15),
-                                        math.log10(max(ends) * 1.15)])
+    order = [r["group"] for r in rows]
+    fig.update_xaxes(categoryorder="array", categoryarray=order, tickvals=order,
+                     ticktext=[group_tick(g) for g in order], tickangle=0)
+    lo, hi = min(ends) / 1.15, max(ends) * 1.15
+    ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+             if lo <= t <= hi]  # a few round ratios: a log axis's own ticks crowd
+    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)], tickvals=ticks,
+                     ticktext=[f"{t:g}" for t in ticks])
     return fig
 
 
@@ -184,13 +208,16 @@ def proxy_bars(rows: Sequence[dict], *, title: str, bound: float) -> go.Figure:
 
 def whatif_scatter(rows: Sequence[dict], *, title: str, bound: float) -> go.Figure:
     """The what-if trade-off: accuracy against the lowest / highest selection-rate ratio, one
-    marker symbol and text label per scenario, the four-fifths bound as a labelled line."""
+    marker symbol and legend entry per scenario (no text beside the points: two scenarios close
+    together would print their names over each other), the four-fifths bound as a labelled
+    line."""
     fig = go.Figure()
     for i, r in enumerate(rows):
         st_ = series_style(i)
         fig.add_trace(go.Scatter(
-            x=[r["dp_ratio"]], y=[r["accuracy"]], mode="markers+text", name=r["label"],
-            text=[r.get("short", r["label"])], textposition="bottom center", cliponaxis=False,
+            x=[r["dp_ratio"]], y=[r["accuracy"]], mode="markers", name=r["label"],
+            hovertemplate=f"{r['label']}<br>ratio %{{x:.3f}}<br>accuracy %{{y:.1%}}"
+                          "<extra></extra>", cliponaxis=False,
             marker={"symbol": st_["symbol"], "size": 14, "color": st_["color"],
                     "line": {"color": "#000000", "width": 1}}))
     fig.add_vline(x=bound, line=THRESHOLD_LINE, annotation_text=f"four-fifths ({bound:g})",

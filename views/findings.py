@@ -1,10 +1,12 @@
-"""Findings page: the scorecard, the recommended decision, and every finding worst first.
+"""Findings page: the board summary first, then the scorecard and every finding worst first.
 
-Shown right after the run, so it only reads the report (``state.require_report``) and reuses the
-report renderers' plain-data view (``reports.render.document.summary_view``,
-``reports.render.sections.finding_view``) for its words: the same scorecard, statements,
-thresholds and
-actions as the PDF.
+Shown right after the run, so it only reads the report (``state.require_report``). The board
+summary (``views.board_summary``) opens the page: the recommendation in its colour, the reasons in
+plain words with their numbers, what the board must decide and what the audit could not
+establish; methods, sources and ids sit in its detail view. The rest reuses the report renderers'
+plain-data view (``reports.render.document.summary_view``, ``reports.render.sections.finding_view``)
+for its words: the same scorecard, statements, thresholds and actions as the PDF. Severities are
+shown in their colours with their symbols and words (``views.plot_style.SEVERITY``).
 """
 
 from __future__ import annotations
@@ -15,78 +17,58 @@ from audits.core.results import Severity
 from reports.render.document import summary_view
 from reports.render.sections import finding_view
 from reports.render.texts import SEVERITY_MEANING, THRESHOLD_CAVEAT
-from reports.report import AREAS, DECISIONS
+from reports.report import AREAS, current_summary
 from views import state
+from views.board_summary import show_board_summary
+from views.plot_style import SEVERITY
+from views.texts import badge, esc, md, show_html
 
-#: The scorecard per severity: a symbol (the metric's value) and words (under it, in a grey
-#: badge: the metric's delta with its colour and arrow off), never colour alone. Words in the
-#: value itself would be cut off in five columns.
-ICON = {"fail": "✗", "attention": "!", "pass": "✓", "inconclusive": "?", "not_assessed": "–"}
+#: The scorecard's words per severity, under the symbol (never colour alone).
 VERDICT = {"fail": "Fails", "attention": "Needs attention", "pass": "Passes",
            "inconclusive": "Inconclusive", "not_assessed": "Not assessed"}
 KIND = {"REG": "a regulation or official guideline", "TOOL": "the default of a widely used tool",
         "HEUR": "this tool's own heuristic"}
 _AREA_PAGE = {"fairness": "Fairness", "explainability": "Explainability", "privacy": "Privacy"}
-_MD_SPECIAL = "\\`*_{}[]<>()#+!|$~"
 
 
-def md(text: str) -> str:
-    """Escape Markdown (and Streamlit's ``$`` maths) so a statement prints as written."""
-    return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
-
-
-def decision_reason(counts: dict) -> str:
-    """Why the recommendation is what it is, in words (the rule of
-    ``reports.report.recommended_decision``)."""
-    n_fail, n_att = counts.get("fail", 0), counts.get("attention", 0)
-    n_na = counts.get("not_assessed", 0)
-    if n_fail:
-        why = (f"{n_fail} finding{'s' if n_fail != 1 else ''} fail{'s' if n_fail == 1 else ''}, "
-               "and any failing finding means reject.")
-    elif n_att:
-        why = (f"No finding fails, but {n_att} need{'s' if n_att == 1 else ''} attention: the "
-               "board should set a condition for each, or accept it with a reason.")
-    else:
-        why = "No finding fails or needs attention."
-    if n_na:
-        why += (f" {n_na} check{'s' if n_na != 1 else ''} could not be assessed; a check that "
-                "was not assessed is not a pass.")
-    return why + " The board may overrule the recommendation, with a recorded reason."
+def tile(area: str, severity: str, headline: str) -> str:
+    """A scorecard tile: the area, its worst severity's symbol large in the severity's colour
+    and its word, on the severity's tint, and the headline finding under it."""
+    s = SEVERITY[severity]
+    return (f'<div title="{esc(SEVERITY_MEANING[severity])}" style="border:1px solid {s["fg"]};'
+            f'border-radius:0.5rem;background:{s["bg"]};padding:0.6rem 0.8rem;'
+            f'min-height:7.5rem"><div style="font-size:0.9rem;color:#1F2328">{esc(area)}</div>'
+            f'<div style="font-size:2rem;line-height:1.2;font-weight:700;color:{s["fg"]}">'
+            f'{s["icon"]}</div><div style="font-weight:600;color:{s["fg"]}">'
+            f'{VERDICT[severity]}</div><div style="font-size:0.85rem;color:#1F2328;'
+            f'margin-top:0.3rem">{esc(headline)}</div></div>')
 
 
 report = state.require_report()
-summary = report.summary
+summary = current_summary(report)
 view = summary_view(report, {})
 
 st.title("Findings")
-st.caption(f"Model: {report.subject.get('name', 'model')} · report {report.report_id[:12]} · "
-           f"threshold profile {report.config.get('name', 'default')}")
+st.caption(f"Model: {md(report.subject.get('name', 'model'))} · report "
+           f"{report.report_id[:12]} · threshold profile "
+           f"{md(report.config.get('name', 'default'))}")
 
-rec = summary.get("recommended_decision", "")
-with st.container(border=True):
-    st.subheader(f"Recommended decision: {DECISIONS.get(rec, rec)}")
-    st.markdown(md(decision_reason(summary.get("counts", {}))))
-    if summary.get("probes_not_run"):
-        st.warning("Probes that could not run: " + ", ".join(summary["probes_not_run"])
-                   + ". Their checks are not assessed.")
+show_board_summary(report)
 
 st.subheader("Scorecard")
 st.caption("The worst finding of each area. Every severity is judged on the whole confidence "
            "interval of its statistic, so chance alone never raises one.")
 cols = st.columns(len(AREAS))
 for col, row in zip(cols, view["scorecard"]):
-    sev = row["severity"]["key"]
     with col:
-        st.metric(row["area"], ICON[sev], delta=VERDICT[sev], delta_color="off",
-                  delta_arrow="off", border=True, help=SEVERITY_MEANING[sev])
-        st.caption(md(row["headline"]))
+        show_html(tile(row["area"], row["severity"]["key"], row["headline"]))
 
 counts = summary.get("counts", {})
 _COUNTED = {"fail": "fail", "attention": "need attention", "inconclusive": "inconclusive",
             "not_assessed": "not assessed", "pass": "pass"}
-st.markdown("**Findings by severity:** " + " · ".join(
-    f"{ICON[k]} {counts.get(k, 0)} {_COUNTED[k]}"
-    for k in ("fail", "attention", "inconclusive", "not_assessed", "pass")))
+show_html("<p><b>Findings by severity:</b> " + " ".join(
+    badge(k, f"{counts.get(k, 0)} {_COUNTED[k]}")
+    for k in ("fail", "attention", "inconclusive", "not_assessed", "pass")) + "</p>")
 
 st.subheader("Findings, worst first")
 f1, f2 = st.columns(2)
@@ -105,30 +87,31 @@ notes = list(report.combine_notes)
 for f in shown:
     v = finding_view(f, {})
     sev = v["severity"]
-    with st.expander(f"{sev['icon']} {sev['label']} | {f.title} ({f.id})",
+    with st.expander(f"{sev['icon']} {sev['label']} | {md(f.title)}",
                      expanded=f.severity is Severity.FAIL):
-        st.markdown(md(v["statement"]))
-        st.caption(f"{f.area.capitalize()} · what this checks: {v['meaning']}")
+        show_html(f"<p>{badge(f.severity.value)} {esc(v['statement'])}</p>")
+        st.caption(f"{f.area.capitalize()} · what this checks: {md(v['meaning'])}")
         m, t = v["metric"], v["threshold"]
         if m:
-            line = f"**{md(m['label'])}:** {m['value']}"
+            line = f"**{md(m['label'])}:** {md(m['value'])}"
             if m["ci"]:
-                line += f" (95% interval {m['ci']})"
+                line += f" (95% interval {md(m['ci'])})"
             if m["n"]:
-                line += f", on {m['n']} records"
+                line += f", on {md(m['n'])} records"
             st.markdown(line)
             if m["method"] or m["reference"]:
                 st.caption("Method: " + md(m["method"])
                            + (f" ({md(m['reference'])})" if m["reference"] else ""))
         if t:
             st.markdown(f"**Threshold:** {md(t['bounds'])}")
-            st.caption(f"{t['kind']} ({KIND.get(t['kind'], 'kind not stated')}): "
+            st.caption(f"{md(t['kind'])} ({KIND.get(t['kind'], 'kind not stated')}): "
                        f"{md(t['source'] or 'source not stated')}")
         st.caption(md(v["severity_meaning"]))
         for note in notes:
             if f.id in note:
                 st.markdown(f"**Raised by a rule:** {md(note)}")
         st.markdown(f"**Recommended action:** {md(v['action'])}")
+        st.caption(f"Finding id: {md(f.id)}")
         if f.area in _AREA_PAGE:
             st.page_link(state.PAGES[f.area], label=f"See the {_AREA_PAGE[f.area]} page")
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 from audits.core.loading import file_sha256, load_table
 from reports.context import LEGAL_BASES, ORIGINS
@@ -39,11 +40,14 @@ from reports.suggestions import (
 )
 from reports.uploads import inspect_model_file, save_upload
 from views import state
+from views.texts import md
 
 SAMPLE, UPLOAD = "A built-in sample", "My own model (upload files)"
 TWO_FILES, ONE_FILE = "Two files: members and non-members", "One file with a column that splits it"
 KEEP = {"persist_state": "session"}
 INV_FIELDS = ("origin", "purpose", "legal_basis", "retention")
+CHOICE_FIELDS = ("origin", "legal_basis")  # the inventory's drop-down columns
+NOT_GIVEN = "(not given)"  # their empty choice, shown in words
 
 form = st.session_state.setdefault(state.LOAD_FORM, {})
 uploads = st.session_state.setdefault(state.UPLOADS, {})
@@ -87,8 +91,8 @@ def _inputs(source_json: str) -> list[str]:
 def _suggested(items: list[dict], columns: list[str]) -> None:
     shown = [s for s in items if s["column"] in columns]
     if shown:
-        st.caption("Suggested: " + "; ".join(f"**{s['column']}**: {s['reason'].split('; ')[0]}"
-                                             for s in shown))
+        st.caption("Suggested: " + "; ".join(
+            f"**{md(s['column'])}**: {md(s['reason'].split('; ')[0])}" for s in shown))
 
 
 def _roles(profile: dict, options: list[str], defaults: dict, prefix: str) -> dict:
@@ -120,8 +124,8 @@ def _sample_section() -> AuditSource:
                     captions=[manifests[n]["description"] for n in SAMPLE_NAMES],
                     key="load_sample", **KEEP)
     m = manifests[name]
-    st.markdown(f"Target: **{m['target']}**; the model's score is the probability of "
-                f"**{m['positive_label']!r}** ({m['favourable_action']}).")
+    st.markdown(f"Target: **{md(m['target'])}**; the model's score is the probability of "
+                f"**{md(repr(m['positive_label']))}** ({md(m['favourable_action'])}).")
     members = Path(_sample_members(name))
     profile = _profile(str(members), file_sha256(members))
     options = [c for c in profile["columns"] if c != m["target"]]
@@ -150,7 +154,7 @@ def _saved(role: str, label: str, types: list[str], help_text: str) -> Path | No
         uploads.pop(role)
         return None
     if path and up is None:
-        st.caption(f"Using the file uploaded earlier: {Path(path).name}. Upload another to "
+        st.caption(f"Using the file uploaded earlier: {md(Path(path).name)}. Upload another to "
                    "replace it.")
     return Path(path) if path else None
 
@@ -239,7 +243,7 @@ def _upload_section(blockers: list[str]) -> AuditSource | None:
                                 values, index=values.index(best), key=f"{prefix}_{target}_pos",
                                 **KEEP)
     else:
-        st.caption(f"The column {target!r} has many distinct values; a target needs two.")
+        st.caption(f"The column {md(repr(target))} has many distinct values; a target needs two.")
     options = [c for c in candidates if c != target]
     sens = {s["column"] for s in profile["sensitive"]}
     pers = {s["column"] for s in profile["personal"]}
@@ -277,7 +281,7 @@ def _rights_section(candidate: AuditSource, inventory: dict | None) -> dict | No
                "ids are never shown, only counted).")
     if candidate.sample is not None:
         declared = _manifest(candidate.sample).get("rights") or {}
-        st.caption("Declared by the sample: " + ("; ".join(
+        st.caption("Declared by the sample: " + md("; ".join(
             f"{k.replace('_', ' ')}: {v if isinstance(v, str) else ', '.join(v)}"
             for k, v in declared.items() if k in ("consent", "purposes", "collected_at",
                                                    "data_source", "erased", "trained_at"))
@@ -325,8 +329,7 @@ def _rights_section(candidate: AuditSource, inventory: dict | None) -> dict | No
         return None
     empty = [c for c, p in spec["consent"].items() if not p]
     if empty:
-        raise InputError(f"Say which purposes the consent column(s) {empty} cover, or leave "
-                         "them out of the consent columns.")
+        raise InputError(msg.RIGHTS_CONSENT_NO_PURPOSE, columns=empty)
     return {k: v for k, v in spec.items() if v}
 
 
@@ -339,18 +342,21 @@ def _inventory_editor(inputs: list[str]) -> dict | None:
         rows = drafts.get(key, {}).get("current") or [
             {"feature": f} | {k: (saved.get(f) or {}).get(k) for k in INV_FIELDS} for f in inputs]
         drafts[key] = {"base": rows, "current": rows}
+    # an empty cell says so: a missing value would print Python's "None" in the cell
     base = pd.DataFrame(drafts[key]["base"], columns=["feature", *INV_FIELDS])
+    base = base.fillna({k: NOT_GIVEN if k in CHOICE_FIELDS else "" for k in INV_FIELDS})
     edited = st.data_editor(
         base, key=key, num_rows="fixed", hide_index=True, disabled=["feature"],
         column_config={
             "feature": st.column_config.TextColumn("Model input"),
             "origin": st.column_config.SelectboxColumn(
-                "Origin", options=list(ORIGINS), help="Where the data comes from."),
+                "Origin", options=[NOT_GIVEN, *ORIGINS], help="Where the data comes from."),
             "purpose": st.column_config.TextColumn("Purpose", help="Why the model uses it."),
             "legal_basis": st.column_config.SelectboxColumn(
-                "Legal basis", options=list(LEGAL_BASES), help="GDPR Art. 6(1)."),
+                "Legal basis", options=[NOT_GIVEN, *LEGAL_BASES], help="GDPR Art. 6(1)."),
             "retention": st.column_config.TextColumn("Retention", help="How long it is kept.")})
-    records = edited.astype(object).where(edited.notna(), None).to_dict("records")
+    records = edited.astype(object).where(edited.notna(), None).replace(
+        {NOT_GIVEN: None}).to_dict("records")
     drafts[key]["current"] = records
     entries = {r["feature"]: {k: r.get(k) for k in INV_FIELDS} for r in records}
     if not any(v not in (None, "") for e in entries.values() for v in e.values()):
@@ -427,7 +433,7 @@ if st.button("Use this model", type="primary", disabled=bool(blockers) or candid
             st.session_state.pop(state.INVENTORY, None)
         else:
             st.session_state[state.INVENTORY] = inventory
-        st.success(f"Ready to audit {candidate.describe()}.")
+        st.success(f"Ready to audit {md(candidate.describe())}.")
 st.page_link(state.PAGES["run"], label="Go to Run the audit")
-chosen_box.info(f"Chosen for the audit now: {state.source().describe()}; "
+chosen_box.info(f"Chosen for the audit now: {md(state.source().describe())}; "
                 f"{state.PROFILE_LABELS.get(st.session_state.get(state.PROFILE, 'default'))}.")

@@ -15,13 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from audits.core.numbers import pct
-from reports.render.sections import ICON
 from reports.render.tables import fmt
+from reports.report import current_summary
 from views import privacy_charts as charts
 from views import state
-from views.plot_style import show
+from views.plot_style import SEVERITY, show
 from views.privacy_charts import short_label
 from views.rights import show_rights
+from views.texts import badge, esc, md, show_html, show_table
 
 #: The form of a pseudonymised record id (``audits.core.subject.pseudonymise``: "p-" and 12 hex
 #: digits).
@@ -29,14 +30,6 @@ PSEUDONYM = re.compile(r"^p-[0-9a-f]{12}$")
 THIS_MODEL, RECIPE = "this model", "this training recipe"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _NUMBER = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-_MD_SPECIAL = "\\`*_{}[]<>()#+!|$~"
-
-
-def md(text) -> str:
-    """Escape Markdown (and Streamlit's ``$`` maths) so a statement prints as written."""
-    return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
-
-
 def mask(text) -> str:
     """Evidence text with anything that looks like an email address or a long number withheld
     (the probe's evidence describes values and never quotes one; this is a second guard)."""
@@ -75,7 +68,7 @@ def probe_ok(report, name: str):
         return None
     if p.status != "ok":
         st.warning(f"The {name.replace('_', ' ')} probe could not run: "
-                   + " ".join(p.notes or ("no reason recorded",)))
+                   + md(" ".join(p.notes or ("no reason recorded",))))
         return None
     return p
 
@@ -86,13 +79,26 @@ st.caption("Attacks are run as an outsider with the model's scores would run the
            "lower bound on what the model reveals about individual customers. Record ids are "
            "pseudonymised (a keyed hash); no personal value is shown.")
 
+privacy_probes = [n for n, p in report.probes.items() if p.area == "privacy"]
+incomplete = [r for r in current_summary(report).get("incomplete", [])
+              if any(f"the {n} probe" in r for n in privacy_probes)]
+if incomplete:
+    st.warning("Incomplete: " + "; ".join(incomplete) + ". No approval is recommended until "
+               "it runs, or the board records why it accepts the absence.")
 privacy_findings = sorted((f for f in report.findings if f.area == "privacy"),
                           key=lambda f: -f.severity.rank)
+n_inconclusive = sum(f.severity.value == "inconclusive" for f in privacy_findings)
+if n_inconclusive:
+    st.info(f"{n_inconclusive} privacy check{'s are' if n_inconclusive != 1 else ' is'} "
+            "inconclusive: these rows cannot tell whether "
+            f"{'they are' if n_inconclusive != 1 else 'it is'} met; the Findings page lists "
+            "what would settle them under 'What this audit could not establish'.")
 if privacy_findings:
     with st.container(border=True):
-        st.markdown("**Privacy findings** (details on the Findings page)\n\n" + "\n".join(
-            f"- {ICON[f.severity.value]} {f.severity.label}: {md(f.title)}"
-            for f in privacy_findings))
+        show_html("<p><b>Privacy findings</b> (details on the Findings page)</p>"
+                  "<ul style='list-style:none;padding-left:0'>" + "".join(
+                      f"<li style='margin-bottom:0.3rem'>{badge(f.severity.value)} "
+                      f"{esc(f.title)}</li>" for f in privacy_findings) + "</ul>")
 
 # -- membership inference -----------------------------------------------------------------
 st.header("Can an attacker tell who was in the training data?")
@@ -104,14 +110,14 @@ if mem is not None:
     level = mem.params.get("risk_level", "")
     finding = next((f for f in mem.findings
                     if f.id.startswith("privacy.membership_inference")), None)
-    st.subheader(f"Membership risk: {level.capitalize() or 'not assessed'}")
+    st.subheader(f"Membership risk: {md(level.capitalize()) or 'not assessed'}")
     if finding is not None:
-        st.markdown(f"Finding: {ICON[finding.severity.value]} {finding.severity.label}")
+        show_html(f"<p>Finding: {badge(finding.severity.value)}</p>")
     pre = mem.params.get("precondition") or {}
     if pre and not pre.get("met", True):
         st.warning(f"**Not assessed: the holdout is not drawn like the training rows.** "
                    f"{md(pre.get('reason') or '')}\n\n**Remedy:** {md(pre.get('remedy') or '')}")
-    st.markdown(mem.params.get("risk_meaning", ""))  # the probe's own words
+    st.markdown(md(mem.params.get("risk_meaning", "")))  # the probe's own words
     if best is not None:
         alpha = best["low_fpr_used"]
         resolved = alpha <= 0.001 + 1e-12
@@ -193,7 +199,7 @@ if mem is not None:
         f"({ci_text(a['tpr_1pct_low'], a['tpr_1pct_high'], True)})",
         "Advantage (found minus false alarms)": fmt(a["advantage"]),
         "Strongest": "yes" if a["strongest"] else ""} for a in attacks if a["mode"] == mode])
-    st.dataframe(frame, hide_index=True, width="stretch")
+    show_table(frame)
     st.caption(md(mem.table("attacks").note))
 
     st.subheader("How much privacy could the training have had?")
@@ -251,16 +257,16 @@ if ai is not None:
         bound = (report.config.get("thresholds", {}).get("privacy.attribute_inference", {})
                  .get("attention")) or 0.02
         adv = charts.advantage_rows(ai, bound=bound)
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Sensitive field": r["field"], "Attack": r["attack"], "Compared on": r["compared"],
             "AUC gain over the baseline": f"{r['advantage']:+.3f} "
-            f"({ci_text(r['low'], r['high'])})", "In words": r["verdict"]} for r in adv]),
-            hide_index=True, width="stretch")
+            f"({ci_text(r['low'], r['high'])})", "In words": r["verdict"]} for r in adv]))
         st.caption("Intervals: " + md(adv[0]["method"]) if adv else "")
     else:
         st.info("No sensitive field was audited for attribute inference.")
     for f in sorted(ai.findings, key=lambda f: -f.severity.rank):
-        with st.expander(f"{ICON[f.severity.value]} {f.severity.label} | {f.title}"):
+        icon = SEVERITY[f.severity.value]["icon"]
+        with st.expander(f"{icon} {f.severity.label} | {md(f.title)}"):
             st.markdown(md(f.statement))
 
 # -- exposed and memorised customers ------------------------------------------------------
@@ -269,12 +275,11 @@ if mem is not None:
     ex = table_of(mem, "exposed_records")
     if ex is not None:
         st.subheader("Most exposed by the strongest attack (this model)")
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Rank": r["rank"], "Customer (pseudonymised id)": pseudonym(r["record"]),
             "Attack score": fmt(r["score"]),
             "Holdout customers scoring as high": pct(r["false_alarm_share"]),
-            "Memorisation": fmt(r["memorisation"])} for r in rows(ex)]),
-            hide_index=True, width="stretch", key="privacy_exposed")
+            "Memorisation": fmt(r["memorisation"])} for r in rows(ex)]))
         st.caption(md(ex.note))
     groups = table_of(mem, "groups")
     if groups is not None and groups.rows:
@@ -307,12 +312,11 @@ if memo is not None:
         st.markdown(f"**What it means:** {md(memo.params['interpretation'])}")
     mr = table_of(memo, "memorised_records")
     if mr is not None:
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Rank": r["rank"], "Customer (pseudonymised id)": pseudonym(r["record"]),
             "In this model's training data": "yes" if r["part"] == "training"
             else "no (holdout)", "Memorisation": fmt(r["memorisation"]),
-            "Soft score": fmt(r["soft"])} for r in rows(mr)]),
-            hide_index=True, width="stretch", key="privacy_memorised")
+            "Soft score": fmt(r["soft"])} for r in rows(mr)]))
         st.caption(md(mr.note))
 
 # -- data exposure ------------------------------------------------------------------------
@@ -334,32 +338,32 @@ if dx is not None:
     r1, r2, r3 = st.columns(3)
     u = metrics.get("reidentification.unique_share")
     if u is not None:
-        r1.metric("Training records unique on their quasi-identifiers", pct(u.value),
-                  help=u.method)
-        r1.caption(f"95% interval {ci_text(*(u.ci or (None, None)), True)}")
+        r1.metric("Unique on their quasi-identifiers", pct(u.value), help=u.method)
+        r1.caption("Share of the training records that no other record shares "
+                   + ("(an exact count on the rows held, so no interval)" if not u.ci else
+                      f"(95% interval {ci_text(*u.ci, True)})"))
     k = metrics.get("reidentification.k_anonymity")
     if k is not None:
-        r2.metric("k-anonymity (smallest group sharing a combination)", fmt(k.value),
-                  help=k.label)
+        r2.metric("k-anonymity", fmt(k.value), help=k.label)
+        r2.caption("The smallest group of records sharing one combination of values")
     n = metrics.get("reidentification.n_classes")
     if n is not None:
         r3.metric("Distinct combinations", fmt(n.value), help=n.label)
+        r3.caption("Combinations of the quasi-identifiers' values among the training records")
     st.caption(md(" ".join(dx.notes)))
     eq = table_of(dx, "equivalence_classes")
     if eq is not None:
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Records sharing a combination": r["class_size"],
             "Combinations": fmt(r["classes"]) if r["classes"] is not None else "suppressed",
             "Records": fmt(r["records"]) if r["records"] is not None else "suppressed",
-            "Share of records": pct(r["share_of_records"])} for r in rows(eq)]),
-            hide_index=True, width="stretch", key="privacy_classes")
+            "Share of records": pct(r["share_of_records"])} for r in rows(eq)]))
         st.caption(md(eq.note))
     qd = table_of(dx, "quasi_identifier_drivers")
     if qd is not None:
-        st.dataframe(pd.DataFrame([{
+        show_table(pd.DataFrame([{
             "Quasi-identifier": r["quasi_identifier"], "Distinct values": fmt(r["distinct_values"]),
-            "Unique share without it": pct(r["unique_share_without_it"])} for r in rows(qd)]),
-            hide_index=True, width="stretch", key="privacy_drivers")
+            "Unique share without it": pct(r["unique_share_without_it"])} for r in rows(qd)]))
         st.caption(md(qd.note))
 
 show_rights(report)

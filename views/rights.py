@@ -9,13 +9,9 @@ import streamlit as st
 
 from audits.core.numbers import fmt
 from reports.render.rights_section import RIGHTS_TITLE, is_rights_finding
-from reports.render.sections import ICON
+from views.texts import badge, esc, md, show_html, show_table
 
 __all__ = ["show_rights"]
-
-
-def _md(text) -> str:
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+!|$~" else c for c in str(text))
 
 
 def _frame(table, suppress: int) -> pd.DataFrame:
@@ -37,14 +33,13 @@ def show_rights(report) -> None:
                 "pass). Declare them on the Load page.")
         return
     for f in findings:
-        st.markdown(f"**{ICON[f.severity.value]} {f.severity.label}: {_md(f.title)}**  \n"
-                    f"{_md(f.statement)}  \n*Action:* {_md(f.action)}")
+        show_html(f"<p>{badge(f.severity.value)} <b>{esc(f.title)}</b><br>{esc(f.statement)}"
+                  f"<br><i>Action:</i> {esc(f.action)}</p>")
     suppress = int(report.config.get("suppress_below", 10))
     for name in ("data_rights", "erasure"):
         probe = report.probes.get(name)
         for t in (probe.tables if probe is not None else ()):
-            st.caption(t.title)
-            st.dataframe(_frame(t, suppress), hide_index=True, width="stretch",
-                         key=f"rights_{name}_{t.name}")
+            st.caption(md(t.title))
+            show_table(_frame(t, suppress))
             if t.note:
-                st.caption(_md(t.note))
+                st.caption(md(t.note))

@@ -17,9 +17,10 @@ import streamlit as st
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
 from reports.registry import PROBES
-from reports.report import DECISIONS
+from reports.report import DECISIONS, current_summary
 from reports.source import AuditSource, audit_source, cached_report
 from views import state
+from views.texts import decision_box, esc, md, show_html
 
 _SEVERITY_WORDS = {"fail": "fail", "attention": "need attention", "inconclusive": "inconclusive",
                    "not_assessed": "not assessed", "pass": "pass"}
@@ -81,11 +82,21 @@ def _stamps(source: AuditSource) -> tuple:
 
 def _summary() -> None:
     report = state.report()  # with the Load page's inventory and its findings
-    summary = report.summary
-    decision = DECISIONS[summary["recommended_decision"]]
+    summary = current_summary(report)
+    decision = summary.get("recommendation") or DECISIONS[summary["recommended_decision"]]
     counts = ", ".join(f"{summary['counts'].get(k, 0)} {w}" for k, w in _SEVERITY_WORDS.items()
                        if summary["counts"].get(k))
-    st.success(f"Recommended decision: **{decision}**. Findings: {counts}.")
+    # the decision in its own colour and symbol: a rejection is never a green success box
+    show_html(decision_box(summary["recommended_decision"], f"Recommended decision: {decision}",
+                           f"<br>Findings: {esc(counts)}."))
+    if summary.get("incomplete"):  # no approval can be recommended yet
+        st.warning(f"The audit is incomplete ({md('; '.join(summary['incomplete']))}): no "
+                   "approval is recommended until every requested probe runs, or the board "
+                   "records why it accepts the absence.")
+    if summary["counts"].get("inconclusive"):
+        st.info(f"{summary['counts']['inconclusive']} inconclusive: these rows cannot tell "
+                "whether those checks are met; the Findings page lists what would settle them. "
+                "They do not move the recommendation.")
     for name in summary.get("probes_not_run", []):
         probe = report.probes.get(name)
         reason = "; ".join(probe.notes) if probe is not None and probe.notes else "no reason given"

@@ -80,6 +80,14 @@ FIELD_LABELS = {
     "config": "the audit profile (Audit profile, on the Load page)",
     "inventory": "the feature inventory (the table on the Load page)",
     "source": "the model and data on the Load page",
+    "consent": "the consent columns (Consent columns, on the Load page)",
+    "purpose": "the model's purposes (The model's purposes, on the Load page)",
+    "collected_at": "the collection-date column (Collection date column, on the Load page)",
+    "data_source": "the data-source column (Data source column, on the Load page)",
+    "opt_out": "the opt-out column (Opt-out of automated decisions column, on the Load page)",
+    "erased": "the erased-customers file (Erased customers, on the Load page)",
+    "trained_at": "the model's training date (When the model was trained, on the Load page)",
+    "rights": "the data-rights declaration (Consent and data rights, on the Load page)",
 }
 
 #: Page files, for st.page_link and AppTest.switch_page.

@@ -28,13 +28,16 @@ __all__ = ["AuditConfig", "DEFAULT_THRESHOLDS", "load_config"]
 
 _T = Threshold
 DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
-    _T("fairness.selection_rate_ratio", "below", fail=0.8, kind="REG", no_effect=1.0,
-       source="29 CFR 1607.4(D), the four-fifths rule (a screening heuristic here, not a legal "
-              "verdict); Einstein Discovery's disparate-impact alert at 80%",
-       description="Selection rate of a group divided by that of the most favoured group"),
+    _T("fairness.selection_rate_ratio", "outside", band=(0.8, 1.25), kind="REG", no_effect=1.0,
+       source="29 CFR 1607.4(D), the four-fifths rule read both ways (a screening heuristic "
+              "here, with its significance and small-numbers caveats, not a legal verdict); "
+              "Einstein Discovery's disparate-impact alert at 80%",
+       description="Selection rate of one group divided by another's, every pair of groups "
+                   "both ways"),
     _T("fairness.error_rate_ratio", "outside", band=(0.8, 1.25), kind="TOOL", no_effect=1.0,
        source="Aequitas default disparity tolerance tau = 0.8 (band 0.8 to 1/0.8)",
-       description="FPR, FNR or precision of a group divided by the reference group's"),
+       description="FPR, FNR or precision of one group divided by another's, every pair of "
+                   "groups both ways"),
     _T("fairness.proxy_association", "above", attention=0.5, kind="TOOL", no_effect=0.0,
        source="Einstein Discovery's proxy alert (more than 50% correlated); judged on "
               "bias-corrected Cramér's V",

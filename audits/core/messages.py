@@ -51,6 +51,14 @@ FIELDS: dict[str, str] = {
     "context": "the context file",
     "inventory": "the feature inventory",
     "source": "the model and data chosen for the audit",
+    "consent": "the consent columns",
+    "purpose": "the model's purposes",
+    "collected_at": "the collection-date column",
+    "data_source": "the data-source column",
+    "opt_out": "the opt-out column",
+    "erased": "the erased-customers file",
+    "trained_at": "the model's training date",
+    "rights": "the data-rights declaration",
 }
 
 
@@ -384,6 +392,48 @@ INVENTORY_UNKNOWN_COLUMNS = M("The inventory {path} has unknown column(s) {bad};
                               "{valid}.")
 INVENTORY_FEATURES = M("In {path}, features must map each model input to its origin, purpose, "
                        "legal_basis and retention.")
+
+# -- the customers' data rights (audits/core/rights.py) ---------------------------------------
+RIGHTS_CONSENT_FORMAT = M("The consent declaration {text!r} names no purpose; write "
+                          "COLUMN=purpose1|purpose2 (e.g. consent_retention=retention offers|"
+                          "profiling). Check {f[consent]}.")
+RIGHTS_OPT_OUT_FORMAT = M("The opt-out declaration {text!r} has unknown scope {unknown}; write "
+                          "COLUMN or COLUMN=decisions|training ('training' when the opt-out also "
+                          "covers using the customer's data to train models, GDPR Art. 21). "
+                          "Check {f[opt_out]}.")
+RIGHTS_NOT_A_DATE = M("{what} is {value!r}, which is not a date. Write it as YYYY-MM-DD, e.g. "
+                      "2025-03-31. Check {field}.")
+RIGHTS_ERASED_MISSING = M("The erased-customers file {path} does not exist. Check {f[erased]}.")
+RIGHTS_ERASED_UNREADABLE = M("The erased-customers file {path} could not be read as CSV "
+                             "({error}). Give a CSV with a header row and one customer id per "
+                             "row. Check {f[erased]}.")
+RIGHTS_ERASED_NO_ID = M("The erased-customers file {path} has no id column: its columns are "
+                        "{columns}. Add a column {need} with one erased customer's id per row. "
+                        "Check {f[erased]}.")
+RIGHTS_NOT_FLAGS = M("The column '{column}' in {file} should hold yes/no flags but has values "
+                     "{bad}. Use 1/0, true/false or yes/no, and check {field}.")
+RIGHTS_SOURCE_VALUES = M("The data-source column '{column}' in {file} has values {bad}; valid "
+                         "values: {valid}. Fix the values or check {f[data_source]}.")
+RIGHTS_DATES_ARE_NUMBERS = M("The collection-date column '{column}' in {file} holds numbers, not "
+                             "dates. Give the column with the date each row was collected "
+                             "(YYYY-MM-DD). Check {f[collected_at]}.")
+RIGHTS_DATES_BAD = M("The collection-date column '{column}' in {file} has {n} value(s) that are "
+                     "not dates, such as {shown}. Write dates as YYYY-MM-DD and fill every row. "
+                     "Check {f[collected_at]}.")
+RIGHTS_COLUMN_MISSING = M("The column '{column}' named by {field} is not in {file}. Columns in "
+                          "the file: {columns}. Check {field}.")
+RIGHTS_COLUMN_IS_INPUT = M("The column '{column}' named by {field} is a model input; a rights "
+                           "column records the customer's choices and is not scored. Check "
+                           "{field}.")
+RIGHTS_NO_PURPOSE = M("Consent columns are declared but not the model's purpose, so no row can be "
+                      "checked against it. Give {f[purpose]} (e.g. 'retention offers'), or "
+                      "'purposes' in the context file.")
+RIGHTS_CONSENT_NO_PURPOSE = M("Say which purposes the consent column(s) {columns} cover, or leave "
+                              "them out of {f[consent]}.")
+RIGHTS_ERASED_NEEDS_ID = M("Erasure requests ({f[erased]}) are matched on the customers' ids, "
+                           "but the data has no id column. Give {f[id_column]}.")
+RIGHTS_UNKNOWN_KEYS = M("Unknown data-rights key(s) {bad}; valid keys: {valid}. Check "
+                        "{f[rights]}.")
 
 del M
 for _name, _value in list(vars(sys.modules[__name__]).items()):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["fmt", "fmt_ci", "pct", "plain"]
+__all__ = ["fmt", "fmt_ci", "fmt_p", "pct", "plain", "is_p_value"]
 
 
 def plain(v: Any) -> Any:
@@ -50,3 +50,30 @@ def pct(x) -> str:
     if x == 0:
         return "0%"
     return f"{100 * x:.2g}%" if x < 0.01 else f"{100 * x:.1f}%".replace(".0%", "%")
+
+
+def is_p_value(name: str) -> bool:
+    """Whether a column or metric name holds a p-value (``p_value``, ``auc_p_value``, ``p``)."""
+    name = str(name).lower()
+    return name in ("p", "p_value", "pvalue", "p-value") or name.endswith(("_p_value", ".p_value",
+                                                                         "p_value_low"))
+
+
+def fmt_p(p: Any, *, prefix: bool = True) -> str:
+    """A p-value as a reader expects it: "p < 0.001" below a thousandth (never 2.68e-105),
+    otherwise "p = 0.023" (two significant digits, three decimals at most); an em dash for None.
+    ``prefix=False`` leaves out the "p" (a cell under a "p-value" header: "< 0.001", "0.023").
+    """
+    p = plain(p)
+    if p is None or isinstance(p, bool):
+        return "—"
+    p = float(p)
+    if p != p:  # NaN
+        return "—"
+    if p < 0.001:
+        text = "< 0.001"
+    elif p >= 0.995:
+        text = "> 0.99"
+    else:
+        text = f"= {float(f'{p:.2g}'):.3g}"
+    return f"p {text}" if prefix else text.removeprefix("= ")

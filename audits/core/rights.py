@@ -29,6 +29,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from audits.core import messages as msg
 from audits.core.errors import InputError
 
 __all__ = ["ConsentColumn", "OptOut", "ErasureRequests", "RightsDeclaration", "SOURCES",
@@ -172,8 +173,7 @@ def parse_consent(text: str) -> ConsentColumn:
     column, sep, purposes = str(text).partition("=")
     column, found = column.strip(), parse_purposes(purposes)
     if not sep or not column or not found:
-        raise InputError(f"--consent {text!r} names no purpose; write COLUMN=purpose1|purpose2, "
-                         "e.g. --consent consent_retention='retention offers|profiling'.")
+        raise InputError(msg.RIGHTS_CONSENT_FORMAT, text=str(text))
     return ConsentColumn(column, found)
 
 
@@ -183,21 +183,19 @@ def parse_opt_out(text: str) -> OptOut:
     words = {_norm(w) for w in parse_purposes(scope)} if sep else {"decisions"}
     unknown = sorted(words - {"decisions", "training"})
     if not column.strip() or unknown:
-        raise InputError(f"--opt-out {text!r}: write COLUMN or COLUMN=decisions|training "
-                         f"(unknown scope {unknown}); 'training' when the opt-out also covers "
-                         "using the customer's data to train models (GDPR Art. 21).")
+        raise InputError(msg.RIGHTS_OPT_OUT_FORMAT, text=str(text), unknown=unknown)
     return OptOut(column.strip(), "training" in words)
 
 
-def parse_date(value: Any, what: str) -> str:
-    """An ISO date (``YYYY-MM-DD``) from text or a date; InputError naming ``what`` otherwise."""
+def parse_date(value: Any, what: str, setting: str = "trained_at") -> str:
+    """An ISO date (``YYYY-MM-DD``) from text or a date; InputError naming ``what`` and the field
+    that sets it (a key of :data:`audits.core.messages.FIELDS`) otherwise."""
     if isinstance(value, (_dt.date, pd.Timestamp)):
         return pd.Timestamp(value).date().isoformat()
     try:
         return pd.Timestamp(str(value).strip()).date().isoformat()
     except (ValueError, TypeError) as e:
-        raise InputError(f"{what} is {value!r}, which is not a date. Write it as YYYY-MM-DD, "
-                         "e.g. 2025-03-31.") from e
+        raise InputError(msg.RIGHTS_NOT_A_DATE, what=what, value=value, field=setting) from e
 
 
 def retention_days(text: str | None) -> int | None:
@@ -224,44 +222,43 @@ def load_erasure(path: str | Path, *, id_column: str | None) -> ErasureRequests:
     ``date``). Raises InputError naming the file, its columns and the fix."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"The erased-customers file {path} does not exist. Check --erased.")
+        raise InputError(msg.RIGHTS_ERASED_MISSING, path=path)
     data = path.read_bytes()
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise InputError(f"The erased-customers file {path} could not be read as CSV ({e}). "
-                         "Give a CSV with a header row and one customer id per row. "
-                         "Check --erased.") from e
+        raise InputError(msg.RIGHTS_ERASED_UNREADABLE, path=path, error=e) from e
     lower = {str(c).strip().lower(): c for c in frame.columns}
     wanted = ([id_column.lower()] if id_column else []) + list(_ID_WORDS)
     col = next((lower[w] for w in wanted if w in lower), None)
     if col is None:
         need = f"'{id_column}' (the data's id column)" if id_column else "'id'"
-        raise InputError(f"The erased-customers file {path.name} has no id column: its columns "
-                         f"are {list(frame.columns)}. Add a column {need} with one erased "
-                         "customer's id per row. Check --erased.")
+        raise InputError(msg.RIGHTS_ERASED_NO_ID, path=path.name, columns=list(frame.columns),
+                         need=need)
     date_col = next((lower[w] for w in _DATE_WORDS if w in lower), None)
     ids = frame[col].astype(str).str.strip()
     keep = ids != ""
     dates: list[str | None] = [None] * int(keep.sum())
     if date_col is not None:
         dates = [parse_date(v, f"The request date in column '{date_col}' of {path.name} "
-                               f"(row {i + 2})") if str(v).strip() else None
+                               f"(row {i + 2})", "erased") if str(v).strip() else None
                  for i, v in zip(np.flatnonzero(keep.to_numpy()), frame.loc[keep, date_col])]
     return ErasureRequests(tuple(ids[keep]), tuple(dates), path.name,
                            hashlib.sha256(data).hexdigest())
 
 
 # -- reading the declared columns ----------------------------------------------------------------
-def flags(series: pd.Series, column: str, where: str = "the data") -> np.ndarray:
-    """A yes/no column as booleans (1/0, true/false, yes/no; empty is no)."""
+def flags(series: pd.Series, column: str, where: str = "the data",
+          setting: str = "consent") -> np.ndarray:
+    """A yes/no column as booleans (1/0, true/false, yes/no; empty is no); ``setting`` is the
+    declaration that named it, for the message."""
     if pd.api.types.is_bool_dtype(series):
         return series.fillna(False).to_numpy(dtype=bool)
     text = series.astype(str).str.strip().str.lower().replace({"nan": "", "none": ""})
     bad = sorted(set(text) - _TRUE - _FALSE)
     if bad:
-        raise InputError(f"The column '{column}' in {where} should hold yes/no flags but has "
-                         f"values {bad[:5]}. Use 1/0, true/false or yes/no.")
+        raise InputError(msg.RIGHTS_NOT_FLAGS, column=column, file=where, bad=bad[:5],
+                         field=setting)
     return text.isin(_TRUE).to_numpy()
 
 
@@ -271,8 +268,8 @@ def sources(series: pd.Series, column: str, where: str = "the data") -> np.ndarr
     canon = keys.map(lambda k: _SOURCE_WORDS.get(k, _SOURCE_WORDS.get(k.replace(" ", ""))))
     bad = sorted(set(series.astype(str)[canon.isna()]))
     if bad:
-        raise InputError(f"The data-source column '{column}' in {where} has values {bad[:5]}; "
-                         f"valid values: {list(SOURCES)}. Fix the values or check --data-source.")
+        raise InputError(msg.RIGHTS_SOURCE_VALUES, column=column, file=where, bad=bad[:5],
+                         valid=list(SOURCES))
     return canon.to_numpy(dtype=object)
 
 
@@ -280,16 +277,13 @@ def dates(series: pd.Series, column: str, where: str = "the data") -> np.ndarray
     """The collection-date column as ``datetime64[D]``; InputError on a value that is not a
     date (empty values too: every row needs its collection date)."""
     if pd.api.types.is_numeric_dtype(series):
-        raise InputError(f"The collection-date column '{column}' in {where} holds numbers, not "
-                         "dates. Give the column with the date each row was collected "
-                         "(YYYY-MM-DD). Check --collected-at.")
+        raise InputError(msg.RIGHTS_DATES_ARE_NUMBERS, column=column, file=where)
     parsed = pd.to_datetime(series, errors="coerce", format="mixed")
     bad = series[parsed.isna()]
     if len(bad):
         shown = sorted(set(bad.astype(str)))[:3]
-        raise InputError(f"The collection-date column '{column}' in {where} has {len(bad)} "
-                         f"value(s) that are not dates, such as {shown}. Write dates as "
-                         "YYYY-MM-DD and fill every row. Check --collected-at.")
+        raise InputError(msg.RIGHTS_DATES_BAD, column=column, file=where, n=len(bad),
+                         shown=shown)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     return parsed.to_numpy(dtype="datetime64[D]")
@@ -310,36 +304,30 @@ def check_rights(rights: RightsDeclaration, frames: Mapping[str, pd.DataFrame], 
     """
     names = names or {p: p for p in frames}
     columns = list(next(iter(frames.values())).columns)
-    flag_of = {**{c.column: "--consent" for c in rights.consent},
-               **({rights.collected_at: "--collected-at"} if rights.collected_at else {}),
-               **({rights.data_source: "--data-source"} if rights.data_source else {}),
-               **({rights.opt_out.column: "--opt-out"} if rights.opt_out else {})}
-    for col, flag in flag_of.items():
+    field_of = {**{c.column: "consent" for c in rights.consent},
+                **({rights.collected_at: "collected_at"} if rights.collected_at else {}),
+                **({rights.data_source: "data_source"} if rights.data_source else {}),
+                **({rights.opt_out.column: "opt_out"} if rights.opt_out else {})}
+    for col, setting in field_of.items():
         if col not in columns:
-            raise InputError(f"The column '{col}' named by {flag} is not in "
-                             f"{names.get('members', 'the data')}. Columns in the file: "
-                             f"{columns}. Check {flag}.")
+            raise InputError(msg.RIGHTS_COLUMN_MISSING, column=col, field=setting,
+                             file=names.get("members", "the data"), columns=columns)
         if col in feature_columns:
-            raise InputError(f"The column '{col}' named by {flag} is a model input; a rights "
-                             "column records the customer's choices and is not scored. Check "
-                             f"{flag}.")
+            raise InputError(msg.RIGHTS_COLUMN_IS_INPUT, column=col, field=setting)
     if rights.consent and not rights.purposes:
-        raise InputError("Consent columns are declared but not the model's purpose, so no row "
-                         "can be checked against it. Give --purpose (e.g. 'retention offers'), "
-                         "or 'purposes' in the context file.")
+        raise InputError(msg.RIGHTS_NO_PURPOSE)
     for part, frame in frames.items():
         where = names.get(part, part)
         for c in rights.consent:
             flags(frame[c.column], c.column, where)
         if rights.opt_out:
-            flags(frame[rights.opt_out.column], rights.opt_out.column, where)
+            flags(frame[rights.opt_out.column], rights.opt_out.column, where, "opt_out")
         if rights.data_source:
             sources(frame[rights.data_source], rights.data_source, where)
         if rights.collected_at:
             dates(frame[rights.collected_at], rights.collected_at, where)
     if rights.erasure is not None and id_column is None:
-        raise InputError("Erasure requests (--erased) are matched on the customers' ids, but the "
-                         "data has no id column. Give --id-column.")
+        raise InputError(msg.RIGHTS_ERASED_NEEDS_ID)
 
 
 #: The keys of a declaration's plain form (a sample's manifest, the app's source, the CLI).
@@ -365,7 +353,7 @@ def declaration_from_spec(spec: Mapping[str, Any] | None, *, base_dir: str | Pat
         return None
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
-        raise InputError(f"Unknown data-rights key(s) {unknown}; valid keys: {list(SPEC_KEYS)}.")
+        raise InputError(msg.RIGHTS_UNKNOWN_KEYS, bad=unknown, valid=list(SPEC_KEYS))
     opt = spec.get("opt_out")
     if isinstance(opt, str):
         opt = parse_opt_out(opt)
@@ -387,7 +375,7 @@ def declaration_from_spec(spec: Mapping[str, Any] | None, *, base_dir: str | Pat
         retention=tuple((f, d) for f, d in retention.items() if d is not None),
         origins=tuple((f, str(o)) for f, o in (spec.get("origins") or {}).items() if o),
         erasure=erased or None,
-        trained_at=parse_date(trained, "The model's training date (--trained-at)")
+        trained_at=parse_date(trained, "The model's training date")
         if trained else None)
     return None if declaration.empty else declaration
 

@@ -14,7 +14,7 @@ import math
 from html import escape
 from typing import Sequence
 
-__all__ = ["forest", "bars", "roc", "nice_ticks"]
+__all__ = ["forest", "bars", "roc", "nice_ticks", "text_width", "fit_text"]
 
 W = 680
 FONT = 'font-family="DejaVu Sans Condensed, DejaVu Sans, Arial, sans-serif"'
@@ -32,6 +32,53 @@ _DEFS = ('<defs><pattern id="hatch" patternUnits="userSpaceOnUse" width="6" heig
 
 def _f(x: float) -> str:
     return f"{x:.1f}"
+
+
+# Advance widths (in em) of DejaVu Sans Condensed, the charts' font, for printable ASCII; bold is
+# up to 16% wider. A fixed table, not the installed font, so the same report always draws the
+# same bytes; characters outside it count as a wide letter.
+_ASCII_EM = (
+    ".286 .36 .414 .754 .572 .855 .702 .247 .351 .351 .45 .754 .286 .325 .286 .303 .572 .572 "
+    ".572 .572 .572 .572 .572 .572 .572 .572 .303 .303 .754 .754 .754 .478 .9 .615 .617 .628 "
+    ".693 .568 .518 .697 .677 .265 .265 .59 .501 .776 .673 .708 .542 .708 .625 .571 .549 .659 "
+    ".615 .89 .616 .549 .616 .351 .303 .351 .754 .45 .45 .551 .571 .495 .571 .554 .316 .571 "
+    ".57 .25 .25 .521 .25 .876 .57 .55 .571 .571 .37 .469 .353 .57 .532 .736 .532 .532 .472 "
+    ".572 .303 .572 .754")
+_EM = dict(zip((chr(c) for c in range(32, 127)), (float(w) for w in _ASCII_EM.split())))
+
+
+def text_width(text: str, size: float = 10, *, bold: bool = False) -> float:
+    """The width in px of ``text`` drawn at ``size`` px in the charts' font."""
+    em = sum(_EM.get(ch, 0.7) for ch in str(text))
+    return em * size * (1.16 if bold else 1.0)
+
+
+def fit_text(text: str, width: float, size: float = 10, *, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis so that it fits ``width`` px (the full text stays in the
+    chart's accessible title and in the table beside it)."""
+    text = str(text)
+    if text_width(text, size, bold=bold) <= width:
+        return text
+    while text and text_width(text + "…", size, bold=bold) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _title(title: str) -> tuple[list[str], float]:
+    """The title's lines (wrapped at the chart's width, at most two) and the height they take."""
+    words, lines, line = str(title).split(), [], ""
+    for w in words:
+        trial = f"{line} {w}".strip()
+        if line and text_width(trial, 11, bold=True) > W - 16:
+            lines.append(line)
+            line = w
+        else:
+            line = trial
+    lines.append(line)
+    if len(lines) > 2:
+        lines = [lines[0], fit_text(" ".join(lines[1:]), W - 16, 11, bold=True)]
+    return [_text(8, 14 + 14 * i, x, weight="bold", size=11) for i, x in enumerate(lines)], \
+        14.0 * (len(lines) - 1)
 
 
 def _t(x: float) -> str:
@@ -127,10 +174,15 @@ def forest(rows: Sequence[dict], threshold: dict | None, *, title: str) -> str:
     bounds = _bounds(threshold)
     lo, hi = _domain([v for r in rows for v in (r.get("value"), r.get("lo"), r.get("hi"))],
                      [b for b, _ in bounds])
-    left, right, top, row_h = 250, W - 150, 34, 24
-    height = top + row_h * len(rows) + 34
+    values = [_value_label(r) for r in rows]
+    value_w = max([text_width(v, 8) for v in values] + [text_width("Needs attention", 7)])
+    label_w = min(max([text_width(r["label"]) for r in rows] + [40]), 300)
+    left, right, row_h = 16 + label_w, W - 14 - value_w, 24
+    head, extra = _title(title)
+    top = 34 + extra
+    height = top + row_h * len(rows) + 44
     sx = lambda v: left + (v - lo) / (hi - lo) * (right - left)  # noqa: E731
-    body = [_text(8, 14, title, weight="bold", size=11)]
+    body = head
     y0, y1 = top - 6, top + row_h * len(rows)
     if threshold and threshold.get("band"):
         a, b = threshold["band"]
@@ -143,7 +195,11 @@ def forest(rows: Sequence[dict], threshold: dict | None, *, title: str) -> str:
         body.append(f'<line x1="{_f(sx(v))}" y1="{_f(y0)}" x2="{_f(sx(v))}" y2="{_f(y1)}" '
                     f'stroke="{INK}" stroke-width="1.2"{dash}/>')
         if kind != "band":
-            body.append(_text(sx(v), y1 + 22, f"{kind} bound {_t(v)}", anchor="middle", size=8))
+            label = f"{kind} bound {_t(v)}"
+            half = text_width(label, 8) / 2
+            x = min(max(sx(v), half + 2), W - half - 2)
+            body.append(_text(x, y1 + (22 if kind == "attention" else 33), label,
+                              anchor="middle", size=8))
     for t in nice_ticks(lo, hi):
         body.append(f'<line x1="{_f(sx(t))}" y1="{_f(y1)}" x2="{_f(sx(t))}" y2="{_f(y1 + 4)}" '
                     f'stroke="{GREY}"/>')
@@ -152,7 +208,7 @@ def forest(rows: Sequence[dict], threshold: dict | None, *, title: str) -> str:
     for i, r in enumerate(rows):
         y = top + row_h * i + row_h / 2
         sev = r.get("severity", "pass")
-        body.append(_text(left - 8, y + 3, _short(r["label"], 50), anchor="end"))
+        body.append(_text(left - 8, y + 3, fit_text(r["label"], label_w), anchor="end"))
         if r.get("lo") is not None and r.get("hi") is not None:
             a, b = sx(r["lo"]), sx(r["hi"])
             body.append(f'<line x1="{_f(a)}" y1="{_f(y)}" x2="{_f(b)}" y2="{_f(y)}" '
@@ -162,13 +218,16 @@ def forest(rows: Sequence[dict], threshold: dict | None, *, title: str) -> str:
                             f'stroke="{INK}" stroke-width="1.5"/>')
         if r.get("value") is not None:
             body.append(_marker(sx(r["value"]), y, sev))
-        ci = (f" [{_t(r['lo'])}, {_t(r['hi'])}]" if r.get("lo") is not None
-              and r.get("hi") is not None else "")
-        val = _t(r["value"]) if r.get("value") is not None else "n/a"
-        body.append(_text(right + 8, y + 3, f"{val}{ci}", size=8))
+        body.append(_text(right + 8, y + 3, values[i], size=8))
         body.append(_text(right + 8, y + 12, SEV_LABEL.get(sev, sev), size=7,
                           fill=SEV_COLOUR.get(sev, INK)))
     return _svg(height, body, title)
+
+
+def _value_label(r: dict) -> str:
+    ci = (f" [{_t(r['lo'])}, {_t(r['hi'])}]" if r.get("lo") is not None
+          and r.get("hi") is not None else "")
+    return (_t(r["value"]) if r.get("value") is not None else "n/a") + ci
 
 
 def bars(rows: Sequence[dict], *, title: str, reference: float | None = None,
@@ -185,18 +244,27 @@ def bars(rows: Sequence[dict], *, title: str, reference: float | None = None,
     lo, hi = _domain(vals, [reference] if reference is not None else [])
     if vals and min(vals) >= 0:
         lo = 0.0
-    left, right, top, row_h = 220, W - 150, 30, 18
+    labels = []
+    for r in rows:
+        text = _value_label(r) + unit if r.get("value") is not None else ""
+        labels.append(text + ("" if r.get("judged", True) else " (not judged)"))
+    value_w = max([text_width(x, 8) for x in labels] + [20])
+    label_w = min(max([text_width(r["label"]) for r in rows] + [40]), 280)
+    left, right, row_h = 16 + label_w, W - 12 - value_w, 18
+    head, extra = _title(title)
+    top = 30 + extra
     y1 = top + row_h * len(rows)
     height = y1 + 40
     sx = lambda v: left + (v - lo) / (hi - lo) * (right - left)  # noqa: E731
-    body = [_text(8, 14, title, weight="bold", size=11)]
+    body = head
     for t in nice_ticks(lo, hi):
         body.append(f'<line x1="{_f(sx(t))}" y1="{top - 4}" x2="{_f(sx(t))}" y2="{_f(y1)}" '
                     f'stroke="{LIGHT}"/>')
         body.append(_text(sx(t), y1 + 12, _t(t), anchor="middle", size=8, fill=GREY))
     for i, r in enumerate(rows):
         y = top + row_h * i
-        body.append(_text(left - 8, y + row_h / 2 + 3, _short(r["label"], 38), anchor="end"))
+        body.append(_text(left - 8, y + row_h / 2 + 3, fit_text(r["label"], label_w),
+                          anchor="end"))
         v = r.get("value")
         if v is None:
             body.append(_text(left + 4, y + row_h / 2 + 3, "not available", size=8, fill=GREY))
@@ -212,17 +280,14 @@ def bars(rows: Sequence[dict], *, title: str, reference: float | None = None,
             for x in (a, b):
                 body.append(f'<line x1="{_f(x)}" y1="{_f(ym - 4)}" x2="{_f(x)}" '
                             f'y2="{_f(ym + 4)}" stroke="{INK}" stroke-width="1.2"/>')
-        label = f"{_t(v)}{unit}"
-        if r.get("lo") is not None and r.get("hi") is not None:
-            label += f" [{_t(r['lo'])}, {_t(r['hi'])}]"
-        if not r.get("judged", True):
-            label += " (not judged)"
-        body.append(_text(right + 6, y + row_h / 2 + 3, label, size=8))
+        body.append(_text(right + 6, y + row_h / 2 + 3, labels[i], size=8))
     if reference is not None:
         x = sx(reference)
         body.append(f'<line x1="{_f(x)}" y1="{top - 6}" x2="{_f(x)}" y2="{_f(y1 + 2)}" '
                     f'stroke="{INK}" stroke-width="1.2" stroke-dasharray="5,3"/>')
-        body.append(_text(x, y1 + 26, f"{reference_label} {_t(reference)}".strip(),
+        label = f"{reference_label} {_t(reference)}".strip()
+        half = text_width(label, 8) / 2
+        body.append(_text(min(max(x, half + 2), W - half - 2), y1 + 26, label,
                           anchor="middle", size=8))
     return _svg(height, body, title)
 
@@ -235,12 +300,15 @@ def roc(curves: Sequence[dict], *, title: str, min_rate: float = 1e-4) -> str:
     curves : dicts with ``label`` and ``points`` (a list of (fpr, tpr)). Points with a zero rate
         cannot be placed on a log axis and are left out; rates under ``min_rate`` are drawn at it.
     """
-    left, right, top, bottom = 60, W - 230, 26, 300
+    legend_w = min(max([text_width(c["label"], 8) for c in curves] +
+                       [text_width("dotted: chance", 8)]) + 40, 260)
+    head, extra = _title(title)
+    left, right, top, bottom = 60, W - 10 - legend_w, 26 + extra, 300 + extra
     height = bottom + 40
     lmin = math.log10(min_rate)
     sx = lambda v: left + (math.log10(max(v, min_rate)) - lmin) / -lmin * (right - left)  # noqa
     sy = lambda v: bottom - (math.log10(max(v, min_rate)) - lmin) / -lmin * (bottom - top)  # noqa
-    body = [_text(8, 14, title, weight="bold", size=11)]
+    body = head
     for e in range(int(lmin), 1):
         v = 10.0 ** e
         body.append(f'<line x1="{_f(sx(v))}" y1="{top}" x2="{_f(sx(v))}" y2="{bottom}" '
@@ -274,10 +342,5 @@ def roc(curves: Sequence[dict], *, title: str, min_rate: float = 1e-4) -> str:
         y = top + 24 + 16 * i
         body.append(f'<line x1="{right + 8}" y1="{y}" x2="{right + 36}" y2="{y}" stroke="{ink}" '
                     f'stroke-width="{width}"{dash_attr}/>')
-        body.append(_text(right + 40, y + 3, _short(c["label"], 36), size=8))
+        body.append(_text(right + 40, y + 3, fit_text(c["label"], legend_w - 42, 8), size=8))
     return _svg(height, body, title)
-
-
-def _short(text: str, n: int) -> str:
-    text = str(text)
-    return text if len(text) <= n else text[: n - 1] + "…"

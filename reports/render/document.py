@@ -23,16 +23,26 @@ from reports.render.texts import (
     SEVERITY_MEANING_RULE,
     THRESHOLD_CAVEAT,
 )
-from reports.report import AREAS, DECISIONS, AuditReport
+from reports.report import AREAS, DECISIONS, AuditReport, current_summary
+from reports.standards import standards_map
+from reports.summary import board_summary
 
-__all__ = ["build_view", "summary_view", "watermark", "SECTIONS", "DECISION_LABELS",
-           "WATERMARK_SELF_CHECK"]
+__all__ = ["build_view", "summary_view", "unestablished_view", "watermark", "SECTIONS",
+           "DECISION_LABELS", "WATERMARK_SELF_CHECK", "UNESTABLISHED_NOTE"]
 
-SECTIONS = (("cover", "0. Cover and traceability"), ("summary", "1. Executive summary"),
-            ("context", "2. Context"), ("data", "3. Data"), ("performance", "4. Performance"),
-            ("explainability", "5. Explainability"), ("fairness", "6. Fairness"),
-            ("privacy", "7. Privacy"), ("risk", "8. Risk register"),
-            ("decision", "9. Decision and sign-off"), ("appendix", "10. Appendix"))
+SECTIONS = (("board", "Board summary"), ("cover", "0. Cover and traceability"),
+            ("summary", "1. Executive summary"),
+            ("unestablished", "2. What this audit could not establish"),
+            ("context", "3. Context"), ("data", "4. Data"), ("performance", "5. Performance"),
+            ("explainability", "6. Explainability"), ("fairness", "7. Fairness"),
+            ("privacy", "8. Privacy"), ("risk", "9. Risk register"),
+            ("decision", "10. Decision and sign-off"), ("appendix", "11. Appendix"))
+UNESTABLISHED_NOTE = (
+    "Inconclusive checks neither pass nor show a harm: their intervals reach across a bound, so "
+    "these rows cannot tell. Each says the smallest effect these rows could have detected and "
+    "roughly how many more rows would settle it. They do not move the recommendation, and a "
+    "release gate at 'attention' does not count them. Checks that were not assessed could not "
+    "be judged at all; a check that was not assessed is not a pass.")
 DECISION_LABELS = DECISIONS | {"changes_requested": "Changes requested"}
 WATERMARK_SELF_CHECK = "SELF-CHECK: NOT A BOARD DECISION"
 WATERMARK_REVIEW = "UNDER REVIEW: NOT A BOARD DECISION"
@@ -81,8 +91,10 @@ def build_view(report: AuditReport, board: dict | None = None, *,
         "watermark": watermark(board),
         "toc": [{"key": k, "title": t} for k, t in SECTIONS],
         "headings": dict(SECTIONS),
+        "board": board_summary(report), "icons": ICON,
         "cover": _cover(report, board),
         "summary": summary_view(report, board),
+        "unestablished": unestablished_view(report, findings),
         "context": _context(report),
         "data": _data(report, findings, suppress),
         "areas": [area_view(report, area, findings, suppress, max_rows=max_rows)
@@ -90,6 +102,7 @@ def build_view(report: AuditReport, board: dict | None = None, *,
         "risk": [f for f in findings if f["severity"]["key"] != "pass"],
         "decision": _decision(report, board),
         "appendix": _appendix(report),
+        "standards": standards_map(report),
     }
 
 
@@ -122,12 +135,13 @@ def _cover(report: AuditReport, board: dict) -> dict:
 
 def summary_view(report: AuditReport, board: dict) -> dict:
     """The executive summary: the scorecard by area, the recommendation and the board's state."""
-    sc = report.summary.get("scorecard", {})
+    summary = current_summary(report)
+    sc = summary.get("scorecard", {})
     rows = []
     for area in AREAS:
         in_area = [f for f in report.findings if f.area == area]
         counts = {k: sum(f.severity.value == k for f in in_area)
-                  for k in ("fail", "attention", "not_assessed", "pass")}
+                  for k in ("fail", "attention", "inconclusive", "not_assessed", "pass")}
         worst = next((f for f in in_area if f.severity.value == sc.get(area)), None)
         rows.append({"area": area.capitalize(), "severity": _sev(sc.get(area, "not_assessed")),
                      "counts": counts,
@@ -136,23 +150,41 @@ def summary_view(report: AuditReport, board: dict) -> dict:
                            else "No probe of this area ran" if not in_area else
                            "Nothing could be judged")})
     decision = board.get("decision")
-    rec = report.summary.get("recommended_decision", "")
+    rec = summary.get("recommended_decision", "")
     key = [{"severity": _sev(f.severity.value), "title": f.title, "id": f.id}
            for f in report.findings if f.severity in (Severity.FAIL, Severity.ATTENTION)]
     return {
-        "scorecard": rows, "counts": report.summary.get("counts", {}),
+        "scorecard": rows, "counts": summary.get("counts", {}),
         "recommended": DECISION_LABELS.get(rec, rec),
+        "recommendation": summary.get("recommendation", DECISION_LABELS.get(rec, rec)),
+        "incomplete": list(summary.get("incomplete", [])),
+        "migrated_from": summary.get("migrated_from"),
         "board_decision": DECISION_LABELS.get(decision["decision"], decision["decision"])
         if decision else None,
         "pending": "Under review: no decision yet" if (board.get("run") or {}).get("status")
         in ("submitted", "under_review") else "None: this is a self-check",
         "conditions": board.get("conditions", []), "key_findings": key,
-        "probes_not_run": report.summary.get("probes_not_run", []),
+        "probes_not_run": summary.get("probes_not_run", []),
         "diff": board.get("diff"),
         "legend": [{"severity": _sev(k), "text": SEVERITY_MEANING[k],
                     "rule": SEVERITY_MEANING_RULE[k].split(": ", 1)[1]
-                    if k != "not_assessed" else ""}
-                   for k in ("fail", "attention", "pass", "not_assessed")],
+                    if k not in ("not_assessed", "inconclusive") else ""}
+                   for k in ("fail", "attention", "inconclusive", "pass", "not_assessed")],
+    }
+
+
+def unestablished_view(report: AuditReport, findings: list[dict]) -> dict:
+    """Section 2: why the audit is incomplete (when it is), the inconclusive checks with what
+    would settle them, and the checks that were not assessed, with their reasons and remedies."""
+    summary = current_summary(report)
+    return {
+        "recommendation": summary.get("recommendation", ""),
+        "incomplete": list(summary.get("incomplete", [])),
+        "inconclusive": [f for f in findings if f["severity"]["key"] == "inconclusive"],
+        "not_assessed": [f for f in findings if f["severity"]["key"] == "not_assessed"],
+        "probes_not_run": summary.get("probes_not_run", []),
+        "note": UNESTABLISHED_NOTE,
+        "migrated_from": summary.get("migrated_from"),
     }
 
 
@@ -224,10 +256,12 @@ def _data(report: AuditReport, findings: list[dict], suppress: int) -> dict:
 
 def _decision(report: AuditReport, board: dict) -> dict:
     d = board.get("decision")
-    rec = report.summary.get("recommended_decision", "")
+    summary = current_summary(report)
+    rec = summary.get("recommended_decision", "")
     overruled = bool(d) and d["decision"] not in (rec, "changes_requested")
     return {
-        "recorded": bool(d), "recommended": DECISION_LABELS.get(rec, rec),
+        "recorded": bool(d),
+        "recommended": summary.get("recommendation", DECISION_LABELS.get(rec, rec)),
         "decision": ({**d, "label": DECISION_LABELS.get(d["decision"], d["decision"])}
                      if d else None),
         "overruled": overruled,

@@ -24,8 +24,13 @@ def threshold_text(t: dict | None) -> str:
         return ""
     if t.get("band"):
         a, b = t["band"]
-        return (f"acceptable inside [{fmt(a)}, {fmt(b)}]; attention when the interval crosses "
-                "an edge, fail when it lies wholly outside")
+        z = t.get("no_effect")
+        if z is None:  # a stored report of schema 1.0 judged bands by the rule of its time
+            return (f"acceptable inside [{fmt(a)}, {fmt(b)}]; attention when the interval "
+                    "crosses an edge, fail when it lies wholly outside")
+        return (f"pass when the whole interval lies inside [{fmt(a)}, {fmt(b)}]; fail when it "
+                f"lies wholly outside; attention when it lies wholly on one side of {fmt(z)} "
+                "with the estimate outside the band; otherwise inconclusive")
     side = _WORSE.get(t.get("direction"), t.get("direction", ""))
     parts = []
     if t.get("attention") is not None:
@@ -102,7 +107,7 @@ def _header(report: AuditReport, area: str) -> str:
     if area == "fairness":
         action = s.get("favourable_action") or "not provided"
         return (f"Favourable outcome: the decision {fmt(s.get('favourable_label'))!r} "
-                f"({action}). Selection rates and the most favoured group refer to it. "
+                f"({action}). Selection rates refer to it; every pair of groups is compared. "
                 f"Sensitive fields audited: {', '.join(s.get('sensitive_fields') or []) or 'none'}"
                 ". Decisions: " + (s.get("decision_rule") or "not provided") + ".")
     if area == "privacy":

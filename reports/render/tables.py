@@ -5,7 +5,10 @@ A table is shown as it is stored, with three changes that make it readable on pa
 - a column ``x`` with companions ``x_low`` and ``x_high`` becomes one cell, value over interval;
 - a table too wide for the page is split into column chunks that repeat its key columns;
 - a table of a curve (``fpr``/``tpr``) is drawn, not printed, and long tables are cut after
-  :data:`MAX_ROWS` rows with a note (every row stays in the JSON).
+  :data:`MAX_ROWS` rows with a note (every row stays in the JSON);
+- headers are words with their units (:func:`reports.render.names.column_name`: "TPR at 1% FPR",
+  not ``tpr_1pct``), attacks are named in words (not ``lira_offline``) and p-values print as
+  "< 0.001" (:func:`audits.core.numbers.fmt_p`), never as 2.68e-105.
 
 Small cells: a None in a count column prints as "<10 suppressed" (the probe suppressed it) and a
 count under the profile's ``suppress_below`` in a count column is suppressed here as well, so no
@@ -19,9 +22,10 @@ import re
 from functools import singledispatch
 from typing import Any
 
-from audits.core.numbers import fmt, fmt_ci
+from audits.core.numbers import fmt, fmt_ci, fmt_p, is_p_value
 from audits.core.results import Metric, Table
 from reports.render import charts
+from reports.render.names import attack_name, column_name
 
 __all__ = ["fmt", "fmt_ci", "to_view", "table_chart", "MAX_ROWS", "is_count_column"]
 
@@ -37,6 +41,10 @@ def is_count_column(name: str) -> bool:
 
 
 def _cell(value: Any, column: str, suppress_below: int) -> Any:
+    if is_p_value(column):
+        return fmt_p(value, prefix=False)
+    if column == "attack" and isinstance(value, str):
+        return attack_name(value)
     if is_count_column(column):
         if value is None:
             return f"<{suppress_below} suppressed"
@@ -148,7 +156,7 @@ def _(table: Table, *, suppress_below: int = 10, max_rows: int = MAX_ROWS) -> di
     for chunk in chunks:
         sel = list(range(keys)) + chunk
         total = sum(widths[j] for j in sel)
-        views.append({"columns": [names[j].replace("_", " ") for j in sel],
+        views.append({"columns": [column_name(names[j]) for j in sel],
                       "widths": [f"{100 * widths[j] / total:.1f}" for j in sel],
                       "rows": [[row[j] for j in sel] for row in body]})
     note = table.note
@@ -163,8 +171,9 @@ def _(table: Table, *, suppress_below: int = 10, max_rows: int = MAX_ROWS) -> di
 
 @to_view.register
 def _(metric: Metric, **kw) -> dict:
+    value = fmt_p(metric.value) if is_p_value(metric.name) else fmt(metric.value)
     return {"name": metric.name, "label": metric.label or metric.name.replace("_", " "),
-            "value": fmt(metric.value), "ci": fmt_ci(metric.ci),
+            "value": value, "ci": fmt_ci(metric.ci),
             "n": fmt(metric.n) if metric.n is not None else "",
             "method": metric.method, "reference": metric.reference}
 

@@ -17,10 +17,12 @@ CHECKS = {
     "performance.subgroup": "Whether the model is markedly less accurate for some groups of "
     "customers than overall.",
     "fairness.disparate_impact": "Whether some groups receive the favourable outcome much less "
-    "often than the most favoured group (the ratio of selection rates; the four-fifths rule "
-    "flags ratios below 0.8).",
+    "often than others (the ratio of two groups' selection rates; the four-fifths rule flags "
+    "ratios below 0.8).",
     "fairness.error_rate_parity": "Whether the model's mistakes fall unevenly: wrongly "
     "flagging or wrongly missing the customers of one group more often than another's.",
+    "fairness.subgroup_performance": "Whether the model's decisions are markedly less accurate "
+    "for some group of customers than overall (Giskard's performance-bias check).",
     "fairness.proxy": "Whether a model input stands in for a sensitive field, so that the model "
     "can treat groups differently without seeing the field itself.",
     "fairness.sensitive_input": "Whether a sensitive field is itself a model input.",
@@ -123,8 +125,15 @@ GLOSSARY = (
     ("Favourable outcome", "The decision that benefits the customer (e.g. being offered a "
      "discount); selection rates count it."),
     ("Selection rate", "The share of a group that receives the favourable outcome."),
-    ("Disparate-impact ratio", "A group's selection rate divided by the most favoured group's. "
-     "The four-fifths rule flags ratios below 0.8 as a screening heuristic."),
+    ("Disparate-impact ratio", "One group's selection rate divided by another's, for every "
+     "pair of groups. The four-fifths rule flags ratios below 0.8 (1.25 the other way round) as "
+     "a screening heuristic."),
+    ("Simultaneous interval", "Intervals that hold together: with 95% confidence every "
+     "comparison of a check family lies inside its interval at once, so comparing many groups "
+     "does not raise false alarms by chance."),
+    ("Inconclusive", "A check whose interval reaches across its bound: these rows cannot tell "
+     "whether it is met. It is listed with the rows that would settle it; it is not a harm and "
+     "not a pass."),
     ("True / false positive rate (TPR / FPR)", "Of the customers who truly are positive, the "
      "share the model flags / of those who are not, the share it wrongly flags."),
     ("Precision", "Of the customers the model flags, the share who truly are positive."),
@@ -169,12 +178,17 @@ METHOD_NOTES = {
     "performance": "AUC, accuracy, log loss and Brier score on members and non-members, with "
                    "percentile bootstrap intervals (Efron & Tibshirani 1993); AUC after Hanley & "
                    "McNeil 1982; generalisation gap after Yeom et al. 2018.",
-    "fairness": "Group metrics from per-group confusion counts; intervals by a multinomial "
-                "counts bootstrap, simultaneous over the groups compared (Holm 1979; Westfall & "
-                "Young 1993); point values checked against fairlearn's MetricFrame (Weerts et "
-                "al. 2023). Disparate impact after 29 CFR 1607.4(D); error-rate ratios after "
-                "Aequitas (Saleiro et al. 2018). Proxy screen: bias-corrected Cramér's V "
-                "(Bergsma 2013).",
+    "fairness": "Group metrics from per-group confusion counts; intervals by one multinomial "
+                "counts bootstrap for every field and intersection (Efron 1979), with Jeffreys "
+                "draws for rates on fewer than 10 events (Brown, Cai & DasGupta 2001). Every "
+                "pair of groups is compared, fixed before resampling, and all judged comparisons "
+                "share one simultaneous max-statistic band (Westfall & Young 1993; Romano & "
+                "Wolf 2005); point values checked against fairlearn's MetricFrame (Weerts et "
+                "al. 2023). Disparate impact after 29 CFR 1607.4(D), read both ways; error-rate "
+                "ratios after Aequitas (Saleiro et al. 2018); subgroup performance after "
+                "Giskard's performance-bias defaults. What an inconclusive check could not "
+                "establish: a power calculation (80%) on the band's bootstrap spread. Proxy "
+                "screen: bias-corrected Cramér's V (Bergsma 2013).",
     "explainability": "Exact TreeSHAP for tree models (Lundberg et al. 2020), folded back to the "
                       "original inputs; SHAP (Lundberg & Lee 2017) otherwise with a stated "
                       "budget; LIME (Ribeiro et al. 2016) repeated over seeds, judged on a "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -31,3 +32,15 @@ def charts(at: AppTest) -> dict[str, dict]:
         spec = json.loads(c.proto.spec)
         out[spec["layout"]["title"]["text"]] = spec
     return out
+
+
+def plain(text: str) -> str:
+    """Markdown source as it reads on the page: the pages escape what comes from data
+    (``views.texts.md``: ``lead\\_scoring`` prints as ``lead_scoring``)."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def tables(at: AppTest) -> list:
+    """Every table of the page as a DataFrame: the scrolling ones (``st.dataframe``) and the
+    static ones (``st.table``, which the pages use for small tables so that nothing is cut)."""
+    return [d.value for d in at.dataframe] + [t.value for t in at.table]

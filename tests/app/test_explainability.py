@@ -6,6 +6,7 @@ purchase_propensity takes the sensitive field expecting_parent as an input.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app import pages
+from views.plot_style import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,7 +111,7 @@ def test_lime_is_judged_on_the_random_sample_with_its_intervals(churn):
     at = open_page(churn, "churn")
     probe = churn.probes["explainability"]
     sample = probe.table("lime_sample").to_frame()
-    table = next(d.value for d in at.dataframe if "Measure" in d.value.columns)
+    table = next(t for t in pages.tables(at) if "Measure" in t.columns)
     assert len(table) == 3 and (sample["n_customers"] >= 30).all()
     column = next(c for c in table.columns if c.startswith("Mean over"))
     for shown, (mean, lo, hi) in zip(table[column], sample[["mean", "ci_low", "ci_high"]]
@@ -117,7 +119,10 @@ def test_lime_is_judged_on_the_random_sample_with_its_intervals(churn):
         assert shown == f"{mean:.2f} ({lo:.2f} to {hi:.2f})"
     finding = next(f for f in probe.findings if f.id == "explainability.local_stability.lime")
     text = " ".join(m.value for m in at.markdown)
-    assert f"**{finding.severity.label}.**" in text
+    # the verdict in its severity's colour, with its symbol and word, then the statement
+    badge = f"{SEVERITY[finding.severity.value]['icon']} {finding.severity.label}</span>"
+    assert badge in text and SEVERITY[finding.severity.value]["fg"] in text
+    assert html.escape(finding.statement, quote=False) in text
 
 
 def test_explain_another_customer_on_demand(churn):
@@ -142,7 +147,7 @@ def test_explain_another_customer_on_demand(churn):
 
 def test_minimisation_table_in_plain_words(churn):
     at = open_page(churn, "churn")
-    table = next(d.value for d in at.dataframe if "Why it was checked" in d.value.columns)
+    table = next(t for t in pages.tables(at) if "Why it was checked" in t.columns)
     row = table.set_index("Input").loc["postcode_region"]
     assert row["Why it was checked"] == "proxy for ethnicity"
     assert row["Recommendation"].startswith(("keep only", "remove it", "undecided"))
@@ -181,7 +186,7 @@ def _as_stored_before(report):
 def test_a_report_stored_before_the_sample_check_still_opens(churn):
     at = open_page(_as_stored_before(churn), "churn")
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "Why it was checked" in d.value.columns)
+    table = next(t for t in pages.tables(at) if "Why it was checked" in t.columns)
     want = churn.probes["explainability"].table("minimisation").to_frame().iloc[0]
     shown = table["Accuracy lost when removed (AUC, 95% interval, refits included)"].iloc[0]
     assert shown.startswith(f"{want['cost']:.4f}")

@@ -21,9 +21,11 @@ from reports.render.document import WATERMARK_REVIEW, WATERMARK_SELF_CHECK
 from reports.report import AuditReport
 from tests.reports.ledger.board import board_template, copy_board, ready_to_decide
 from views import state
+from views.plot_style import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[2]
-LABELS = ["Download PDF", "Download HTML", "Download Markdown", "Download JSON"]
+LABELS = ["Download PDF", "Download HTML", "Download Markdown", "Download JSON",
+          "Download model card", "Download standards map"]
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +72,13 @@ def status(at: AppTest) -> str:
     return " ".join(m.value for m in at.markdown)
 
 
-def test_four_download_buttons_with_file_names(lead):
+def test_six_download_buttons_with_file_names(lead):
     at = open_page(lead)
     assert [b.label for b in at.download_button] == LABELS
     stem = f"lead_scoring-{lead.report_id[:12]}"
     assert [c.value for c in at.caption if c.value.startswith(stem)] == \
-        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json")]
+        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json", "model-card.md",
+                                     "standards.json")]
     assert not at.error
 
 
@@ -92,7 +95,8 @@ def test_exports_of_a_ledger_run_take_the_ledgers_file_names(lead, ledger, membe
     stem = ledger.board_record(run)["run"]["file_stem"]
     assert stem == f"lead_scoring-v1-run{run}"
     assert [c.value for c in at.caption if c.value.startswith(stem)] == \
-        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json")]
+        [f"{stem}.{ext}" for ext in ("pdf", "html", "md", "json", "model-card.md",
+                                     "standards.json")]
 
 
 def test_outside_the_ledger_it_is_a_self_check(lead):
@@ -117,8 +121,11 @@ def test_watermark_follows_the_ledger(lead, ledger, members):
                   "approve_with_conditions" else "the board's reasons",
                   conditions=[{"text": "Review age_band error rates", "owner": "ds-team",
                                "due": "2027-01-31"}])
-    text = status(open_page(lead, run))
-    assert text.startswith("**The board's record.**")
+    at = open_page(lead, run)
+    text = status(at)
+    assert "**The board's record.**" in text
+    box = next(m.value for m in at.markdown if "The board decided" in m.value)
+    assert "! Approve with conditions" in box and SEVERITY["attention"]["fg"] in box
     assert "**Approve with conditions**" in text and "alice, chair" in text
     assert "Self-check" not in text and "SELF-CHECK" not in text
     assert "UNDER REVIEW" not in text and "carry no watermark" in text

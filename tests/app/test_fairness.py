@@ -3,17 +3,23 @@
 Planted truth (sample_models): churn's model gives the retention discount to Black customers at
 about half the rate of the others (four-fifths rule fails, ratio about 0.47), through
 postcode_region, a proxy of ethnicity (Cramér's V about 0.64); lead_scoring is the control
-(nothing fails).
+(nothing fails; its small intersections leave some checks inconclusive). The audit compares
+every pair of groups, so any reference group is a view of the report; a report stored before
+that (schema 1.0) is recomputed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import html
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from audits.core.results import Table
 from tests.app import pages
+from views.plot_style import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +38,7 @@ def group_chart(at: AppTest) -> dict:
 
 def table_with(at: AppTest, first_column: str):
     """The table on the page whose first column is ``first_column``."""
-    return next(d.value for d in at.dataframe if str(d.value.columns[0]) == first_column)
+    return next(t for t in pages.tables(at) if str(t.columns[0]) == first_column)
 
 
 def group_rate(report, field: str, group: str, metric: str = "selection_rate") -> float:
@@ -41,9 +47,8 @@ def group_rate(report, field: str, group: str, metric: str = "selection_rate") -
 
 
 def reference_of(report, field: str) -> str:
-    """The audit's own reference group (its most favoured group), read from the report."""
-    d = report.probes["fairness"].table("fairness.disparities").to_frame()
-    return str(d[d["field"] == field]["reference"].iloc[0])
+    """The group the page first shows the others against (the largest), read from the report."""
+    return str(report.probes["fairness"].params["reference_groups"][field])
 
 
 def other_than(report, field: str, *excluded: str) -> str:
@@ -84,14 +89,15 @@ def test_selection_rate_chart_bars_whiskers_and_four_fifths_line(churn):
     assert by_name["fails"]["x"] == ["Black"]
     patterns = {t["name"]: t["marker"]["pattern"]["shape"] for t in bars}
     assert len(set(patterns.values())) == len(patterns)  # told apart without colour
-    # the four-fifths line of the audit's reference (its most favoured group)
+    # the band of the four-fifths rule, read both ways, around the reference (the largest group)
     ref = reference_of(churn, "ethnicity")
-    assert ref != "Black"
-    line = [s for s in spec["layout"]["shapes"] if s["y0"] == s["y1"]]
-    assert len(line) == 1
-    assert line[0]["y0"] == pytest.approx(0.8 * group_rate(churn, "ethnicity", ref))
-    texts = [a["text"] for a in spec["layout"]["annotations"]]
+    assert ref == "White"
+    lines = sorted(s["y0"] for s in spec["layout"]["shapes"] if s["y0"] == s["y1"])
+    assert lines == pytest.approx([0.8 * group_rate(churn, "ethnicity", ref),
+                                   1.25 * group_rate(churn, "ethnicity", ref)])
+    texts = [t.get("name") or "" for t in spec["data"]]  # each line named in the legend
     assert any(t.startswith(f"four-fifths of {ref}") for t in texts)
+    assert any(t.startswith(f"1.25 × {ref}") for t in texts)
     labels = next(t for t in spec["data"] if t["type"] == "scatter")["text"]
     n_black = int(group_rate(churn, "ethnicity", "Black", "n"))
     assert any(f"n={n_black:,}" in t and "fails" in t for t in labels)
@@ -108,13 +114,13 @@ def test_black_customers_fail_the_four_fifths_rule(churn):
     assert table.loc[ref, "Verdict"] == "reference group"
 
 
-def test_changing_the_reference_recomputes_against_it(churn):
+def test_changing_the_reference_reads_the_audited_pairs_against_it(churn):
     at = open_page(churn, "churn")
     ref = reference_of(churn, "ethnicity")
-    new = other_than(churn, "ethnicity", "Black")  # a reference the audit did not use
+    new = other_than(churn, "ethnicity", "Black")  # another group: a view, not a recomputation
     at.selectbox(key="fairness_reference_ethnicity").select(new).run()
     assert not at.exception
-    assert any(f"Recomputed against '{new}'" in i.value for i in at.info)
+    assert not any("Recomputed" in i.value for i in at.info)
     table = table_with(at, "Group").set_index("Group")
     col = next(c for c in table.columns if c.startswith(f"Ratio to {new}"))
     assert table.loc[new, col] == "1 (reference)"
@@ -128,11 +134,36 @@ def test_changing_the_reference_recomputes_against_it(churn):
     assert table.loc["Black", "Verdict"].startswith("fails")
     assert table.loc[ref, "Verdict"].startswith("ok")
     spec = group_chart(at)
-    texts = [a["text"] for a in spec["layout"]["annotations"]]
+    texts = [t.get("name") or "" for t in spec["data"]]
     assert any(t.startswith(f"four-fifths of {new}") for t in texts)
-    line = next(s for s in spec["layout"]["shapes"] if s["y0"] == s["y1"])
-    assert line["y0"] == pytest.approx(0.8 * group_rate(churn, "ethnicity", new))
+    line = min(s["y0"] for s in spec["layout"]["shapes"] if s["y0"] == s["y1"])
+    assert line == pytest.approx(0.8 * group_rate(churn, "ethnicity", new))
+    # the pair read against the new reference is the stored pair, inverted where it must be
+    d = churn.probes["fairness"].table("fairness.disparities").to_frame()
+    stored = d[(d["field"] == "ethnicity") & (d["metric"] == "selection_rate")
+               & (d["group"] == "Black") & (d["reference"] == new)].iloc[0]
+    assert (low, high) == pytest.approx((stored["ratio_low"], stored["ratio_high"]), abs=6e-4)
 
+
+def test_a_schema_1_0_report_recomputes_against_another_reference(churn):
+    """A report stored when the audit compared each group with the most favoured one holds only
+    those pairs: another reference is recomputed with the probe's own code."""
+    probe = churn.probes["fairness"]
+    d = probe.table("fairness.disparities").to_frame()
+    d = d[(d["field"] != "ethnicity") | (d[["group", "reference"]] == "White").any(axis=1)]
+    params = {k: v for k, v in probe.params.items() if k != "comparisons"}
+    old_probe = dataclasses.replace(probe, params=params, tables=tuple(
+        Table.from_frame(t.name, d, title=t.title, note=t.note) if t.name ==
+        "fairness.disparities" else t for t in probe.tables))
+    old = dataclasses.replace(churn, probes=churn.probes | {"fairness": old_probe},
+                              report_id="")
+    at = open_page(old, "churn")
+    new = other_than(churn, "ethnicity", "Black")
+    at.selectbox(key="fairness_reference_ethnicity").select(new).run()
+    assert not at.exception
+    assert any(f"Recomputed against '{new}'" in i.value for i in at.info)
+    table = table_with(at, "Group").set_index("Group")
+    assert table.loc["Black", "Verdict"].startswith("fails")
 
 def test_error_rate_metric_draws_the_tolerance_band(churn):
     at = open_page(churn, "churn")
@@ -174,7 +205,9 @@ def test_lead_scoring_control_shows_nothing_failing(sample_report):
     report = sample_report("lead_scoring", light=True)
     at = open_page(report, "lead_scoring")
     summary = table_with(at, "Customers compared by")
-    assert "Fail" not in set(summary.iloc[:, -2]) | set(summary.iloc[:, -1])
+    verdicts = set(summary.iloc[:, -3:].to_numpy().ravel())
+    assert "✗ Fail" not in verdicts and "! Needs attention" not in verdicts
+    assert "? Inconclusive" in verdicts  # the symbol and the word
     fields = at.selectbox(key="fairness_field")
     for field in ["gender", "age_band", "gender*age_band"]:
         at.selectbox(key="fairness_field").select(field).run()
@@ -185,6 +218,31 @@ def test_lead_scoring_control_shows_nothing_failing(sample_report):
             assert not verdicts.str.startswith("fails").any(), (field, metric)
             assert not any(t.get("name") == "fails" for t in group_chart(at)["data"])
     assert fields.options[0] == "gender"
+
+
+def test_what_the_rows_could_not_establish_is_said_in_words(sample_report):
+    report = sample_report("lead_scoring", light=True)
+    unsettled = [f for f in report.findings if f.area == "fairness"
+                 and f.severity.value in ("inconclusive", "not_assessed")]
+    assert unsettled
+    at = open_page(report, "lead_scoring")
+    text = " ".join(m.value for m in at.markdown)
+    assert f"What these rows could not establish** ({len(unsettled)})" in text
+    captions = pages.plain(" ".join(c.value for c in at.caption))
+    for f in unsettled:  # the title as written ("gender*age_band" keeps its asterisk)
+        icon = SEVERITY[f.severity.value]["icon"]
+        assert f"{icon} {f.severity.label}</span> <b>{html.escape(f.title, quote=False)}</b>" \
+            in text
+        assert f.statement in captions
+    assert any("These rows cannot establish" in c.value for c in at.caption)
+    heads = [s.value for s in at.subheader]
+    assert "Is the model as accurate for each group?" in heads
+    drops = next(t for t in pages.tables(at)
+                 if any(str(c).startswith("Drop against overall") for c in t.columns))
+    expected = report.probes["fairness"].table("fairness.subgroup_performance").to_frame()
+    expected = expected[expected["field"] == "gender"]
+    assert list(drops["Verdict"]) == [{"pass": "✓ Pass", "inconclusive": "? Inconclusive"}.get(
+        s, s) for s in expected["severity"]]
 
 
 def test_small_groups_are_marked_in_words_and_pattern():

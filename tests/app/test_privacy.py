@@ -42,7 +42,7 @@ def metric(at: AppTest, label: str):
 
 
 def table_with(at: AppTest, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return next(t for t in pages.tables(at) if column in t.columns)
 
 
 def attacks(report, mode: str) -> list[dict]:
@@ -148,10 +148,9 @@ def test_exposed_records_show_only_pseudonyms(propensity):
     t = propensity.probes["membership"].table("exposed_records")
     assert ids == [r[t.columns.index("record")] for r in t.rows]
     assert ids and all(PSEUDONYM.match(i) for i in ids)
-    for d in at.dataframe:  # no table on the page has a name or email column, or an email
-        frame = d.value
+    for frame in pages.tables(at):  # no table on the page has a name or email column, or an email
         assert not [c for c in frame.columns if re.search(r"name|e-?mail", str(c), re.I)
-                    and "pseudonym" not in str(c)]
+                    and "pseudonym" not in str(c) and not str(c).startswith("Found by")]
         assert not frame.astype(str).apply(lambda s: s.str.contains("@")).any().any()
 
 
@@ -161,7 +160,7 @@ def test_an_id_that_is_not_a_pseudonym_is_withheld(propensity):
     at = open_page(leaked, "purchase_propensity")
     ids = list(table_with(at, "Customer (pseudonymised id)")["Customer (pseudonymised id)"])
     assert ids[0] == "(withheld: not a pseudonymised id)" and PSEUDONYM.match(ids[1])
-    assert "alice" not in json.dumps([d.value.astype(str).values.tolist() for d in at.dataframe])
+    assert "alice" not in json.dumps([d.astype(str).values.tolist() for d in pages.tables(at)])
 
 
 def test_personal_column_evidence_never_prints_a_value(propensity):
@@ -197,8 +196,8 @@ def test_control_sample_is_not_detected_or_low_and_has_no_fail(lead):
     at = open_page(lead, "lead_scoring")
     heads = [s.value for s in at.subheader]
     assert "Membership risk: Low" in heads or "Membership risk: Not detected" in heads
-    listing = next(m.value for m in at.markdown if m.value.startswith("**Privacy findings**"))
-    assert "✗" not in listing and "Fail" not in listing
+    listing = next(m.value for m in at.markdown if "<b>Privacy findings</b>" in m.value)
+    assert "✗" not in listing and "Fail" not in listing and "✓ Pass" in listing
     assert all(not e.label.startswith("✗") for e in at.expander)
 
 

@@ -27,7 +27,7 @@ def test_section_states_each_violation_with_its_count(churn_rights, sample_subje
                   "who asked to be erased are still in the data", "shadow profile",
                   "opted out of automated decisions"):
         assert words in text.replace("\\", ""), words
-    tables = [d.value for d in at.dataframe]
+    tables = pages.tables(at)
     consent = next(t for t in tables if "consent column" in t.columns)
     assert list(consent["consent column"]) == ["consent_retention", "consent_marketing"]
     assert not any(i in text for i in planted.erasure.ids)

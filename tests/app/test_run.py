@@ -20,6 +20,7 @@ from reports.registry import PROBES
 from reports.report import AuditReport, summarise
 from reports.source import AuditSource
 from views import state
+from views.plot_style import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "reports" / "render" / "fixtures" / "report_v1.json"
@@ -53,6 +54,11 @@ def run_button(at: AppTest):
     return b
 
 
+def decision_text(at: AppTest) -> str:
+    """The recommended decision as the page shows it (its box in the severity's colours)."""
+    return next(m.value for m in at.markdown if "Recommended decision:" in m.value)
+
+
 def never_run(*args, **kwargs):
     raise AssertionError("run_audit must not be called: the report is cached")
 
@@ -70,15 +76,17 @@ def test_a_stored_report_is_loaded_without_recomputing(monkeypatch, fixture_repo
     assert not at.exception and not at.progress
     assert at.session_state[state.REPORT] == fixture_report.to_json()
     assert at.session_state[state.AUDIT_KEY] == key
-    assert "Recommended decision: **Reject**" in at.success[0].value
+    box = decision_text(at)  # in the fail red with its symbol, never a green success box
+    assert "✗ Recommended decision: Reject; 1 not assessed" in box and not at.success
+    assert SEVERITY["fail"]["fg"] in box and SEVERITY["pass"]["fg"] not in box
     assert not at.button  # neither the run button nor its busy stand-in
-    assert "2 fail" in at.success[0].value
+    assert "2 fail" in box
     assert "See the findings" in [link.value for link in at.page_link]
 
     at.run()  # coming back: the summary at once, no button
     assert not at.exception
     assert not [b for b in at.button if b.label == "Run the audit"]
-    assert "Recommended decision" in at.success[0].value
+    assert "Recommended decision" in decision_text(at)
 
 
 def test_another_profile_is_another_audit(monkeypatch, fixture_report):
@@ -140,7 +148,10 @@ def test_a_probe_that_could_not_run_is_shown_as_not_assessed(monkeypatch, fixtur
     at = run_page()
     run_button(at).click().run()
     assert not at.exception
-    (warning,) = at.warning
+    incomplete, warning = at.warning  # incomplete: said so, not a success
+    assert not at.success
+    assert "✗ Recommended decision: Reject" in decision_text(at)  # a fail still rejects
+    assert "The audit is incomplete (the membership probe could not run)" in incomplete.value
     assert warning.value.startswith("Membership inference could not run")
     assert "not assessed" in warning.value and "MemoryError" in warning.value
 
@@ -195,7 +206,7 @@ def test_a_real_light_audit_of_lead_scoring(monkeypatch):
     key = at.session_state[state.AUDIT_KEY]
     assert key == AuditSource.from_dict(LEAD).key(AuditConfig.light())
     assert json.loads(ac.cached_report(key))["report_id"] == report.report_id
-    assert "Recommended decision" in at.success[0].value
+    assert "Recommended decision" in decision_text(at)
 
     # a new session (a browser reload) reads the stored report: nothing is recomputed
     monkeypatch.setattr(ac, "run_audit", never_run)

@@ -188,10 +188,10 @@ def test_options_parse():
 
 @pytest.mark.parametrize("spec, frame_edit, words", [
     ({"consent": {"nope": ["p"]}, "purposes": ["p"]}, None,
-     ("'nope'", "--consent", "Columns in the file")),
+     ("'nope'", "the consent columns", "Columns in the file")),
     ({"collected_at": "when"}, lambda f: f.assign(when=["2025-01-01"] * (len(f) - 1) + ["soon"]),
      ("'when'", "not dates", "'soon'", "YYYY-MM-DD")),
-    ({"consent": {"consent": ["p"]}}, None, ("--purpose",)),
+    ({"consent": {"consent": ["p"]}}, None, ("the model's purposes",)),
     ({"data_source": "src"}, lambda f: f.assign(src="shop"),
      ("'src'", "'shop'", "first party")),
     ({"consent": {"x": ["p"]}, "purposes": ["p"]}, None, ("model input",)),

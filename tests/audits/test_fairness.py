@@ -119,7 +119,7 @@ def test_tables_metrics_params_and_json(planted):
     assert result.probe == "fairness" and result.area == "fairness" and result.status == "ok"
     names = {t.name for t in result.tables}
     assert names == {"fairness.summary", "fairness.groups", "fairness.disparities",
-                     "fairness.proxies", "fairness.whatif"}
+                     "fairness.subgroup_performance", "fairness.proxies", "fairness.whatif"}
     assert result.params["part"] == "nonmembers"
     assert result.params["fields"] == ["ethnicity", "gender", "ethnicity*gender"]
     assert result.metric("demographic_parity_ratio.ethnicity").ci is not None
@@ -223,9 +223,10 @@ class _OnX:
 
 def test_fair_model_raises_no_false_alarms(null_model):
     """Decisions independent of two random fields (4 groups, 2 groups, 8 intersections): over 24
-    seeds the share of audits with a fail stays within 5% + two binomial SDs (at most 3 of 24),
-    and, the intervals being simultaneous and the groups large (about 5,000 rows per
-    intersection), attention is as rare. 24 light runs take a few seconds."""
+    seeds the share of audits with a fail or an attention stays near 5% (at most 2 of 24: one
+    simultaneous band per probe keeps the family-wise rate at 5%, and attention needs the
+    estimate beyond a bound too). 24 light runs take a few seconds; the full table is
+    bench/bench_validity.py."""
     model, train = null_model
     fails = attentions = 0
     for seed in range(24):
@@ -236,12 +237,13 @@ def test_fair_model_raises_no_false_alarms(null_model):
                                sensitive_fields=("region", "segment"), seed=seed)
         sev = _sev(run_fairness(subject, dataclasses.replace(FAST, whatif=False,
                                                              proxy_models=False)))
-        assert set(sev) >= {f"fairness.{c}.{f}" for c in ("disparate_impact", "error_rate_parity")
+        checks = ("disparate_impact", "error_rate_parity", "subgroup_performance")
+        assert set(sev) >= {f"fairness.{c}.{f}" for c in checks
                             for f in ("region", "segment", "region*segment")}
         fails += "fail" in sev.values()
         attentions += "attention" in sev.values()
-    assert fails <= 3
-    assert attentions <= 3
+    assert fails <= 2
+    assert attentions <= 2
 
 
 # -- invariance and inputs -------------------------------------------------------------------
@@ -309,10 +311,14 @@ def test_members_part_and_configured_reference():
                                                        reference_groups={"ethnicity": "B"}))
     assert result.params["part"] == "members"
     assert result.params["reference_groups"]["ethnicity"] == "B"
+    assert result.params["configured_reference_groups"] == {"ethnicity": "B"}
     groups = result.table("fairness.groups").to_frame()
     assert groups.loc[groups["field"] == "ethnicity", "n"].sum() == len(subject.members)
+    disp = result.table("fairness.disparities").to_frame()
+    judged = disp[(disp["field"] == "ethnicity") & (disp["family"] != "shown")]
+    assert len(judged) and (judged[["group", "reference"]] == "B").any(axis=1).all()
     f = next(f for f in result.findings if f.id == "fairness.disparate_impact.ethnicity")
-    assert "the reference group 'B'" in f.statement and f.metric.value > 1
+    assert "'B'" in f.statement and f.metric.value < 1  # B is the less often selected
     with pytest.raises(InputError, match="valid"):
         run_fairness(subject, dataclasses.replace(FAST, reference_groups={"age": "x"}))
     with pytest.raises(InputError, match="its groups"):
@@ -329,6 +335,7 @@ def test_field_with_only_small_groups_is_not_assessed():
     assert sev["fairness.groups.gender"] == "not_assessed"
     assert sev["fairness.disparate_impact.gender"] == "not_assessed"
     assert sev["fairness.error_rate_parity.gender"] == "not_assessed"
+    assert sev["fairness.subgroup_performance.gender"] == "not_assessed"
     assert any("skipped" in n for n in result.notes)  # the what-if has nothing to compare
 
 

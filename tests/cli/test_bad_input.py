@@ -666,13 +666,70 @@ case("out-deep-below-a-file")(lambda ws: (
     {"path": ws.dir / "plain.txt" / "a" / "b", "parent": ws.dir / "plain.txt"}))
 
 
+# -- the data-rights declaration (issue 18) ----------------------------------------------------
+def _rights_files(ws: Workspace, **columns) -> dict:
+    """Training and holdout files with extra declared columns (same values in both)."""
+    return {"--train": ws.csv("r_train.csv", ws.train().assign(**columns)),
+            "--holdout": ws.csv("r_holdout.csv", ws.holdout().assign(**columns))}
+
+
+_RIGHTS_COLUMNS = ["customer_id", "tenure", "spend", "plan", "gender", "churned", "ok"]
+case("rights-consent-no-purposes")(lambda ws: (
+    {"--consent": "consent"}, msg.RIGHTS_CONSENT_FORMAT, {"text": "consent"}))
+case("rights-opt-out-unknown-scope")(lambda ws: (
+    {"--opt-out": "o=everything"}, msg.RIGHTS_OPT_OUT_FORMAT,
+    {"text": "o=everything", "unknown": ["everything"]}))
+case("rights-consent-column-missing")(lambda ws: (
+    {**_rights_files(ws, ok=1), "--consent": "no_such=retention offers",
+     "--purpose": "retention offers"}, msg.RIGHTS_COLUMN_MISSING,
+    {"column": "no_such", "field": "consent", "file": "r_train.csv",
+     "columns": _RIGHTS_COLUMNS}))
+case("rights-consent-is-a-model-input")(lambda ws: (
+    {"--consent": "tenure=retention offers", "--purpose": "retention offers"},
+    msg.RIGHTS_COLUMN_IS_INPUT, {"column": "tenure", "field": "consent"}))
+case("rights-consent-without-purpose")(lambda ws: (
+    {**_rights_files(ws, ok=1), "--consent": "ok=retention offers"}, msg.RIGHTS_NO_PURPOSE, {}))
+case("rights-consent-not-flags")(lambda ws: (
+    {**_rights_files(ws, ok="perhaps"), "--consent": "ok=retention offers",
+     "--purpose": "retention offers"}, msg.RIGHTS_NOT_FLAGS,
+    {"column": "ok", "file": "r_train.csv", "bad": ["perhaps"], "field": "consent"}))
+case("rights-opt-out-not-flags")(lambda ws: (
+    {**_rights_files(ws, ok="later"), "--opt-out": "ok"}, msg.RIGHTS_NOT_FLAGS,
+    {"column": "ok", "file": "r_train.csv", "bad": ["later"], "field": "opt_out"}))
+case("rights-collected-at-numbers")(lambda ws: (
+    {**_rights_files(ws, ok=20250101), "--collected-at": "ok"}, msg.RIGHTS_DATES_ARE_NUMBERS,
+    {"column": "ok", "file": "r_train.csv"}))
+case("rights-collected-at-not-dates")(lambda ws: (
+    {**_rights_files(ws, ok="soon"), "--collected-at": "ok"}, msg.RIGHTS_DATES_BAD,
+    {"column": "ok", "file": "r_train.csv", "n": len(ws.train()), "shown": ["soon"]}))
+case("rights-data-source-unknown")(lambda ws: (
+    {**_rights_files(ws, ok="shop"), "--data-source": "ok"}, msg.RIGHTS_SOURCE_VALUES,
+    {"column": "ok", "file": "r_train.csv", "bad": ["shop"], "valid": ANY}))
+case("rights-trained-at-not-a-date")(lambda ws: (
+    {"--trained-at": "yesterday"}, msg.RIGHTS_NOT_A_DATE,
+    {"what": "The model's training date", "value": "yesterday", "field": "trained_at"}))
+case("rights-erased-missing")(lambda ws: (
+    {"--erased": str(ws.dir / "none.csv"), "--id-column": "customer_id"},
+    msg.RIGHTS_ERASED_MISSING, {"path": ws.dir / "none.csv"}))
+case("rights-erased-no-id-column")(lambda ws: (
+    {"--erased": ws.text("erased.csv", "email\na@example.com\n"), "--id-column": "customer_id"},
+    msg.RIGHTS_ERASED_NO_ID,
+    {"path": "erased.csv", "columns": ["email"], "need": "'customer_id' (the data's id column)"}))
+case("rights-erased-bad-request-date")(lambda ws: (
+    {"--erased": ws.text("erased.csv", "customer_id,requested_at\nX1,someday\n"),
+     "--id-column": "customer_id"}, msg.RIGHTS_NOT_A_DATE,
+    {"what": "The request date in column 'requested_at' of erased.csv (row 2)",
+     "value": "someday", "field": "erased"}))
+
+
 # -- the corpus --------------------------------------------------------------------------------
 def test_the_corpus_is_large_and_covers_every_input_kind():
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids))
     assert len(CASES) >= 100, len(CASES)
     for kind in ("decision-threshold", "seed", "format", "probes", "model", "train", "holdout",
-                 "target", "sensitive", "profile", "context", "inventory", "out", "split"):
+                 "target", "sensitive", "profile", "context", "inventory", "out", "split",
+                 "rights"):
         assert any(kind in i for i in ids), kind
 
 

@@ -1,7 +1,9 @@
 """Drive the real app in Debian's headless Chromium with Playwright for Python.
 
 The flow a review meeting goes through: load the churn sample, run the audit, open every page,
-record a decision in the ledger and download the PDF. Used by the end-to-end test
+record a decision in the ledger and download the PDF. Then an audit that cannot be complete: the
+lead_scoring control with its sensitive fields cleared, so the fairness probe cannot run; its
+Run, Findings and Fairness pages must say so. Used by the end-to-end test
 (``tests/e2e/test_browser.py``) and by the benchmark (``bench/bench_app.py``), which reports the
 page-switch times against the 2 s target.
 
@@ -164,8 +166,9 @@ def _charts_drawn(page, has_charts: bool, timeout_ms: float) -> None:
 
 
 def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
-             audit_timeout_s: float = 600) -> FlowResult:
-    """Run the whole meeting flow; screenshots go to ``out_dir``."""
+             audit_timeout_s: float = 600, incomplete: bool = False) -> FlowResult:
+    """Run the whole meeting flow (and, when ``incomplete``, the incomplete audit after it);
+    screenshots go to ``out_dir``."""
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -227,6 +230,8 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
                 dl.value.save_as(path)
                 result.pdf = path.read_bytes()
                 result.screenshots["export-decided"] = _shot(page, out_dir, "8-export-decided")
+                if incomplete:
+                    _flow_incomplete(page, out_dir, result, audit_timeout_s)
             except Exception:
                 _shot(page, out_dir, "failed")  # what the page showed when the flow stopped
                 raise
@@ -236,6 +241,41 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
             shutil.copy(home / "streamlit.log", out_dir / "streamlit.log")
         shutil.rmtree(home, ignore_errors=True)
     return result
+
+
+def _flow_incomplete(page, out_dir: Path, result: FlowResult, audit_timeout_s: float) -> None:
+    """lead_scoring without sensitive fields: the fairness probe cannot run, so the audit is
+    incomplete. Texts and screenshots of its Run, Findings and Fairness pages, keyed
+    ``incomplete:<page>``."""
+    _open(page, *PAGES[0])
+    page.get_by_text("lead_scoring", exact=True).first.click()
+    _settle(page)
+    box = page.get_by_test_id("stMultiSelect").filter(has_text="Sensitive fields")
+    box.get_by_role("button", name="Clear all").click()
+    _settle(page)
+    page.get_by_role("button", name="Use this model").click()
+    _settle(page)
+    _open(page, *PAGES[1])
+    page.get_by_role("button", name="Run the audit").click()
+    page.get_by_text("Recommended decision", exact=False).first.wait_for(
+        timeout=audit_timeout_s * 1000)
+    _idle(page, audit_timeout_s * 1000)
+    result.texts["incomplete:run"] = page.get_by_test_id("stMain").inner_text()
+    result.screenshots["incomplete-run"] = _shot(page, out_dir, "9-incomplete-run")
+    for link, heading in (PAGES[2], PAGES[3]):
+        _open(page, link, heading) if heading != "Fairness" else _open_without_charts(
+            page, link, heading)
+        key = f"incomplete:{KEYS[heading]}"
+        result.texts[key] = page.get_by_test_id("stMain").inner_text()
+        result.screenshots[key] = _shot(page, out_dir, f"9-incomplete-{KEYS[heading]}")
+
+
+def _open_without_charts(page, link: str, heading: str, timeout_ms: float = 60_000) -> None:
+    """Open a page that draws no chart this time (the fairness page of an audit without
+    sensitive fields stops before its charts)."""
+    page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+    page.get_by_role("heading", level=1, name=heading, exact=True).wait_for(timeout=timeout_ms)
+    _idle(page, timeout_ms)
 
 
 def _shot(page, out_dir: Path, name: str) -> Path:

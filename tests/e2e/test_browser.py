@@ -2,8 +2,10 @@
 
 Loads the churn sample, runs the audit (the light profile: the default profile's numbers are
 checked by the planted-truth tests; here the point is the app), opens every page, records a
-decision and downloads the PDF. A screenshot of each page goes to ``build/e2e/``. Page-switch
-times are printed, not asserted (the 2 s target lives in ``bench/bench_app.py``).
+decision and downloads the PDF; then audits the lead_scoring control without sensitive fields,
+an incomplete audit, and reads what its pages say. A screenshot of each page goes to
+``build/e2e/``. Page-switch times are printed, not asserted (the 2 s target lives in
+``bench/bench_app.py``).
 
 Under CI (``CI=true``) a missing browser fails the test, since ``.ci/run`` installs it; elsewhere
 the test skips and prints why.
@@ -29,7 +31,7 @@ def flow():
             pytest.fail(f"CI=true but {reason}; .ci/run must install it")
         print(f"SKIPPED browser test: {reason}")
         pytest.skip(reason)
-    return run_flow(SHOTS)
+    return run_flow(SHOTS, incomplete=True)
 
 
 def test_every_page_opens_and_the_meeting_ends_with_a_pdf(flow):
@@ -64,3 +66,29 @@ def test_pages_show_the_planted_truth(flow):
 
 def test_no_request_leaves_the_machine(flow):
     assert flow.external_requests == []
+
+
+def test_pages_say_what_the_audit_could_not_establish(flow):
+    """Churn's light audit leaves some checks inconclusive: the Findings page lists them beside
+    the recommendation, the Fairness page says what its rows could not establish."""
+    findings, fairness = flow.texts["findings"], flow.texts["fairness"]
+    assert "What this audit could not establish" in findings
+    assert "checks inconclusive" in findings and "Inconclusive (" in findings
+    assert "these rows cannot tell" in findings
+    assert "What these rows could not establish" in fairness
+    assert "Inconclusive:" in fairness and "These rows cannot establish" in fairness
+
+
+def test_an_incomplete_audit_says_so_on_every_page(flow):
+    """lead_scoring without sensitive fields: the fairness probe cannot run, so no approval is
+    recommended, and the Run, Findings and Fairness pages say why."""
+    words = "Incomplete: no approval recommended yet ("
+    for page in ("incomplete:run", "incomplete:findings"):
+        assert f"Recommended decision: {words}" in flow.texts[page], page
+        assert "the fairness probe could not run" in flow.texts[page], page
+    assert "The audit is incomplete" in flow.texts["incomplete:findings"]
+    fairness = flow.texts["incomplete:fairness"]
+    assert "Incomplete: the fairness probe could not run" in fairness
+    assert "did not run in this audit" in fairness
+    assert set(flow.screenshots) >= {"incomplete-run", "incomplete:findings",
+                                     "incomplete:fairness"}

@@ -1,15 +1,27 @@
-"""The report: JSON round trip, deterministic id, the recommendation rule, the gate."""
+"""The report: JSON round trip, deterministic id, the recommendation rule and its words, the
+schema versions it reads (the migration step), the gate."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
 import review_board
 from audits.core.results import Finding, Severity
 from cli.audit import gate_reached
-from reports.report import AuditReport, recommended_decision
+from reports.report import (
+    SCHEMA_VERSION,
+    AuditReport,
+    current_summary,
+    recommendation_words,
+    recommended_decision,
+    summarise,
+)
+
+FIXTURE = Path(__file__).parent / "render" / "fixtures" / "report_v1.json"
 
 
 def f(sev):
@@ -90,9 +102,71 @@ def test_report_holds_what_the_issue_lists(sample_report):
 
 def test_schema_version_is_checked(sample_report):
     d = json.loads(sample_report("lead_scoring", light=True).to_json())
+    assert d["schema_version"] == SCHEMA_VERSION == "1.1"
     d["schema_version"] = "0.1"
-    with pytest.raises(ValueError, match="schema version"):
+    with pytest.raises(ValueError, match="schema version '0.1'.*reads 1.0 and 1.1"):
         AuditReport.from_dict(d)
+
+
+@pytest.mark.parametrize("summary, words", [
+    ({"recommended_decision": "approve", "counts": {"inconclusive": 2}},
+     "Approve; 2 checks inconclusive"),
+    ({"recommended_decision": "reject", "counts": {"inconclusive": 1, "not_assessed": 3}},
+     "Reject; 1 check inconclusive, 3 not assessed"),
+    ({"recommended_decision": "approve_with_conditions", "counts": {}},
+     "Approve with conditions"),
+    ({"recommended_decision": "incomplete", "incomplete": ["the membership probe could not run"],
+      "counts": {"not_assessed": 1}},
+     "Incomplete: no approval recommended yet (the membership probe could not run); "
+     "1 not assessed"),
+])
+def test_recommendation_sits_beside_what_could_not_be_established(summary, words):
+    assert recommendation_words(summary) == words
+
+
+def test_summary_lists_what_could_not_be_established():
+    findings = [f("pass"), f("inconclusive"), f("not_assessed")]
+    s = summarise(findings, {})
+    assert s["could_not_establish"] == ["p.c.inconclusive", "p.c.not_assessed"]
+    assert s["recommendation"] == "Approve; 1 check inconclusive, 1 not assessed"
+
+
+def test_a_schema_1_0_report_is_read_unchanged_and_migrated_on_reading():
+    """The stored report keeps its id (never rewritten); what 1.1 added is derived from its
+    findings, and its recorded recommendation stands."""
+    old = AuditReport.read(FIXTURE)
+    assert old.schema_version == "1.0" and old.verify()
+    assert "incomplete" not in old.summary and "inconclusive" not in old.summary["counts"]
+    s = current_summary(old)
+    assert s["migrated_from"] == "1.0" and s["counts"]["inconclusive"] == 0
+    assert s["incomplete"] == [] and s["recommended_decision"] == "reject"
+    assert s["could_not_establish"] == ["fairness.groups.region"]
+    assert s["recommendation"] == "Reject; 1 not assessed"
+    assert old.summary == json.loads(FIXTURE.read_text())["summary"]  # nothing written back
+
+
+def test_reports_of_both_schemas_diff():
+    """A 1.0 report against a 1.1 one of the same model: a severity that became inconclusive is
+    a change, a check added since appeared, and each side's words are its own."""
+    from reports.diff import diff_reports, format_diff
+
+    old = AuditReport.read(FIXTURE)
+    gap = next(x for x in old.findings if x.id == "performance.generalisation_gap.auc")
+    added = Finding(id="fairness.subgroup_performance.region", severity="inconclusive",
+                    title="Subgroup performance: region", statement="s", area="fairness")
+    findings = [dataclasses.replace(gap, severity=Severity.INCONCLUSIVE) if x is gap else x
+                for x in old.findings] + [added]
+    new = AuditReport(subject=old.subject, config=old.config, probes=old.probes,
+                      findings=tuple(findings), summary=summarise(findings, old.probes),
+                      environment=old.environment, requested_probes=old.requested_probes)
+    d = diff_reports(old, new)
+    assert (d["old_schema"], d["new_schema"]) == ("1.0", "1.1")
+    assert [x["id"] for x in d["appeared"]] == ["fairness.subgroup_performance.region"]
+    changed = {x["id"]: x["change"] for x in d["changed"]}
+    assert changed == {"performance.generalisation_gap.auc": "Needs attention → Inconclusive"}
+    assert d["old_recommendation"] == "Reject; 1 not assessed"
+    assert d["new_recommendation"] == "Reject; 2 checks inconclusive, 1 not assessed"
+    assert "(Reject; 1 not assessed -> Reject; 2 checks inconclusive" in format_diff(d)
 
 
 def test_same_seed_same_report_apart_from_time(tmp_path):
