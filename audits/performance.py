@@ -49,7 +49,8 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
             progress(f"scoring {_PART_LABEL[part]}", i / (len(PARTS) + 1))
         if subject.task == "binary":  # counted: the same on the in-memory and partitioned paths
             cells = shared(cache, ("score_cells", part),
-                           lambda p=part: score_cells(subject, p, n_jobs=config.n_jobs))
+                           lambda p=part: score_cells(subject, p, n_jobs=config.n_jobs,
+                                                      age_bands=config.age_bands))
             points[part], reps[part] = cell_score_metrics(
                 cells, n_boot=config.n_bootstrap, random_state=seeds[part])
         else:

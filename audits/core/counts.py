@@ -213,11 +213,18 @@ def _scores_map(item) -> ScoreCells:
     return score_cells_of(y, p, d)
 
 
-def score_cells(subject, part: str, *, n_jobs: int | None = None) -> ScoreCells:
-    """The score cells of every row of one part (a binary classifier)."""
+def score_cells(subject, part: str, *, n_jobs: int | None = None,
+                age_bands: Sequence[float] | None = None) -> ScoreCells:
+    """The score cells of every row of one part (a binary classifier). With ``age_bands``, from
+    the pass that also counts the fairness probe's groups (:mod:`audits.core.group_counts`), so
+    the rows are scored once for both probes."""
     pop = getattr(subject, "population", None)
     if pop is None:
         return score_cells_of(subject.y(part), subject.scores(part), subject.decisions(part))
+    if age_bands is not None:
+        from audits.core.group_counts import population_pass
+
+        return population_pass(subject, part, age_bands=age_bands, n_jobs=n_jobs)[0]
     template = _template(subject)
     items = [(template, c, pop.target_map) for c in pop.chunks[part]]
     return map_reduce(_scores_map, items, add_score_cells, n_jobs=n_jobs)

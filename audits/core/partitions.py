@@ -180,6 +180,9 @@ class Population:
     sample_rows : the most rows per part the sampled parts of the audit read (the subject's
         frames hold a keyed-hash sample of about this many rows when a part has more).
     target_map : file value -> model class, when the target's type differs from the classes'.
+    memo : counts over every row already computed (by :mod:`audits.core.group_counts`), keyed
+        by what they depend on: a pure function of the rows, kept so that one pass serves the
+        performance and fairness probes and the drill-down.
     """
 
     chunks: dict
@@ -187,6 +190,7 @@ class Population:
     path: str
     sample_rows: int
     target_map: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict, repr=False)
 
     def summary(self) -> dict:
         return {"path": self.path, "rows": dict(self.rows),

@@ -12,6 +12,7 @@ import pandas as pd
 from audits.core.config import AuditConfig
 from audits.core.loading import load_subject
 from audits.data_exposure import run_data_exposure
+from audits.fairness import run_fairness
 from audits.performance import run_performance
 from audits.proxies import proxy_screen
 from reports.source import sample_manifest
@@ -39,7 +40,8 @@ def _load(churn_parts, **kw):
 
 def _results(subject) -> dict:
     config = dataclasses.replace(AuditConfig.light(), proxy_models=False, n_jobs=1)
-    return {"performance": run_performance(subject, config).to_dict(),
+    return {"fairness": run_fairness(subject, config).to_dict(),
+            "performance": run_performance(subject, config).to_dict(),
             "data_exposure": run_data_exposure(subject, config).to_dict(),
             "proxies": proxy_screen(subject, config).to_dict("records")}
 
