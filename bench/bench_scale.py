@@ -95,10 +95,15 @@ def _run(data: Path, mode: str, probes: list[str] | None, light: bool, workers: 
                            sample_rows=config.sample_rows, partition_rows=config.partition_rows,
                            n_jobs=config.n_jobs)
     t_load = time.perf_counter() - t0
+    print(f"[{t_load:8.1f}s] loaded: {subject.data_path()}", file=sys.stderr, flush=True)
     marks, starts = {}, {}
 
     def progress(probe, stage, frac):
         now = time.perf_counter()
+        if probe not in starts:
+            print(f"[{now - t0:8.1f}s] {probe} starts; driver peak "
+                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
+                  file=sys.stderr, flush=True)
         starts.setdefault(probe, now)
         marks[probe] = round(now - starts[probe], 1)
 
@@ -128,9 +133,9 @@ def run(data: Path, mode: str, *, probes: list[str] | None = None, light: bool =
     if light:
         cmd.append("--light")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:
-        raise RuntimeError(done.stderr[-3000:])
+        raise RuntimeError(f"the {mode} run failed (its log is above)")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
