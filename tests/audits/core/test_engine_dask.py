@@ -113,3 +113,22 @@ def test_unreachable_scheduler_is_an_input_error(monkeypatch):
     with pytest.raises(InputError) as e:
         engine_dask.current_client()
     assert "tcp://127.0.0.1:9" in str(e.value) and "REVIEW_BOARD_DASK" in str(e.value)
+
+
+def test_command_line_refuses_an_unreachable_cluster_before_any_work(monkeypatch, tmp_path,
+                                                                      capsys):
+    """--dask names the scheduler; one that does not answer is bad input (exit 2), found before
+    the data is read or anything is written."""
+    import review_board
+
+    monkeypatch.setattr(engine_dask, "CONNECT_TIMEOUT", "2s")
+    out = tmp_path / "out"
+    try:
+        code = review_board.main(["audit", "--sample", "churn", "--dask", "tcp://127.0.0.1:9",
+                                  "--out", str(out), "--quiet"])
+    finally:
+        engine_dask.use_cluster(None)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "tcp://127.0.0.1:9" in err and "dask scheduler" in err
+    assert not out.exists()

@@ -59,6 +59,18 @@ def test_counts_over_all_rows_match_a_direct_count(audited):
     want = [m for m in expected["data_exposure"]["metrics"] if m["name"].startswith("reid")]
     _same(pick, want)
     assert [r["n"] for r in got["proxies"]] == [r["n"] for r in expected["proxies"]]
+    assert _group_counts(got) == _group_counts(expected)  # every row counted, not the sample
+
+
+def _group_counts(results: dict) -> list:
+    """The fairness groups' sizes and count-based rates (AUC and calibration are the sample's)."""
+    table = next(t for t in results["fairness"]["tables"] if t["name"] == "fairness.groups")
+    keep = [table["columns"].index(c) for c in ("field", "group", "n", "n_positive_label",
+                                                 "n_favourable", "selection_rate", "tpr",
+                                                 "fpr", "precision", "accuracy")]
+    rows = [[row[i] for i in keep] for row in table["rows"]]
+    assert len(rows) > 10
+    return rows
 
 
 def test_sample_does_not_depend_on_partitioning_or_order(churn_parts):
