@@ -45,7 +45,7 @@ def test_partitioned_on_cluster_equals_in_memory(churn_parts, audited, on_cluste
     _same(_results(part), expected)
     assert part.population.path == "partitioned"
     ran = on_cluster.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
-    assert {"scan", "scores_map", "qi_map", "proxy_map"} <= set(ran)  # ran on the workers
+    assert {"scan", "population_map", "qi_map", "proxy_map"} <= set(ran)  # ran on the workers
 
 
 def _square_or_die(item):
