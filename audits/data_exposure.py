@@ -17,7 +17,9 @@ Three checks on the data the model was built from:
   k-anonymity level (the smallest class size); and the distribution of class sizes. Quasi-
   identifiers are the declared ones, else those present among age, gender/sex, postcode/zip-like
   columns and date or year of birth. Values are taken as recorded (an age in years is not banded):
-  this is the risk of the data as held; coarser formats lower it, and the driver table shows how
+  this is the risk of the data as held (over every member row: when the subject's frame
+  holds a sample, the class sizes are counted partition by partition,
+  :mod:`audits.core.counts`); coarser formats lower it, and the driver table shows how
   much leaving out each quasi-identifier would.
 
 The unique share's interval is a Wilson score interval (Wilson 1927), treating each record's
@@ -36,6 +38,7 @@ import pandas as pd
 
 from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
+from audits.core.counts import qi_class_counts
 from audits.core.pii import default_quasi_identifiers, personal_columns
 from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
 from audits.core.subject import AuditSubject
@@ -74,6 +77,47 @@ def reidentification_risk(frame: pd.DataFrame, quasi_identifiers: Sequence[str])
             "k": int(sizes.min()), "n_classes": int(len(sizes)), "class_sizes": sizes}
 
 
+def reidentification_from_counts(counts: pd.Series) -> dict:
+    """:func:`reidentification_risk` from the rows per combination (``counts``, indexed by the
+    quasi-identifiers), as counted partition by partition (:func:`audits.core.counts.
+    qi_class_counts`)."""
+    sizes = counts.to_numpy(dtype=np.int64)
+    sizes = sizes[sizes > 0]
+    n = int(sizes.sum())
+    if n == 0:
+        raise ValueError("reidentification_from_counts needs at least one row.")
+    n_unique = int((sizes == 1).sum())
+    return {"n": n, "n_unique": n_unique, "unique_share": n_unique / n, "k": int(sizes.min()),
+            "n_classes": int(len(sizes)), "class_sizes": sizes}
+
+
+def _qi_risks(subject: AuditSubject, config: AuditConfig, qis: Sequence[str]
+              ) -> tuple[dict, list]:
+    """The risk on all quasi-identifiers, and (name, distinct values, unique share without it)
+    for each: from the member frame, or from counts over every row when the frame holds a
+    sample (the two agree when the frame holds every row)."""
+    if subject.population is None:
+        frame = subject.frame("members")
+        risk = reidentification_risk(frame, qis)
+        drivers = []
+        for q in qis:
+            rest = [c for c in qis if c != q]
+            without = reidentification_risk(frame, rest)["unique_share"] if rest else 0.0
+            drivers.append((q, int(frame[q].nunique(dropna=False)), round(without, 4)))
+        return risk, drivers
+    counts = qi_class_counts(subject, "members", qis, n_jobs=config.n_jobs)
+    risk = reidentification_from_counts(counts)
+    drivers = []
+    for i, q in enumerate(qis):
+        rest = [j for j in range(len(qis)) if j != i]
+        without = reidentification_from_counts(
+            counts.groupby(level=rest, dropna=False, sort=False).sum())["unique_share"] \
+            if rest else 0.0
+        values = counts.index.get_level_values(i) if len(qis) > 1 else counts.index
+        drivers.append((q, int(pd.Series(values).nunique(dropna=False)), round(without, 4)))
+    return risk, drivers
+
+
 def _size_table(sizes: np.ndarray, n: int, suppress_below: int) -> Table:
     rows = []
     for lo, hi in _SIZE_BUCKETS:
@@ -104,7 +148,7 @@ def _reidentification(subject: AuditSubject, config: AuditConfig) -> tuple[list,
         return [], [], Finding(id=fid, severity=Severity.NOT_ASSESSED, title=title, statement=why,
                                action="Declare the quasi-identifiers (--quasi-identifiers).",
                                area="privacy"), [why]
-    risk = reidentification_risk(frame, qis)
+    risk, drivers = _qi_risks(subject, config, list(qis))
     u = risk["unique_share"]
     names = ", ".join(qis)
     source = "declared" if declared else "default (age, gender, postcode-like columns found)"
@@ -120,11 +164,6 @@ def _reidentification(subject: AuditSubject, config: AuditConfig) -> tuple[list,
     classes = Metric("reidentification.n_classes", risk["n_classes"], None,
                      method="distinct combinations of the quasi-identifiers among members",
                      label="Number of equivalence classes", n=risk["n"])
-    drivers = []
-    for q in qis:
-        rest = [c for c in qis if c != q]
-        without = reidentification_risk(frame, rest)["unique_share"] if rest else 0.0
-        drivers.append((q, int(frame[q].nunique(dropna=False)), round(without, 4)))
     tables = [_size_table(risk["class_sizes"], risk["n"], config.suppress_below),
               Table(name="quasi_identifier_drivers",
                     columns=("quasi_identifier", "distinct_values", "unique_share_without_it"),

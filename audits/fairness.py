@@ -15,6 +15,11 @@ fewer than 10 events take Jeffreys draws (Brown, Cai & DasGupta 2001), never a d
 groups, fixed before resampling, and every group against the overall
 (:mod:`audits.fairness_pairs`). (3) Summary: tables and findings.
 
+When the subject's frame holds a sample of the rows (a large or partitioned input), the
+confusion cells are counted over every row partition by partition
+(:mod:`audits.core.group_counts`) and the counts bootstrap runs on them; AUC and calibration
+per group come from the sample's scores.
+
 Checks, judged on intervals with :func:`audits.core.results.judge`, never on points, all in one
 simultaneous max-statistic band per probe (Westfall & Young 1993) over every pair, metric, field
 and intersection, so a fair model raises no attention or fail in at least 95% of audits:
@@ -50,6 +55,7 @@ import pandas as pd
 from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
 from audits.core.errors import InputError
+from audits.core.group_counts import population_groupings, population_pass
 from audits.core.groups import group_codes, intersect_codes
 from audits.core.numbers import plain
 from audits.core.results import Finding, Metric, ProbeResult, Severity, Table
@@ -100,7 +106,14 @@ def fairness_comparisons(subject: AuditSubject, config: AuditConfig, part: str, 
                          f"fields; valid: {[g[0] for g in groupings]}.")
     y, dec, scores = subject.y(part), subject.decisions(part), subject.scores(part)
     fav_pos = subject.favourable_label == subject.positive_label
-    fine, maps = joint_cells(y, dec, [g[1] for g in groupings])
+    if subject.population is not None and subject.task == "binary":  # count every row
+        groupings, fine, maps, cells, overall = population_groupings(
+            population_pass(subject, part, age_bands=config.age_bands,
+                            n_jobs=config.n_jobs)[1], groupings)
+    else:
+        fine, maps = joint_cells(y, dec, [g[1] for g in groupings])
+        cells = [confusion_counts(y, dec, g[1], n_groups=len(g[2])) for g in groupings]
+        overall = confusion_counts(y, dec, np.zeros(len(y), dtype=np.intp), n_groups=1)[0]
     per_field, total = joint_bootstrap(fine, maps, [len(g[2]) for g in groupings],
                                        n_boot=config.n_bootstrap,
                                        random_state=_seed(subject.seed, "fair", "cells"))
@@ -109,11 +122,9 @@ def fairness_comparisons(subject: AuditSubject, config: AuditConfig, part: str, 
         if progress is not None:
             progress(f"groups: {name}", 0.6 * i / len(groupings))
         audits.append(audit_field(
-            name, codes, levels, y, scores,
-            confusion_counts(y, dec, codes, n_groups=len(levels)), reps,
+            name, codes, levels, y, scores, cells[i], reps,
             favourable_positive=fav_pos, confidence=config.confidence,
             min_group_size=config.min_group_size, random_state=_seed(subject.seed, "fair", name)))
-    overall = confusion_counts(y, dec, np.zeros(len(y), dtype=np.intp), n_groups=1)[0]
     comp = compare_groups(
         audits, overall, total, confidence=config.confidence,
         min_group_size=config.min_group_size, reference_groups=reference_groups,

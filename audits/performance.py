@@ -15,6 +15,10 @@ Machine Learning: Analyzing the Connection to Overfitting", IEEE CSF).
 The gap's interval comes from independent bootstraps of the two parts (they are independent
 samples), differenced replicate by replicate.
 
+For a binary classifier the metrics come from counts over every row (:mod:`audits.core.counts`:
+the AUC of scores in 2^24 bins, the bootstrap over score cells), so an audit read partition by
+partition gives the same values as one read whole.
+
 The gap reads as overfitting only when the holdout rows are drawn like the training rows. The
 shared exchangeability check (:mod:`audits.core.exchangeability`, a classifier two-sample test:
 Lopez-Paz & Oquab 2017) tells the two files apart without the model; when it does, the gap is
@@ -24,8 +28,10 @@ overfitting, with the remedy, and its metric is reported beside the gap.
 
 from __future__ import annotations
 
-from audits.core.bootstrap import SCORE_METRICS, percentile_interval, score_metrics
+from audits.core.bootstrap import SCORE_METRICS, percentile_interval
+from audits.core.cache import shared
 from audits.core.config import AuditConfig
+from audits.core.counts import cell_score_metrics, part_rows, score_cells
 from audits.core.exchangeability import REMEDY, exchangeability
 from audits.core.results import Finding, Metric, ProbeResult, Severity, Table, judge
 from audits.core.seeds import derive_seed
@@ -50,10 +56,12 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
     for i, part in enumerate(PARTS):
         if progress:
             progress(f"scoring {_PART_LABEL[part]}", i / (len(PARTS) + 1))
-        if subject.task == "binary":
-            points[part], reps[part] = score_metrics(
-                subject.y(part), subject.scores(part), subject.decisions(part),
-                n_boot=config.n_bootstrap, random_state=seeds[part])
+        if subject.task == "binary":  # counted: the same on the in-memory and partitioned paths
+            cells = shared(cache, ("score_cells", part),
+                           lambda p=part: score_cells(subject, p, n_jobs=config.n_jobs,
+                                                      age_bands=config.age_bands))
+            points[part], reps[part] = cell_score_metrics(
+                cells, n_boot=config.n_bootstrap, random_state=seeds[part])
         else:
             points[part], reps[part] = task_metrics(subject, part, n_boot=config.n_bootstrap,
                                                     random_state=seeds[part])
@@ -63,7 +71,7 @@ def run_performance(subject: AuditSubject, config: AuditConfig, *, progress=None
                 ci=percentile_interval(reps[part][name], confidence=config.confidence),
                 method=method,
                 label=f"{label}, {_PART_LABEL[part]}", reference=ref,
-                n=len(subject.frame(part))))
+                n=part_rows(subject, part)))
 
     gap_reps = reps["members"][key] - reps["nonmembers"][key]
     what = {"binary": "AUC", "multiclass": "AUC (one-vs-rest)", "regression": "R²"}[subject.task]

@@ -17,6 +17,11 @@ through inputs that encode it (postcode, name, device). For every model input x 
   band. Because V is bounded at 0 its bootstrap distribution is skewed upwards near 0, so the
   band is widened where needed to contain the point estimate. The threshold
   (``fairness.proxy_association``) is judged on this interval.
+- Over every row: when the subject's frame holds a sample of the holdout (a large or
+  partitioned input, :mod:`audits.core.counts`), the contingency tables are counted partition by
+  partition, banded as the sample bands them (the bins' edges and the kept levels come from the
+  sample; the sample is every row when the holdout is small, so both paths agree); the
+  predictive powers below are computed on the sample.
 - Predictive power of the input alone, chance-adjusted (0 = chance, 1 = perfect): a naive
   per-level model (the field's distribution within each level of the binned input, Laplace
   smoothing, uniform prior over groups), 5-fold cross-validated; ``2 x AUC - 1`` for a field
@@ -36,13 +41,15 @@ import pandas as pd
 from audits.core.bootstrap import simultaneous_band
 from audits.core.cache import RunCache, shared
 from audits.core.config import AuditConfig
+from audits.core.counts import add_series, map_reduce
 from audits.core.groups import group_codes
 from audits.core.results import judge
 from audits.core.seeds import derive_seed as _seed
 from audits.core.subject import AuditSubject
 from audits.fairness_scores import group_auc
 
-__all__ = ["proxy_screen", "cramers_v", "band_feature", "chance_adjusted_power"]
+__all__ = ["proxy_screen", "cramers_v", "band_feature", "band_spec", "band_raw",
+           "chance_adjusted_power"]
 
 N_BINS, MAX_LEVELS, SUBSAMPLE, N_FOLDS = 10, 20, 5000, 5
 COLUMNS = ["feature", "field", "n", "feature_levels", "field_groups", "cramers_v",
@@ -83,20 +90,37 @@ def band_feature(values, *, n_bins: int = N_BINS, max_levels: int = MAX_LEVELS
     """Integer level of each row of one model input (numeric: quantile bins; else values, the
     most frequent ``max_levels`` kept and the rest lumped; missing: its own level)."""
     s = pd.Series(values).reset_index(drop=True)
+    raw = band_raw(band_spec(s, n_bins=n_bins, max_levels=max_levels), s)
+    _, codes = np.unique(raw, return_inverse=True)
+    return codes.astype(np.intp), int(codes.max()) + 1 if codes.size else 0
+
+
+def band_spec(values, *, n_bins: int = N_BINS, max_levels: int = MAX_LEVELS) -> tuple:
+    """How :func:`band_feature` bands one input, learnt from ``values`` and applicable to other
+    rows (:func:`band_raw`): ``("bins", edges)`` or ``("levels", top values, max_levels)``."""
+    s = pd.Series(values).reset_index(drop=True)
     numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
     if numeric and s.nunique(dropna=True) > n_bins:
         x = s.to_numpy(dtype=float, na_value=np.nan)
-        edges = np.unique(np.nanquantile(x, np.linspace(0, 1, n_bins + 1)[1:-1]))
-        raw = np.where(np.isnan(x), edges.size + 1, np.searchsorted(edges, x, side="right"))
-    else:
-        raw, uniques = pd.factorize(s, use_na_sentinel=True)
-        freq = np.bincount(raw[raw >= 0], minlength=len(uniques))
-        keep = np.zeros(len(uniques), dtype=np.intp) + max_levels  # "other"
-        top = np.argsort(-freq, kind="stable")[:max_levels]
-        keep[top] = np.arange(top.size)
-        raw = np.where(raw < 0, max_levels + 1, keep[np.maximum(raw, 0)])
-    _, codes = np.unique(raw, return_inverse=True)
-    return codes.astype(np.intp), int(codes.max()) + 1 if codes.size else 0
+        return ("bins", np.unique(np.nanquantile(x, np.linspace(0, 1, n_bins + 1)[1:-1])))
+    raw, uniques = pd.factorize(s, use_na_sentinel=True)
+    freq = np.bincount(raw[raw >= 0], minlength=len(uniques))
+    top = np.argsort(-freq, kind="stable")[:max_levels]
+    return ("levels", pd.Index(uniques[top]), max_levels)
+
+
+def band_raw(spec: tuple, values) -> np.ndarray:
+    """The level of each row under ``spec`` before compaction: a bin, a top value's rank, the
+    "other" level or the missing level."""
+    s = pd.Series(values).reset_index(drop=True)
+    if spec[0] == "bins":
+        edges = spec[1]
+        x = s.to_numpy(dtype=float, na_value=np.nan)
+        return np.where(np.isnan(x), edges.size + 1, np.searchsorted(edges, x, side="right"))
+    top, max_levels = spec[1], spec[2]
+    idx = top.get_indexer(s)
+    return np.where(s.isna().to_numpy(), max_levels + 1,
+                    np.where(idx < 0, max_levels, idx)).astype(np.intp)
 
 
 def chance_adjusted_power(field_codes: np.ndarray, proba: np.ndarray) -> float:
@@ -164,11 +188,57 @@ def _all_inputs_power(X: pd.DataFrame, gcodes: np.ndarray, seed: int) -> float:
     return chance_adjusted_power(g, proba)
 
 
+def _proxy_map(item) -> dict:
+    """One partition's (feature level, group) counts of every (input, field) pair."""
+    chunk, pairs, age_bands = item
+    columns = sorted({c for f, g, _ in pairs for c in (f, g)})
+    frame = chunk.read(columns)
+    names = {}
+    out = {}
+    for feature, field, spec in pairs:
+        if field not in names:
+            codes, levels = group_codes(frame[field], age_bands=age_bands)
+            names[field] = np.asarray(levels, dtype=object)[codes]
+        pair = pd.DataFrame({"level": band_raw(spec, frame[feature]), "group": names[field]})
+        out[(feature, field)] = pair.groupby(["level", "group"], sort=False).size()
+    return out
+
+
+def _add_tables(a: dict, b: dict) -> dict:
+    return {k: add_series(a[k], b[k]) for k in a}
+
+
+def _population_tables(subject: AuditSubject, config: AuditConfig, frame: pd.DataFrame
+                       ) -> dict:
+    """(input, field) -> (table, input levels, field groups) over every non-member row, banded
+    as the sample bands them (the sample's levels first, levels only other rows have after)."""
+    pairs = [(f, g, band_spec(frame[f])) for g in subject.sensitive_fields
+             for f in subject.feature_columns if f != g]
+    items = [(c, pairs, config.age_bands) for c in subject.population.chunks["nonmembers"]]
+    counts = map_reduce(_proxy_map, items, _add_tables, n_jobs=config.n_jobs)
+    out = {}
+    for feature, field, _ in pairs:
+        series = counts[(feature, field)]
+        _, sample_groups = group_codes(frame[field], age_bands=config.age_bands)
+        seen = set(series.index.get_level_values("group"))
+        groups = [g for g in sample_groups if g in seen] + sorted(
+            seen - set(sample_groups))
+        levels = np.unique(series.index.get_level_values("level").to_numpy())
+        li = np.searchsorted(levels, series.index.get_level_values("level").to_numpy())
+        gi = pd.Index(groups).get_indexer(series.index.get_level_values("group"))
+        table = np.zeros(len(levels) * len(groups), dtype=np.int64)
+        np.add.at(table, li * len(groups) + gi, series.to_numpy(dtype=np.int64))
+        out[(feature, field)] = (table, len(levels), len(groups))
+    return out
+
+
 def _screen(subject: AuditSubject, config: AuditConfig, models: bool) -> pd.DataFrame:
     frame = subject.frame("nonmembers")
     features = list(subject.feature_columns)
     n_boot, rows, reps = config.n_bootstrap, [], []
     threshold = config.threshold("fairness.proxy_association")
+    population = None if subject.population is None else \
+        _population_tables(subject, config, frame)
     for field in subject.sensitive_fields:
         gcodes, glevels = group_codes(frame[field], age_bands=config.age_bands)
         G = len(glevels)
@@ -181,18 +251,23 @@ def _screen(subject: AuditSubject, config: AuditConfig, models: bool) -> pd.Data
             power_all = float("nan")
         for feature in others:
             fcodes, L = band_feature(frame[feature])
-            table = np.bincount(fcodes * G + gcodes, minlength=L * G)
+            if population is None:
+                table, levels, groups = np.bincount(fcodes * G + gcodes, minlength=L * G), L, G
+            else:  # counted over every row, banded as the sample is
+                table, levels, groups = population[(feature, field)]
             n = int(table.sum())
             rng = np.random.default_rng(_seed(subject.seed, "proxy", feature, field))
             nz = np.flatnonzero(table)
             boot = np.zeros((n_boot, table.size))
             if n:
                 boot[:, nz] = rng.multinomial(n, table[nz] / n, size=n_boot)
-            reps.append(cramers_v(boot.reshape(n_boot, L, G)))
+            reps.append(cramers_v(boot.reshape(n_boot, levels, groups)))
             rows.append({
-                "feature": feature, "field": field, "n": n, "feature_levels": L,
-                "field_groups": G, "cramers_v": float(cramers_v(table.reshape(L, G))),
-                "cramers_v_uncorrected": float(cramers_v(table.reshape(L, G), corrected=False)),
+                "feature": feature, "field": field, "n": n, "feature_levels": levels,
+                "field_groups": groups,
+                "cramers_v": float(cramers_v(table.reshape(levels, groups))),
+                "cramers_v_uncorrected": float(cramers_v(table.reshape(levels, groups),
+                                                         corrected=False)),
                 "feature_power": (_naive_power(fcodes, L, gcodes, G, folds) if G >= 2
                                   else float("nan")),
                 "all_inputs_power": power_all,

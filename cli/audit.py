@@ -78,6 +78,10 @@ def add_audit_commands(sub) -> None:
     run.add_argument("--seed", default="0", help=f"the audit's seed, 0 to {MAX_SEED}")
     run.add_argument("--probes", type=_csv, default=None, help="probes to run (default: all)")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.add_argument("--dask", metavar="ADDRESS",
+                     help="run the parallel work on this Dask scheduler (tcp://host:8786 or "
+                          "tls://...; default: $REVIEW_BOARD_DASK, else in this process). The "
+                          "cluster must be trusted: pickled data and code move to it")
 
     s = sub.add_parser("samples", help="build the sample models")
     s.add_argument("action", choices=("build",))
@@ -197,6 +201,7 @@ def _audit(args) -> int:
     runs, until every option, the profile, the output folder, the context and inventory files and
     the data have passed their checks."""
     from audits.core.config import AuditConfig, load_config
+    from audits.core.engine_dask import ClusterError
     from audits.core.validation import check_output_dir
     from reports.build import attach_context, check_probes, check_rows, run_audit
     from reports.context_files import load_context, load_inventory
@@ -210,16 +215,24 @@ def _audit(args) -> int:
     out = check_output_dir(args.out)
     config = load_config(args.config, base=AuditConfig.light() if args.light else None)
     context = load_context(args.context) if args.context else None
-    subject = source.load()
+    _connect(args.dask)
+    subject = source.load(sample_rows=config.sample_rows, partition_rows=config.partition_rows,
+                          n_jobs=config.n_jobs)
     inventory = load_inventory(args.inventory, subject.feature_columns) if args.inventory \
         else None
     subject = _with_rights(subject, args, context, inventory)
     check_rows(subject, config, probes)
     ledger = open_ledger(args.db)
     if not args.quiet:
-        print(f"Auditing {subject.name}: {len(subject.members)} members, "
-              f"{len(subject.nonmembers)} non-members, profile {config.name}", file=sys.stderr)
-    report = run_audit(subject, config, probes=probes, progress=_progress(args.quiet))
+        path = subject.data_path()
+        print(f"Auditing {subject.name}: {path['rows']['members']} members, "
+              f"{path['rows']['nonmembers']} non-members ({path['path']}), profile "
+              f"{config.name}", file=sys.stderr)
+    try:
+        report = run_audit(subject, config, probes=probes, progress=_progress(args.quiet))
+    except ClusterError as e:  # nothing was recorded: the ledger sees whole runs only
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     report = attach_context(report, context, inventory)
     out.mkdir(parents=True, exist_ok=True)
     path = report.write(out / "report.json")
@@ -240,6 +253,16 @@ def _write_formats(ledger, run_id: int, formats: list[str], out: Path) -> None:
 
     for p in export_run(ledger, run_id, formats, out, by=current_user(), stem="report"):
         print(f"wrote {p}", file=sys.stderr)
+
+
+def _connect(address: str | None) -> None:
+    """Point the parallel layer at the operator's Dask scheduler (``--dask``, else the
+    environment variable) and check that it answers before any work starts."""
+    from audits.core.engine_dask import current_client, use_cluster
+
+    if address:
+        use_cluster(address)
+    current_client()
 
 
 def _samples(args) -> int:

@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 from audits.core import messages as msg
 from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
+from audits.core.engine_dask import ClusterError
 from audits.core.errors import InputError
 from audits.core.results import Finding, ProbeResult, Severity, Threshold
 from audits.core.subject import AuditSubject
@@ -33,7 +34,7 @@ except metadata.PackageNotFoundError:  # running from a source tree
     TOOL_VERSION = "0.1.0"
 
 _PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops", "fairlearn", "shap", "lime",
-             "lightgbm", "xgboost-cpu", "onnxruntime", "onnx")
+             "lightgbm", "xgboost-cpu", "onnxruntime", "onnx", "pyarrow", "dask", "distributed")
 
 Progress = Callable[[str, str, float], None]
 
@@ -190,6 +191,8 @@ def run_probe(name: str, subject: AuditSubject, config: AuditConfig, *,
                 action=msg.NEED_ACTION.render(what=u.supply)) for u in unmet))
     try:
         return fn(subject, config, progress=progress, cache=cache)
+    except ClusterError:  # the cluster failed, not the probe: stop, record nothing half-done
+        raise
     except Exception as e:  # recorded, not hidden: the gate counts it
         reason = f"{type(e).__name__}: {e}"
         return ProbeResult(probe=name, area=area, status="not_assessed", notes=(reason,),

@@ -261,13 +261,18 @@ class AuditSource:
         return cls(sample=name, **options)
 
     # -- what it does --------------------------------------------------------------------------
-    def load(self) -> AuditSubject:
-        """Validate everything and build the subject (raises InputError on bad input)."""
+    def load(self, **scale: Any) -> AuditSubject:
+        """Validate everything and build the subject (raises InputError on bad input).
+
+        ``scale``: ``sample_rows``, ``partition_rows``, ``n_jobs`` of
+        :func:`~audits.core.loading.load_subject` (the profile's values; defaults when absent).
+        """
         options = dict(positive_label=self.positive_label, personal=self.personal,
                        sensitive=self.sensitive, quasi_identifiers=self.quasi_identifiers,
                        id_column=self.id_column, decision_threshold=self.decision_threshold,
                        favourable=self.favourable, favourable_action=self.favourable_action,
-                       seed=self.seed, task=self.task, recipe=self.recipe)
+                       seed=self.seed, task=self.task, recipe=self.recipe,
+                       **{k: v for k, v in scale.items() if v is not None})
         if self.sample is not None:
             m = sample_manifest(self.sample)
             trusted = sorted(set(m["trusted_types"]) | set(self.trusted))

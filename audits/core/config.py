@@ -183,6 +183,13 @@ class AuditConfig:
                                  "identify people)", low=0, high=1_000_000)
     n_jobs: int | None = _param(None, "workers of the parallel map (None: all cores); changes "
                                 "no result", low=1, high=1024)
+    partition_rows: int = _param(2_000_000, "inputs with more rows than this (members and "
+                                 "holdout together) are read partition by partition, below it "
+                                 "whole; either path gives the same result", low=0,
+                                 high=10**12)
+    sample_rows: int = _param(400_000, "most rows per part the sampled parts of the audit read "
+                              "(a keyed-hash sample; counts always cover every row)", low=1000,
+                              high=10**9)
     age_bands: tuple[float, ...] = _param((18, 25, 35, 45, 55, 65), "edges that band numeric "
                                           "sensitive fields such as age")
     # -- fairness
@@ -295,9 +302,11 @@ class AuditConfig:
 
     @property
     def profile_hash(self) -> str:
-        """SHA-256 of the profile's canonical JSON (n_jobs excluded: it changes no result)."""
+        """SHA-256 of the profile's canonical JSON (n_jobs and partition_rows excluded: they
+        change no result)."""
         d = self.to_dict()
         d.pop("n_jobs")
+        d.pop("partition_rows")
         blob = json.dumps(d, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()
 

@@ -12,6 +12,7 @@ multiclass, regression) comes from the model and is checked against the target
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import zipfile
 from pathlib import Path
@@ -22,6 +23,16 @@ import pandas as pd
 
 from audits.core import messages as msg
 from audits.core import validation
+from audits.core.counts import row_keys
+from audits.core.dataset_loading import (
+    DEFAULT_PARTITION_ROWS,
+    DEFAULT_SAMPLE_ROWS,
+    check_scan,
+    is_partitioned_input,
+    read_parts,
+    sample_frames,
+    scan_target_map,
+)
 from audits.core.errors import InputError
 from audits.core.formats import NATIVE_FORMATS, load_native, model_format
 from audits.core.paths import installation_secret
@@ -176,20 +187,31 @@ def _first_line(e: Exception) -> str:
     return text[0][:200] if text else ""
 
 
+_MEMBER_WORDS = {"train", "member", "members", "1", "true", "in"}
+_NONMEMBER_WORDS = {"test", "holdout", "nonmember", "non-member", "nonmembers", "0", "false",
+                    "out", "valid", "validation"}
+
+
+def member_mask(values: pd.Series) -> np.ndarray:
+    """True where a split column's value marks a training row (member)."""
+    return values.astype(str).str.lower().isin(_MEMBER_WORDS).to_numpy()
+
+
+def split_unknown(values: pd.Series) -> list[str]:
+    """A split column's values that name neither part, sorted."""
+    return sorted(set(values.astype(str).str.lower()) - _MEMBER_WORDS - _NONMEMBER_WORDS)
+
+
 def _split(frame: pd.DataFrame, column: str, path: Path,
            personal: Sequence[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     if column not in frame.columns:
         raise InputError(msg.SPLIT_COLUMN_MISSING, column=column, file=path.name,
                          columns=list(frame.columns))
-    values = frame[column].astype(str).str.lower()
-    member_words = {"train", "member", "members", "1", "true", "in"}
-    nonmember_words = {"test", "holdout", "nonmember", "non-member", "nonmembers", "0", "false",
-                       "out", "valid", "validation"}
-    bad = sorted(set(values) - member_words - nonmember_words)
+    bad = split_unknown(frame[column])
     if bad:
         shown = f"({len(bad)} not shown: a personal column)" if column in personal else bad[:5]
         raise InputError(msg.SPLIT_VALUES_UNKNOWN, column=column, file=path.name, values=shown)
-    is_member = values.isin(member_words).to_numpy()
+    is_member = member_mask(frame[column])
     members = frame.loc[is_member].drop(columns=[column]).reset_index(drop=True)
     nonmembers = frame.loc[~is_member].drop(columns=[column]).reset_index(drop=True)
     for part, df in (("training (member)", members), ("holdout (non-member)", nonmembers)):
@@ -227,7 +249,9 @@ def load_subject(model_path: str | Path, train_path: str | Path,
                  favourable: Any = None, favourable_action: str = "",
                  id_column: str | None = None, seed: int = 0,
                  name: str | None = None, rights=None, task: str | None = None,
-                 recipe: str | Path | None = None) -> AuditSubject:
+                 recipe: str | Path | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS,
+                 partition_rows: int = DEFAULT_PARTITION_ROWS,
+                 n_jobs: int | None = None) -> AuditSubject:
     """Load the model and its members/non-members, validate them, and build the subject.
 
     ``train_path`` holds the rows the model was trained on (members) and ``holdout_path`` rows it
@@ -242,6 +266,12 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     classifier and a direction (``higher``/``lower``) for a regression; ``recipe`` names the
     training recipe (a skops file of an unfitted estimator, or one of
     ``audits.core.recipe.NAMED_RECIPES``), by default the one the model file gives.
+
+    ``train_path`` and ``holdout_path`` may be Parquet datasets (a folder or a glob); with more
+    than ``partition_rows`` rows in all, they are read partition by partition
+    (:mod:`audits.core.dataset_loading`). A part with more than ``sample_rows`` rows keeps a
+    keyed-hash sample in the subject's frames and all its rows in ``subject.population`` for
+    the counts, on either path.
     """
     options = validation.check_options(decision_threshold=decision_threshold, seed=seed,
                                        favourable_action=favourable_action)
@@ -253,7 +283,19 @@ def load_subject(model_path: str | Path, train_path: str | Path,
     model_path, train_path = Path(model_path), Path(train_path)
     model = load_model(model_path, trusted=trusted, trust_pickle=trust_pickle)
     files = {"model": {"path": model_path.name, "sha256": file_sha256(model_path)}}
-    if holdout_path is None:
+    key_id = id_column or next((c for c in personal if c.lower().endswith("id")), None)
+    population = scan = None
+    if holdout_path is None and split_column is None:
+        raise InputError(msg.HOLDOUT_MISSING)
+    if is_partitioned_input(train_path, holdout_path, partition_rows=partition_rows):
+        parts = read_parts(train_path, holdout_path, split_column=split_column, id_column=key_id,
+                           seed=options["seed"], target=target, personal=personal,
+                           sample_rows=sample_rows, partition_rows=partition_rows,
+                           n_jobs=n_jobs)
+        members, nonmembers, names = parts.members, parts.nonmembers, parts.names
+        files.update(parts.files)
+        hashes, population, scan = parts.hashes, parts.population, parts.scan
+    elif holdout_path is None:
         if split_column is None:
             raise InputError(msg.HOLDOUT_MISSING)
         both = load_table(train_path, what="data file", field="train")
@@ -271,6 +313,12 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         hashes = {"members": files["members"]["sha256"],
                   "nonmembers": files["nonmembers"]["sha256"]}
 
+    if scan is not None:
+        check_scan(scan, target=target, names=names, max_shared=validation.MAX_SHARED)
+    keys = None
+    if population is None and max(len(members), len(nonmembers)) > sample_rows:
+        keys = {p: row_keys(f, id_column=key_id, seed=options["seed"])
+                for p, f in (("members", members), ("nonmembers", nonmembers))}
     _check_same_columns(members, nonmembers, names)
     columns = list(members.columns)
     if target not in columns:
@@ -301,6 +349,10 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         positive, favourable_label = _labels(task, classes, positive_label, favourable,
                                              options["decision_threshold"])
         direction = None
+    if scan is not None:
+        target_map = scan_target_map(scan, target=target,
+                                     classes=None if task == "regression" else classes)
+        population = dataclasses.replace(population, target_map=target_map)
     features = _feature_columns(model, columns, target, model_path, names)
     validation.check_values(members, nonmembers, features=features, names=names,
                             columns=list(dict.fromkeys([*features, *sensitive,
@@ -314,6 +366,9 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         recipe_note = the_recipe.description
     else:
         the_recipe, recipe_note = recipe_from_model(model)
+    if keys is not None:
+        members, nonmembers, population = sample_frames(members, nonmembers, keys=keys,
+                                                        sample_rows=sample_rows)
     subject = AuditSubject(
         model=model, members=members, nonmembers=nonmembers, target=target,
         positive_label=positive, feature_columns=tuple(features),
@@ -323,7 +378,8 @@ def load_subject(model_path: str | Path, train_path: str | Path,
         favourable_action=options["favourable_action"], id_column=id_column,
         seed=options["seed"], files=files, secret=installation_secret(),
         name=name or model_path.stem, task=task, favourable_direction=direction,
-        model_format=model_format(model_path), recipe=the_recipe, recipe_note=recipe_note)
+        model_format=model_format(model_path), recipe=the_recipe, recipe_note=recipe_note,
+        population=population)
     return attach_rights(subject, rights) if rights is not None else subject
 
 

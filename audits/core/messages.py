@@ -139,6 +139,37 @@ TABLE_UNREADABLE = M("The {what} {path} could not be read as {kind} ({error}). C
                      "a valid {kind} file, and check {field}.")
 TABLE_NO_ROWS = M("The {what} {path} has no rows; an audit needs data. Check {field}.")
 
+# -- partitioned input (a Parquet dataset: a folder or a glob) ----------------------------------
+DATASET_NO_FILES = M("The {what} {path} names no Parquet file (.parquet or .pq). Give a folder of "
+                     "Parquet files, a glob such as data/part-*.parquet, or one file, and check "
+                     "{field}.")
+DATASET_NOT_PARQUET = M("The {what} {path} holds files that are not Parquet: {files}. A "
+                        "partitioned input is read as Parquet only; convert them or narrow the "
+                        "glob, and check {field}.")
+DATASET_COLUMNS_DIFFER = M(
+    "The file {file} of the {what} does not have the columns of {first}: missing {missing}, "
+    "extra {extra}. Every file of a dataset needs the same columns; rewrite {file} with them or "
+    "leave it out, and check {field}.")
+DATASET_TYPE_DIFFERS = M(
+    "The column {column!r} is {type} in {file} but {first_type} in {first}, both files of the "
+    "{what}. Every file of a dataset needs the same column types; rewrite {file} with the type "
+    "of {first}, and check {field}.")
+DATASET_TARGET_VALUES = M(
+    "The target column {column!r} has {n:,} empty value(s) in {file}. Every row needs a target "
+    "value; fill or drop those rows, and check {f[target]}.")
+DATASET_TARGET_UNKNOWN = M(
+    "The target column {column!r} holds {values} in {file}, which the model does not know "
+    "(classes {classes}). Check the target and the positive label ({f[target]}).")
+DATASET_INFINITE = M("The column {column!r} has {n:,} infinite value(s) in {file}. Replace them "
+                     "with a number or an empty value.")
+CLUSTER_FAILED = M(
+    "The Dask cluster at {address} could not finish the audit's work ({error}). Nothing was "
+    "recorded. Check that the scheduler and its workers are running and have the memory for one "
+    "partition, or run without a cluster.")
+CLUSTER_UNREACHABLE = M(
+    "No Dask scheduler answers at {address} ({error}). Start one (dask scheduler; dask worker "
+    "{address}), fix the address in REVIEW_BOARD_DASK or --dask, or run without a cluster.")
+
 # -- the model ---------------------------------------------------------------------------------
 MODEL_NOT_SKOPS = M("The model file {path} is not a readable skops file ({error}). Save the "
                     "model with skops.io.dump(model, 'model.skops').")

@@ -89,6 +89,9 @@ class AuditSubject:
     model_format : the model file's format (``audits.core.formats``), e.g. ``skops``, ``onnx``.
     recipe : the training recipe (``audits.core.recipe.TrainingRecipe``), or None.
     recipe_note : where the recipe comes from, or why there is none.
+    population : every row of each part, as partitions to count over
+        (:class:`audits.core.partitions.Population`), when the frames hold a sample of them
+        or the rows were read partition by partition; None when the frames hold every row.
     """
 
     model: Any
@@ -114,6 +117,7 @@ class AuditSubject:
     model_format: str = ""
     recipe: Any = field(default=None, repr=False)
     recipe_note: str = ""
+    population: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for attr in ("feature_columns", "sensitive_fields", "personal_columns",
@@ -303,7 +307,8 @@ class AuditSubject:
             "name": self.name,
             "model_type": _model_type(self.model),
             "files": self.files,
-            "rows": {p: int(len(self.frame(p))) for p in PARTS},
+            "rows": {p: int(len(self.frame(p))) if self.population is None else
+                     int(self.population.rows[p]) for p in PARTS},
             "target": self.target,
             "positive_label": _plain(self.positive_label),
             "favourable_label": _plain(self.favourable_label),
@@ -322,7 +327,18 @@ class AuditSubject:
             "model_format": self.model_format,
             "recipe": None if self.recipe is None else self.recipe.to_dict(),
             "recipe_note": self.recipe_note,
+            "data_path": self.data_path(),
         }
+
+    def data_path(self) -> dict:
+        """How the rows were read: ``in-memory`` (every row in the frames) or ``partitioned``
+        (file by file), with the rows the sampled parts of the audit read per part."""
+        if self.population is None:
+            rows = {p: int(len(self.frame(p))) for p in PARTS}
+            return {"path": "in-memory", "rows": rows, "sampled_rows": rows}
+        return {"path": self.population.path, "rows": dict(self.population.rows),
+                "sampled_rows": {p: int(len(self.frame(p))) for p in PARTS},
+                "partitions": {p: len(c) for p, c in self.population.chunks.items()}}
 
 
 def _plain(v: Any) -> Any:

@@ -2,8 +2,8 @@
 
 One test per parameter and per threshold: changing it changes the profile's hash and the key the
 report cache files an audit under (``reports.source.AuditSource.key``), so an audit is never read
-back from the cache under a profile it was not computed with. ``n_jobs`` is the one field that
-changes no result, and it alone leaves both unchanged.
+back from the cache under a profile it was not computed with. ``n_jobs`` and ``partition_rows``
+change no result, and they alone leave both unchanged.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import pytest
 from audits.core.config import DEFAULT_THRESHOLDS, AuditConfig
 
 BASE = AuditConfig()
-PARAMS = [f for f in dataclasses.fields(AuditConfig) if f.name not in ("thresholds", "n_jobs")]
+#: Fields that change no result (how the work is run, not what it computes).
+NO_RESULT = ("n_jobs", "partition_rows")
+PARAMS = [f for f in dataclasses.fields(AuditConfig) if f.name not in ("thresholds", *NO_RESULT)]
 
 
 def _changed(f: dataclasses.Field, value):
@@ -66,8 +68,11 @@ def test_each_threshold_changes_the_hash_and_the_cache_key(name, key):
     assert key(other) != key(BASE)
 
 
-def test_n_jobs_changes_no_result_and_no_key(key):
-    other = dataclasses.replace(BASE, n_jobs=1)
+@pytest.mark.parametrize("change", [{"n_jobs": 1}, {"partition_rows": 0}], ids=str)
+def test_how_the_work_runs_changes_no_result_and_no_key(change, key):
+    """n_jobs, and partition_rows (the partitioned path gives the in-memory path's result:
+    tests/audits/core/test_partitions.py)."""
+    other = dataclasses.replace(BASE, **change)
     assert other.profile_hash == BASE.profile_hash
     assert key(other) == key(BASE)
 
