@@ -291,8 +291,8 @@ def _opt_out(subject, rights, config, frames):
     if rights.opt_out.covers_training:
         f, m = _check(
             "data.opt_out.trained", "data.opt_out_trained", k_train, n_train, config,
-            title=("{count} customers{share} who objected to training train the model",
-                   "Customers who objected to training train the model"),
+            title=("{count} customers{share} who objected to training are in its training rows",
+                   "Customers who objected to training are in its training rows"),
             statement=f"{count_words(k_train, config)} training customers"
                       f"{_share(k_train, n_train, config)} opted out of their data being "
                       f"used this way ('{col}', which covers training), yet their rows train the "
