@@ -109,9 +109,13 @@ def _scan(item) -> dict:
 def _datasets(train_path, holdout_path, split_column) -> dict[str, Dataset]:
     if holdout_path is None:
         return {"data": open_dataset(train_path, what="data file", field="train")}
-    return {"members": open_dataset(train_path, what="training (members) file", field="train"),
-            "nonmembers": open_dataset(holdout_path, what="holdout (non-members) file",
-                                       field="holdout")}
+    specs = {"members": (train_path, "training (members) file", "train"),
+             "nonmembers": (holdout_path, "holdout (non-members) file", "holdout")}
+    # the folder or glob first: its own problem (no Parquet in it) is the one to name, before a
+    # single file beside it that is not Parquet
+    order = sorted(specs, key=lambda p: not is_dataset(specs[p][0]))
+    opened = {p: open_dataset(specs[p][0], what=specs[p][1], field=specs[p][2]) for p in order}
+    return {p: opened[p] for p in ("members", "nonmembers")}
 
 
 def _chunks(ds: dict[str, Dataset], split_column: str | None) -> dict[str, tuple[Chunk, ...]]:

@@ -38,6 +38,7 @@ from audits.core.validation import MAX_ACTION, MAX_GROUPS
 from cli.flags import LABELS
 from reports import context_files
 from reports.context import LEGAL_BASES, ORIGINS
+from reports.export import FORMATS as EXPORT_FORMATS
 from reports.registry import PROBES
 from reports.source import SAMPLE_NAMES
 from tests.cli.conftest import FEATURES
@@ -130,7 +131,7 @@ for _value, _message, _shown in [("-1", msg.SEED_OUT_OF_RANGE, -1),
 
 for _value, _bad in [("docx", ["docx"]), ("json,PDF", ["PDF"]), ("html,markdown", ["markdown"])]:
     case(f"format-{_value}")(lambda ws, v=_value, b=_bad: (
-        {"--format": v}, msg.FORMATS_UNKNOWN, {"bad": b, "valid": ["json", "html", "md", "pdf"]}))
+        {"--format": v}, msg.FORMATS_UNKNOWN, {"bad": b, "valid": list(EXPORT_FORMATS)}))
 
 for _value, _bad in [("telepathy", ["telepathy"]), ("performance,Fairness", ["Fairness"])]:
     case(f"probes-{_value}")(lambda ws, v=_value, b=_bad: (
@@ -225,8 +226,10 @@ for _flag, (_what, _field) in _WHAT.items():
     case(f"{_field}-missing")(lambda ws, fl=_flag, w=_what, f=_field: (
         {fl: str(ws.dir / "absent.csv")}, msg.FILE_MISSING,
         {"what": w, "path": ws.dir / "absent.csv", "field": f}))
+    # a folder is read as a Parquet dataset (issue 15): one without Parquet files is refused
     case(f"{_field}-is-a-folder")(lambda ws, fl=_flag, w=_what, f=_field: (
-        {fl: str(ws.dir)}, msg.FILE_IS_FOLDER, {"what": w, "path": ws.dir, "field": f}))
+        {fl: str(ws.dir)}, msg.FILE_IS_FOLDER if f == "model" else msg.DATASET_NO_FILES,
+        {"what": w, "path": ws.dir, "field": f}))
 for _flag, _suffix in (("--train", ".xlsx"), ("--holdout", ".json")):
     case(f"{_flag[2:]}-suffix{_suffix}")(lambda ws, fl=_flag, s=_suffix: (
         {fl: ws.text("data" + s, "a,b\n1,2\n")}, msg.TABLE_SUFFIX,

@@ -147,9 +147,10 @@ def _charts_drawn(page, has_charts: bool, timeout_ms: float) -> None:
 
 
 def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
-             audit_timeout_s: float = 600, incomplete: bool = False) -> FlowResult:
-    """Run the whole meeting flow (and, when ``incomplete``, the incomplete audit after it);
-    screenshots go to ``out_dir``."""
+             audit_timeout_s: float = 600, incomplete: bool = False,
+             meeting: bool = True) -> FlowResult:
+    """Run the whole flow: the pages, the board's meeting when ``meeting`` (and, when
+    ``incomplete``, the incomplete audit after it); screenshots go to ``out_dir``."""
     from playwright.sync_api import sync_playwright
 
     from tests.e2e import board_flow
@@ -205,9 +206,11 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
                     result.switch_seconds[key] = _open(page, link, heading)
 
                 _open(page, *PAGES[6])
-                result.meeting = board_flow.meeting(browser, page, server, out_dir,
-                                                    sys.modules[__name__])
-                result.screenshots.update(result.meeting.screenshots)
+                result.screenshots["review"] = _shot(page, out_dir, "7-review")
+                if meeting:
+                    result.meeting = board_flow.meeting(browser, page, server, out_dir,
+                                                        sys.modules[__name__])
+                    result.screenshots.update(result.meeting.screenshots)
                 _open(page, *PAGES[7])
                 with page.expect_download(timeout=120_000) as dl:
                     page.get_by_role("button", name="Download PDF").click()

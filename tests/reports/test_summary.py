@@ -223,7 +223,7 @@ EXPECTED = {
         'certain); with 95% confidence between 0.505 and 0.530.',
         '- Pass: The model ranks the customers it was trained on better than customers '
         'it never saw: AUC 0.755 against 0.744, a gap of 0.011; with 95% confidence '
-        'between -0.002 and 0.024.',
+        'between -0.00018 and 0.024.',
         '- Whether to approve the model as recommended, or to overrule the '
         'recommendation with a recorded reason.',
         '- Whether the 5 inconclusive checks must be settled with more holdout rows '
