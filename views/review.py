@@ -6,8 +6,9 @@ The page only calls the ledger (``reports.ledger``, the same operations as the `
 board commands, with the same rules and messages) and ``reports.review_session``. Signing in:
 ``views.review_signin``; the audit's and the findings' forms: ``views.review_forms``; the board's
 sections: ``views.review_votes``. While the page is open it looks at the ledger's head every few
-seconds (:data:`REFRESH_SECONDS`) and, when another member wrote, reruns so that their comments,
-votes and the tally show; the forms keep what is being typed (``views.review_drafts``).
+seconds (``views.review_forms.follow``) and, when another member wrote, reruns so that their
+comments, votes and the tally show; the forms keep what is being typed (``views.review_drafts``).
+The follower is called last, after every form has read its click (see ``follow``).
 """
 
 from __future__ import annotations
@@ -23,22 +24,6 @@ from views import review_signin as signin
 from views import review_votes as votes
 from views import state
 from views.review_style import tone_of, verdict_box
-
-#: How often an open Review page checks the ledger for other members' writes.
-REFRESH_SECONDS = 3.0
-
-
-@st.fragment(run_every=REFRESH_SECONDS)
-def _follow(led, seen: int) -> None:
-    """Rerun the page when the ledger's head moved past ``seen`` (another member wrote)."""
-    try:
-        now = led.head()[0]
-    except rs.LEDGER_ERRORS:
-        return
-    if now != seen:
-        forms.keep_notice()
-        st.rerun()
-
 
 st.title("Review")
 st.caption("The board's record of this audit: comments and dispositions per finding, signed "
@@ -65,7 +50,6 @@ if run is not None:
     st.session_state[state.RUN_ID] = run["id"]
 else:
     st.session_state.pop(state.RUN_ID, None)
-_follow(led, seen)
 
 st.subheader("In the ledger")
 forms.ledger_status(led, report, run)
@@ -161,3 +145,5 @@ with tab_history:
                                    "severities.")
                     with st.expander("As the command line prints it (review-board diff)"):
                         st.code(format_diff(diff), language=None)
+
+forms.follow(led, seen)  # last: after every form on the page has read its click

@@ -23,8 +23,8 @@ from views import review_drafts as drafts
 from views import state
 from views.review_style import badge_html, tone_of, verdict_box
 
-__all__ = ["ledger", "stored_report", "write", "show_notice", "keep_notice", "signer",
-           "ledger_status",
+__all__ = ["ledger", "stored_report", "write", "show_notice", "keep_notice", "follow",
+           "signer", "ledger_status",
            "comment_form", "disposition_form", "finding_panel", "comments"]
 
 
@@ -83,6 +83,29 @@ def keep_notice() -> None:
     write must not wipe this member's own confirmation)."""
     if st.session_state.get(state.REVIEW_LAST_NOTICE):
         st.session_state[state.REVIEW_NOTICE] = st.session_state[state.REVIEW_LAST_NOTICE]
+
+
+#: How often an open Review page checks the ledger for other members' writes.
+REFRESH_SECONDS = 3.0
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def follow(led, seen: int) -> None:
+    """Rerun the page when the ledger's head moved past ``seen`` (another member wrote).
+
+    Every few seconds it runs on its own; once per page run it also runs inline, where the page
+    calls it, and must be called after every form: a rerun requested there ends the run, and
+    Streamlit resets the clicks of that run (``SessionState.on_script_finished`` resets the
+    triggers however the run ended), so a form not yet drawn would never see its click. Called
+    before the forms, a member's comment submitted while another member's write landed was
+    lost (one of four simultaneous comments in the browser meeting)."""
+    try:
+        now = led.head()[0]
+    except rs.LEDGER_ERRORS:
+        return
+    if now != seen:
+        keep_notice()
+        st.rerun()
 
 
 def signer():

@@ -32,7 +32,9 @@ from tests.reports.ledger.board import (
     copy_board,
     dispose_all,
 )
+from reports import review_session as rs
 from views import review_drafts, state
+from views import review_forms as forms
 
 ROOT = Path(__file__).resolve().parents[2]
 FID = "fairness.disparate_impact.ethnicity"  # planted: fails on churn
@@ -500,6 +502,58 @@ def test_drafts_survive_other_members_writes(churn, members):
         == [("carol", "approve", None), ("carol", "approve_with_conditions", None),
             ("bob", "reject", "Bob's reason.")]
     assert list(table(at, "Counts towards the quorum")["Reviewer"]) == ["carol", "bob"]
+
+
+def _a_write_lands_meanwhile(monkeypatch, led, run, by) -> dict:
+    """From now on, the page's next run meets a write by ``by`` landing in the ledger after the
+    page read the ledger's head and before it drew the forms (as when four members click at
+    once); returns what the page had seen, for the broken variant."""
+    real, seen, landed = rs.find_run, {}, []
+
+    def find_run(*args, **kwargs):
+        if not landed:
+            landed.append(True)
+            seen["head"] = led.head()[0]
+            led.comment(run, "Carol's comment, landing meanwhile.", by=by, finding=FID)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(rs, "find_run", find_run)
+    return seen
+
+
+def test_a_comment_submitted_while_another_write_lands_is_recorded(churn, members, monkeypatch):
+    """The page follows the ledger (a rerun when the head moved) only after its forms have read
+    their clicks: the other member's write in the same instant does not swallow this one."""
+    run = submitted_run(churn, members)
+    led = open_ledger()
+    at = open_review(churn, **signed_in(members["bob"]))
+    at.text_area(key=k("comment", FID, "bob")).input("Bob's comment, sent at the same moment.")
+    _a_write_lands_meanwhile(monkeypatch, led, run, members["carol"])
+    click(at, f"comment_btn_{FID}")
+    assert [c["text"] for c in led.board_record(run)["comments"]] == [
+        "Carol's comment, landing meanwhile.", "Bob's comment, sent at the same moment."]
+    assert f"Comment recorded on run {run}." in texts(at.success)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="broken on purpose: the page follows the ledger before its forms, so "
+                          "the rerun swallows the click")
+def test_a_comment_is_lost_when_the_page_follows_the_ledger_before_its_forms(churn, members,
+                                                                           monkeypatch):
+    run = submitted_run(churn, members)
+    led = open_ledger()
+    at = open_review(churn, **signed_in(members["bob"]))
+    at.text_area(key=k("comment", FID, "bob")).input("Bob's comment, sent at the same moment.")
+    seen = _a_write_lands_meanwhile(monkeypatch, led, run, members["carol"])
+    status = forms.ledger_status
+
+    def follow_first(led_, report, run_):  # the page's old order: follow, then the forms
+        # (with the head the page read at its top: the one before the write, on the click's run)
+        forms.follow(led_, seen.pop("head", None) or led_.head()[0])
+        return status(led_, report, run_)
+    monkeypatch.setattr(forms, "ledger_status", follow_first)
+    click(at, f"comment_btn_{FID}")
+    assert "Bob's comment, sent at the same moment." in [
+        c["text"] for c in led.board_record(run)["comments"]]
 
 
 def test_a_refused_draft_comes_back_after_a_page_switch(churn, members):
