@@ -340,6 +340,10 @@ PROFILE_BAD_VALUE = M("The threshold profile {path} sets {key} to {value}; it mu
 PROFILE_BOUNDS_ORDER = M(
     "The threshold profile {path} sets {name!r} to attention {attention} and fail {fail}; where "
     "{direction} is worse, the attention bound must not lie beyond the fail bound. Fix the file.")
+PROFILE_BAND_BOUNDS = M(
+    "The threshold profile {path} sets {keys} of {name!r}, which is judged on a band (default "
+    "{band}): its severity comes from the band alone, so those keys would be ignored. Set "
+    "band = [low, high] instead, and fix the file.")
 
 # -- what is audited (the app's source) and what it was ----------------------------------------
 SOURCE_FILES_GONE = M("The file(s) {missing} are gone; choose {f[source]} again.")

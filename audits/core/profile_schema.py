@@ -13,7 +13,8 @@ hints, so a parameter added to ``AuditConfig`` is validated without being listed
   every number must be finite (TOML allows ``inf`` and ``nan``);
 - unknown keys are refused at every level, with the valid keys listed.
 
-Then the rules a schema cannot say: the attention bound of a threshold does not lie beyond its fail
+Then the rules a schema cannot say: a threshold judged on a band takes no attention or fail bound
+(it would be ignored); the attention bound of a threshold does not lie beyond its fail
 bound, a band's low end lies below its high end, band edges (``age_bands``) strictly increase.
 Each problem raises :class:`~audits.core.errors.InputError` naming the file, the key, the value
 given and what it must be.
@@ -254,6 +255,10 @@ def _check_rules(doc: dict, path, thresholds: dict) -> None:
             raise InputError(msg.PROFILE_BAD_VALUE, path=path, key=_key(["thresholds", name,
                                                                             "band"]),
                              value=repr(list(band)), expected="[low, high] with low below high")
+        if thresholds[name].band is not None and {"attention", "fail"} & set(over):
+            raise InputError(msg.PROFILE_BAND_BOUNDS, path=path, name=name,
+                             keys=" and ".join(k for k in ("attention", "fail") if k in over),
+                             band=list(thresholds[name].band))
         att, fail = t.get("attention"), t.get("fail")
         if att is None or fail is None:
             continue

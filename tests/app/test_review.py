@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from reports import review_session as rs
 from reports.context_files import normalise_inventory
 from reports.ledger import open_ledger
 from reports.report import summarise
@@ -32,7 +33,6 @@ from tests.reports.ledger.board import (
     copy_board,
     dispose_all,
 )
-from reports import review_session as rs
 from views import review_drafts, state
 from views import review_forms as forms
 

@@ -580,6 +580,9 @@ for _id, _toml, _message, _values in [
     ("bounds-reversed", '[thresholds."performance.subgroup_drop"]\nattention = 0.2\n',
      msg.PROFILE_BOUNDS_ORDER, {"name": "performance.subgroup_drop", "attention": 0.2,
                                 "fail": 0.1, "direction": "higher"}),
+    ("bounds-on-a-band", '[thresholds."fairness.error_rate_ratio"]\nfail = 0.7\n',
+     msg.PROFILE_BAND_BOUNDS, {"name": "fairness.error_rate_ratio", "keys": "fail",
+                               "band": [0.8, 1.25]}),
     ("not-toml", "name = [unclosed\n", msg.PROFILE_NOT_TOML, {"error": ANY}),
 ]:
     case(f"profile-{_id}")(_profile(_toml, _message, **_values))

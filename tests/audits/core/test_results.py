@@ -131,10 +131,10 @@ def test_round_trip_is_exact():
 def test_config_profile_toml(tmp_path):
     path = tmp_path / "strict.toml"
     path.write_text('name = "strict"\n[params]\nn_bootstrap = 300\n'
-                    '[thresholds."fairness.selection_rate_ratio"]\nfail = 0.9\n')
+                    '[thresholds."fairness.selection_rate_ratio"]\nband = [0.9, 1.11]\n')
     config = load_config(path)
     assert config.name == "strict" and config.n_bootstrap == 300
-    assert config.threshold("fairness.selection_rate_ratio").fail == 0.9
+    assert config.threshold("fairness.selection_rate_ratio").band == (0.9, 1.11)
     assert config.profile_hash != AuditConfig().profile_hash
     assert AuditConfig.from_dict(config.to_dict()) == config
 
