@@ -26,7 +26,8 @@ Run from the repository root (about an hour on a busy 2-core machine at 100 seed
 ``--quick`` runs a few cells with 20 seeds. ``--cell G,N,B`` and ``--planted G,N,B,R`` run only
 the cells named (repeatable; so several processes can share the table), ``--jsonl PATH`` appends
 each finished cell to a file and ``--table PATH`` prints the pooled line and the README table of
-such a file (or several files concatenated). The test suite keeps a small version
+such a file (or several files concatenated); runs of one cell over disjoint seed ranges
+(``--first-seed``) are added into one row. The test suite keeps a small version
 (``tests/audits/test_fairness_validity.py``).
 
 ``--lead-scoring-seeds 1-6`` builds the lead_scoring control with each generator seed (into a
@@ -52,7 +53,8 @@ from audits.core.config import AuditConfig
 from audits.core.subject import AuditSubject
 from audits.fairness import run_fairness
 
-__all__ = ["simulate", "audit_once", "run_cell", "clopper_pearson", "FAIRNESS_CHECKS"]
+__all__ = ["simulate", "audit_once", "run_cell", "clopper_pearson", "merge_runs",
+           "FAIRNESS_CHECKS"]
 
 #: the checks whose attention or fail counts as a fairness alarm
 FAIRNESS_CHECKS = ("disparate_impact", "error_rate_parity", "subgroup_performance")
@@ -212,7 +214,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.table:
         with open(args.table) as fh:
-            _summary([json.loads(line) for line in fh if line.strip()])
+            _summary(merge_runs([json.loads(line) for line in fh if line.strip()]))
         return
     if args.cell or args.planted:
         specs = [(*s.split(","), 1.0) for s in args.cell] + [tuple(s.split(","))
@@ -264,6 +266,34 @@ def _summary(rows: list[dict]) -> None:
               f"{'yes' if all(r['high'] < 0.10 for r in fair) else 'NO'})", flush=True)
     print()
     print(markdown(rows))
+
+
+def merge_runs(rows: list[dict]) -> list[dict]:
+    """One row per cell: runs of the same cell over disjoint seed ranges (``--first-seed``)
+    added together, the interval recomputed on the total; the cells keep their first order.
+    Overlapping seed ranges of one cell are refused (the same audits counted twice)."""
+    cells: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["groups"], r["rows"], r["base_rate"], r["ratio"])
+        seeds = set(range(r["first_seed"], r["first_seed"] + r["seeds"]))
+        if key not in cells:
+            cells[key] = {**r, "_seeds": seeds}
+            continue
+        c = cells[key]
+        if c["_seeds"] & seeds:
+            raise ValueError(f"cell {key}: seed ranges overlap")
+        c["_seeds"] |= seeds
+        c["hits"] += r["hits"]
+        c["seeds"] += r["seeds"]
+        c["first_seed"] = min(c["first_seed"], r["first_seed"])
+        c["seconds"] = c.get("seconds", 0) + r.get("seconds", 0)
+    out = []
+    for c in cells.values():
+        c.pop("_seeds")
+        c["share"] = c["hits"] / c["seeds"]
+        c["low"], c["high"] = clopper_pearson(c["hits"], c["seeds"])
+        out.append(c)
+    return out
 
 
 def _line(r: dict, seconds: float) -> str:
