@@ -5,10 +5,11 @@ board's meeting.
 Under CI (``CI=true``) a missing browser fails the tests, since ``.ci/run`` installs it;
 elsewhere they skip and print why.
 
-The four-member meeting (``tests/e2e/test_board.py``) runs only with
-``REVIEW_BOARD_E2E_MEETING=1``: in the last full run one of four simultaneous comments was not
-recorded within 90 s (issue 13 stays open until it is found and fixed), and the meeting takes
-about five minutes of the suite's budget.
+The four-member meeting (``tests/e2e/test_board.py``) is part of the flow;
+``REVIEW_BOARD_E2E_MEETING=0`` leaves it out of a local run (it takes a few minutes). It had been
+left out of the suite while one of four simultaneous comments went unrecorded: the Review page
+followed the ledger before its forms had read their clicks (``views.review_forms.follow`` says
+why that lost a click; ``tests/app/test_review.py`` reproduces it without a browser).
 """
 
 from __future__ import annotations
@@ -34,4 +35,4 @@ def flow():
 
 
 #: Whether the board's four-member meeting runs (see the module docstring).
-MEETING = os.environ.get("REVIEW_BOARD_E2E_MEETING") == "1"
+MEETING = os.environ.get("REVIEW_BOARD_E2E_MEETING", "1") != "0"
