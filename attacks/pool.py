@@ -38,11 +38,9 @@ The three steps:
    is IN for r or r + 1 models, r = floor(K m / T) (m rows per model, T targets), kept between
    2 and K/2 so that the recipe mode has an IN and an OUT model among the other K - 1: the
    models train on about m rows each, and every record keeps IN and OUT models.
-3. Cache. The pool keeps, for every record, each reference model's probability of the record's
-   true label and the keep matrix (not the models). It is computed once per audit (the run's
-   cache, :mod:`audits.core.cache`) and cached on disk under ``home_dir()/cache/pools`` keyed by
-   the model's SHA-256, a hash of the data, K and the pool's sizes, the seed and the protocol
-   version, so a light and a default profile never share a pool.
+3. Cache (:mod:`attacks.pool_cache`): the pool keeps, for every record, each reference model's
+   probability of the record's true label and the keep matrix (not the models), once per audit
+   and on disk, keyed so that a light and a default profile never share a pool.
 
 A model that cannot be cloned and refitted raises :class:`PoolUnavailable` with the reason; the
 probes then report the attacks that need the pool as not assessed.
@@ -57,9 +55,6 @@ recipe (:mod:`audits.core.recipe`: the model's own, rebuilt from its file, or th
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,7 +69,7 @@ from audits.core.seeds import derive_seed, seed_family
 from audits.core.subject import AuditSubject
 
 __all__ = ["PoolUnavailable", "MembershipRecords", "ReferencePool", "membership_records",
-           "build_pool", "get_pool", "effective_k", "reference_size", "refit_recipe",
+           "build_pool", "pool_key", "effective_k", "reference_size", "refit_recipe",
            "recipe_estimator",
            "label_probability", "keep_matrix", "SELECTION", "REPORTING", "POPULATION"]
 
@@ -180,11 +175,12 @@ def label_probability(proba: np.ndarray, classes, labels) -> np.ndarray:
 def membership_records(subject: AuditSubject, config: AuditConfig, *,
                        cache: RunCache | None = None) -> MembershipRecords:
     """The audit's records in pool order with the audited model's signals (once per run)."""
-    return shared(cache, ("membership_records", _pool_key(config)),
+    return shared(cache, ("membership_records", pool_key(config)),
                   lambda: _records(subject, config))
 
 
-def _pool_key(config: AuditConfig) -> tuple:
+def pool_key(config: AuditConfig) -> tuple:
+    """What makes two pools the same for one model and data: K and the pool's sizes."""
     """What the records and the pool depend on beyond the subject."""
     return (effective_k(config), config.pool_population_share, config.pool_population_max,
             config.pool_max_targets, config.reference_max_rows)
@@ -369,88 +365,3 @@ def build_pool(subject: AuditSubject, config: AuditConfig, *, k: int | None = No
               "limited_by": size["limited_by"], "in_models": list(size["in_models"]),
               "version": POOL_VERSION}
     return ReferencePool(records=records, ref_p=ref_p, keep=keep, params=params)
-
-
-# -- step 3: sharing and the disk cache ------------------------------------------------------
-
-def _data_hash(subject: AuditSubject) -> str:
-    h = hashlib.sha256()
-    cols = [*subject.feature_columns, subject.target]
-    for part in ("members", "nonmembers"):
-        frame = subject.frame(part)[cols]
-        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        h.update(b"|")
-    h.update(json.dumps(cols).encode())
-    return h.hexdigest()
-
-
-def _model_hash(subject: AuditSubject) -> str:
-    sha = subject.files.get("model", {}).get("sha256") if subject.files else None
-    if sha:
-        return sha
-    import joblib
-
-    return "joblib:" + joblib.hash(subject.model)
-
-
-def cache_key(subject: AuditSubject, config: AuditConfig) -> str:
-    key = {"version": POOL_VERSION, "model": _model_hash(subject),
-           "data": _data_hash(subject), "pool": list(_pool_key(config)),
-           "seed": int(subject.seed)}
-    recipe = getattr(subject, "recipe", None)
-    if recipe is not None and recipe.origin != "model":  # the user's or the file's recipe
-        key["recipe"] = recipe.to_dict()
-    if subject.task != "binary":
-        key["task"] = subject.task
-    blob = json.dumps(key, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _cache_path(key: str):
-    from audits.core.paths import home_dir
-
-    return home_dir() / "cache" / "pools" / f"{key[:40]}.npz"
-
-
-def get_pool(subject: AuditSubject, config: AuditConfig, *, cache: RunCache | None = None,
-             use_cache: bool = True, progress=None) -> ReferencePool:
-    """The audit's reference pool: built once per run (the run's cache), read from the disk
-    cache when the same model, data, pool sizes and seed were pooled before. Raises
-    PoolUnavailable."""
-    k = effective_k(config)
-    got = shared(cache, ("reference_pool", _pool_key(config), use_cache),
-                 lambda: _get(subject, config, k, use_cache, progress, cache))
-    if isinstance(got, PoolUnavailable):
-        raise got
-    return got
-
-
-def _get(subject, config, k, use_cache, progress, cache):
-    records = membership_records(subject, config, cache=cache)
-    path = None
-    if use_cache:
-        key = cache_key(subject, config)
-        path = _cache_path(key)
-        if path.is_file():
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    if np.array_equal(z["row"], records.row) and z["ref_p"].shape[0] == k:
-                        params = json.loads(str(z["params"]))
-                        return ReferencePool(records=records, ref_p=z["ref_p"], keep=z["keep"],
-                                             params={**params, "cache": "hit"})
-            except (OSError, ValueError, KeyError):
-                pass  # a damaged cache file is rebuilt
-    if progress:
-        progress(f"training {k} reference models", 0.05)
-    try:
-        pool = build_pool(subject, config, k=k, records=records)
-    except PoolUnavailable as e:
-        return e
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, ref_p=pool.ref_p, keep=pool.keep, row=records.row,
-                 params=json.dumps(pool.params))
-        os.replace(tmp, path)
-    return ReferencePool(records=records, ref_p=pool.ref_p, keep=pool.keep,
-                         params={**pool.params, "cache": "miss" if use_cache else "off"})

@@ -24,9 +24,9 @@ from attacks.pool import (
     MembershipRecords,
     PoolUnavailable,
     ReferencePool,
-    get_pool,
     membership_records,
 )
+from attacks.pool_cache import get_pool
 from audits.core.cache import RunCache, shared
 from audits.core.config import AuditConfig
 from audits.core.subject import AuditSubject

@@ -17,10 +17,10 @@ from attacks.pool import (
     SELECTION,
     PoolUnavailable,
     build_pool,
-    get_pool,
     keep_matrix,
     membership_records,
 )
+from attacks.pool_cache import get_pool
 from attacks.privacy_probe import run_membership, run_memorisation
 from audits.core.cache import RunCache
 from audits.core.config import AuditConfig
