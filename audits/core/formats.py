@@ -28,6 +28,7 @@ import json
 import re
 from pathlib import Path
 
+from audits.core import messages as msg
 from audits.core.adapters import LightGBMBackend, ModelAdapter, OnnxBackend, XGBoostBackend
 from audits.core.errors import InputError
 
@@ -37,8 +38,12 @@ SUFFIXES = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib":
             ".json": "xgboost-json", ".ubj": "xgboost-ubjson", ".txt": "lightgbm-text",
             ".lgb": "lightgbm-text", ".lightgbm": "lightgbm-text", ".onnx": "onnx"}
 NATIVE_FORMATS = ("xgboost-json", "xgboost-ubjson", "lightgbm-text", "onnx")
-_HOW = ("Supported: skops (.skops), XGBoost JSON/UBJSON (.json, .ubj, Booster.save_model), "
-        "LightGBM text (.txt, Booster.save_model) and ONNX (.onnx).")
+
+
+def _error(e: Exception, limit: int | None = None) -> str:
+    """A library's exception as the message quotes it: its type and its first line."""
+    text = str(e).splitlines()[0] if str(e) else ""
+    return f"{type(e).__name__}: {text[:limit] if limit else text}"
 
 _XGB_BINARY = ("binary:logistic", "binary:logitraw")
 _XGB_MULTI = ("multi:softprob", "multi:softmax")
@@ -77,12 +82,11 @@ def load_native(path: str | Path, fmt: str | None = None) -> ModelAdapter:
         return _load_lightgbm(path)
     if fmt == "onnx":
         return _load_onnx(path)
-    raise InputError(f"The model file {path} is not an XGBoost, LightGBM or ONNX file. {_HOW}")
+    raise InputError(msg.NATIVE_UNKNOWN_FORMAT, path=path)
 
 
 def _unnamed(names, path: Path, how: str) -> InputError:
-    return InputError(f"The model in {path.name} does not record its input column names "
-                      f"({names[:3]}...). {how} so the audit can match columns by name.")
+    return InputError(msg.NATIVE_UNNAMED_INPUTS, name=path.name, names=names[:3], how=how)
 
 
 # -- XGBoost -------------------------------------------------------------------------------------
@@ -94,9 +98,7 @@ def _load_xgboost(path: Path, fmt: str) -> ModelAdapter:
         booster.load_model(bytearray(path.read_bytes()))
         config = json.loads(booster.save_config())
     except Exception as e:
-        raise InputError(f"The model file {path} is not a readable XGBoost model "
-                         f"({type(e).__name__}: {str(e).splitlines()[0][:200]}). Save it with "
-                         "Booster.save_model('model.json') or ('model.ubj').") from e
+        raise InputError(msg.XGBOOST_UNREADABLE, path=path, error=_error(e, 200)) from e
     learner = config["learner"]
     objective = learner["objective"]["name"]
     params = learner["learner_model_param"]
@@ -108,10 +110,8 @@ def _load_xgboost(path: Path, fmt: str) -> ModelAdapter:
     elif objective in _XGB_REGRESSION and n_targets == 1:
         task, classes = "regression", None
     else:
-        raise InputError(f"The XGBoost model in {path.name} has the objective {objective!r}"
-                         f"{f' with {n_targets} targets' if n_targets > 1 else ''}; the audit "
-                         "takes binary (binary:logistic), multiclass (multi:softprob) and "
-                         "single-target regression (reg:*, count:poisson) models.")
+        raise InputError(msg.XGBOOST_OBJECTIVE, name=path.name, objective=objective,
+                         targets=f" with {n_targets} targets" if n_targets > 1 else "")
     names = booster.feature_names
     if not names:
         raise _unnamed(["f0", "f1", "f2"], path, "Train it on a pandas DataFrame (or set "
@@ -145,10 +145,7 @@ def _xgboost_categories(booster, path: Path) -> dict:
             continue
         values = stored.get(name)
         if values is None:
-            raise InputError(f"The XGBoost model in {path.name} has the categorical input "
-                             f"{name!r} but does not record its categories (files of XGBoost "
-                             "before 3.1). Re-save it with XGBoost 3.1 or later, trained on a "
-                             "DataFrame with pandas categories.")
+            raise InputError(msg.XGBOOST_CATEGORIES, name=path.name, column=name)
         out[name] = list(values.to_pylist())
     return out
 
@@ -161,9 +158,7 @@ def _load_lightgbm(path: Path) -> ModelAdapter:
         text = path.read_text(encoding="utf-8")
         booster = lightgbm.Booster(model_str=text)
     except Exception as e:
-        raise InputError(f"The model file {path} is not a readable LightGBM text model "
-                         f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})."
-                         " Save it with booster.save_model('model.txt').") from e
+        raise InputError(msg.LIGHTGBM_UNREADABLE, path=path, error=_error(e, 200)) from e
     header = dict(line.split("=", 1) for line in text.split("\n\n", 1)[0].splitlines()
                   if "=" in line)
     objective = header.get("objective", "").split(" ")[0]
@@ -175,10 +170,7 @@ def _load_lightgbm(path: Path) -> ModelAdapter:
     elif objective in _LGB_REGRESSION:
         task, classes = "regression", None
     else:
-        raise InputError(f"The LightGBM model in {path.name} has the objective "
-                         f"{objective or 'custom'!r}; the audit takes binary, multiclass and "
-                         "regression objectives (ranking and custom objectives say nothing of "
-                         "how a score becomes a prediction).")
+        raise InputError(msg.LIGHTGBM_OBJECTIVE, name=path.name, objective=objective or "custom")
     names = booster.feature_name()
     if all(re.fullmatch(r"Column_\d+", n) for n in names):
         raise _unnamed(names, path, "Train it on a pandas DataFrame and save it again,")
@@ -221,18 +213,14 @@ def _load_onnx(path: Path) -> ModelAdapter:
     try:
         proto = onnx.load_model_from_string(data)
     except Exception as e:
-        raise InputError(f"The model file {path} is not a readable ONNX model "
-                         f"({type(e).__name__}: {e}). Export it with skl2onnx or onnxmltools.")\
-            from e
+        raise InputError(msg.ONNX_UNREADABLE, path=path, error=_error(e)) from e
     _check_onnx_safe(proto, path)
     from audits.core.adapters import open_session
 
     try:
         session = open_session(data)
     except Exception as e:
-        raise InputError(f"onnxruntime cannot run the ONNX model in {path.name} "
-                         f"({type(e).__name__}: {str(e)[:300]}). Check the exporter's opset.") \
-            from e
+        raise InputError(msg.ONNX_CANNOT_RUN, name=path.name, error=_error(e, 300)) from e
     meta = {p.key: p.value for p in proto.metadata_props}
     inputs = _onnx_inputs(session, meta, path)
     task, output, classes = _onnx_outputs(session, proto, meta, path)
@@ -252,15 +240,11 @@ def _check_onnx_safe(proto, path: Path) -> None:
 
     domains = sorted({n.domain for n in _nodes(proto.graph)} - set(_ONNX_DOMAINS))
     if domains:
-        raise InputError(f"The ONNX model in {path.name} uses custom operators (domains "
-                         f"{domains}); they need native libraries, which run code, so they are "
-                         "not loaded. Export it with standard operators only.")
+        raise InputError(msg.ONNX_CUSTOM_OPERATORS, name=path.name, domains=domains)
     tensors = list(proto.graph.initializer) + [a.t for n in _nodes(proto.graph)
                                                for a in n.attribute if a.HasField("t")]
     if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors):
-        raise InputError(f"The ONNX model in {path.name} keeps its weights in external files, "
-                         "which are not read (their paths could point anywhere). Save it as one "
-                         "file: onnx.save(model, path, save_as_external_data=False).")
+        raise InputError(msg.ONNX_EXTERNAL_DATA, name=path.name)
 
 
 def _nodes(graph):
@@ -279,22 +263,16 @@ def _onnx_inputs(session, meta: dict, path: Path) -> list:
              "tensor(bool)", "tensor(string)"}
     for i in inputs:
         if i.type not in kinds:
-            raise InputError(f"The ONNX model in {path.name} has the input {i.name!r} of type "
-                             f"{i.type}; the audit feeds numbers or text columns.")
+            raise InputError(msg.ONNX_INPUT_TYPE, name=path.name, input=i.name, type=i.type)
     width = [i.shape[1] if len(i.shape) > 1 else 1 for i in inputs]
     if all(w == 1 for w in width):
         return [(i.name, i.type, [i.name]) for i in inputs]
     if len(inputs) == 1:
         names = _meta_list(meta.get("feature_names"))
         if not names or (isinstance(width[0], int) and len(names) != width[0]):
-            raise InputError(f"The ONNX model in {path.name} takes one tensor of "
-                             f"{width[0]} columns and does not name them. Export it with one "
-                             "input per column (skl2onnx.to_onnx(model, X.head()) on a "
-                             "DataFrame) or add the metadata property 'feature_names' (a JSON "
-                             "list) so the audit can match columns by name.")
+            raise InputError(msg.ONNX_UNNAMED_TENSOR, name=path.name, width=width[0])
         return [(inputs[0].name, inputs[0].type, names)]
-    raise InputError(f"The ONNX model in {path.name} takes several multi-column tensors "
-                     f"{[i.name for i in inputs]}; export it with one input per column.")
+    raise InputError(msg.ONNX_SEVERAL_TENSORS, name=path.name, inputs=[i.name for i in inputs])
 
 
 def _meta_list(text: str | None) -> list | None:
@@ -317,15 +295,12 @@ def _onnx_outputs(session, proto, meta: dict, path: Path) -> tuple[str, str, lis
     if probs and (labels or _onnx_classes(proto, meta)):
         classes = _onnx_classes(proto, meta)
         if not classes:
-            raise InputError(f"The ONNX model in {path.name} outputs probabilities but its class "
-                             "labels cannot be found. Add the metadata property 'classes' (a "
-                             "JSON list in the probabilities' column order).")
+            raise InputError(msg.ONNX_NO_CLASSES, name=path.name)
         return ("binary" if len(classes) == 2 else "multiclass"), probs[-1].name, classes
     if len(numbers) == 1 and not labels:
         return "regression", numbers[0].name, None
-    raise InputError(f"The ONNX model in {path.name} has outputs "
-                     f"{[(o.name, o.type) for o in outputs]}: neither a classifier (a label and "
-                     "a probabilities output) nor a regression (one numeric output).")
+    raise InputError(msg.ONNX_OUTPUTS, name=path.name,
+                     outputs=[(o.name, o.type) for o in outputs])
 
 
 def _onnx_classes(proto, meta: dict) -> list | None:

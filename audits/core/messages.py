@@ -217,6 +217,51 @@ MODEL_FEATURES_MISSING = M(
 MODEL_FAILS = M("The model in {path} fails on the rows of {file} ({error}). Check that the data "
                 "has the columns and types the model was trained on.")
 
+# -- native model files (audits/core/formats.py) -----------------------------------------------
+_NATIVE = ("Supported: skops (.skops), XGBoost JSON/UBJSON (.json, .ubj, Booster.save_model), "
+           "LightGBM text (.txt, Booster.save_model) and ONNX (.onnx).")
+NATIVE_UNKNOWN_FORMAT = M("The model file {path} is not an XGBoost, LightGBM or ONNX file. "
+                          + _NATIVE)
+NATIVE_UNNAMED_INPUTS = M("The model in {name} does not record its input column names "
+                          "({names}...). {how} so the audit can match columns by name.")
+XGBOOST_UNREADABLE = M("The model file {path} is not a readable XGBoost model ({error}). Save it "
+                       "with Booster.save_model('model.json') or ('model.ubj').")
+XGBOOST_OBJECTIVE = M("The XGBoost model in {name} has the objective {objective!r}{targets}; the "
+                      "audit takes binary (binary:logistic), multiclass (multi:softprob) and "
+                      "single-target regression (reg:*, count:poisson) models.")
+XGBOOST_CATEGORIES = M("The XGBoost model in {name} has the categorical input {column!r} but does "
+                       "not record its categories (files of XGBoost before 3.1). Re-save it with "
+                       "XGBoost 3.1 or later, trained on a DataFrame with pandas categories.")
+LIGHTGBM_UNREADABLE = M("The model file {path} is not a readable LightGBM text model ({error}). "
+                        "Save it with booster.save_model('model.txt').")
+LIGHTGBM_OBJECTIVE = M("The LightGBM model in {name} has the objective {objective!r}; the audit "
+                       "takes binary, multiclass and regression objectives (ranking and custom "
+                       "objectives say nothing of how a score becomes a prediction).")
+ONNX_UNREADABLE = M("The model file {path} is not a readable ONNX model ({error}). Export it "
+                    "with skl2onnx or onnxmltools.")
+ONNX_CANNOT_RUN = M("onnxruntime cannot run the ONNX model in {name} ({error}). Check the "
+                    "exporter's opset.")
+ONNX_CUSTOM_OPERATORS = M("The ONNX model in {name} uses custom operators (domains {domains}); "
+                          "they need native libraries, which run code, so they are not loaded. "
+                          "Export it with standard operators only.")
+ONNX_EXTERNAL_DATA = M("The ONNX model in {name} keeps its weights in external files, which are "
+                       "not read (their paths could point anywhere). Save it as one file: "
+                       "onnx.save(model, path, save_as_external_data=False).")
+ONNX_INPUT_TYPE = M("The ONNX model in {name} has the input {input!r} of type {type}; the audit "
+                    "feeds numbers or text columns.")
+ONNX_UNNAMED_TENSOR = M("The ONNX model in {name} takes one tensor of {width} columns and does "
+                        "not name them. Export it with one input per column "
+                        "(skl2onnx.to_onnx(model, X.head()) on a DataFrame) or add the metadata "
+                        "property 'feature_names' (a JSON list) so the audit can match columns "
+                        "by name.")
+ONNX_SEVERAL_TENSORS = M("The ONNX model in {name} takes several multi-column tensors {inputs}; "
+                         "export it with one input per column.")
+ONNX_NO_CLASSES = M("The ONNX model in {name} outputs probabilities but its class labels cannot "
+                    "be found. Add the metadata property 'classes' (a JSON list in the "
+                    "probabilities' column order).")
+ONNX_OUTPUTS = M("The ONNX model in {name} has outputs {outputs}: neither a classifier (a label "
+                 "and a probabilities output) nor a regression (one numeric output).")
+
 # -- the two parts -----------------------------------------------------------------------------
 HOLDOUT_MISSING = M("There are no holdout rows: give {f[holdout]}, rows the model never saw, or "
                     "{f[split_column]}, the column of the data that marks them.")
