@@ -47,16 +47,8 @@ from audits.fairness_report import proxy_findings, sensitive_input_finding, supp
 from audits.group_metrics import max_statistic_band
 from audits.proxies import proxy_screen
 
-__all__ = ["run_fairness_tasks", "regression_groups", "regression_comparisons",
-           "REGRESSION_THRESHOLD"]
+__all__ = ["run_fairness_tasks", "regression_groups", "regression_comparisons"]
 
-#: THRESHOLDS.md's regression row, used when the profile has none of its own
-REGRESSION_THRESHOLD = Threshold(
-    "fairness.regression_ratio", "outside", band=(0.8, 1.25), kind="HEUR", no_effect=1.0,
-    source="By analogy with the selection-rate (29 CFR 1607.4(D)) and error-rate (Aequitas) "
-           "bands: a screening heuristic, not a legal verdict",
-    description="Mean prediction, or mean absolute error, of one group divided by another's, "
-                "every pair of groups both ways")
 _ORDER = ("mean_prediction", "mae")
 _WORDS = {"mean_prediction": "mean prediction", "mae": "mean absolute error"}
 _ORIENTED = "Ratio of mean predictions (the group the favourable direction disadvantages first)"
@@ -305,7 +297,7 @@ def _ratio_finding(field: str, metric: str, rows: pd.DataFrame, threshold: Thres
 
 def _regression(subject, config, progress, cache) -> ProbeResult:
     part = config.fairness_part
-    threshold = config.thresholds.get("fairness.regression_ratio", REGRESSION_THRESHOLD)
+    threshold = config.threshold("fairness.regression_ratio")
     pairs, groups, family = regression_comparisons(subject, config, part)
     findings, tables, metrics, notes = [], [], [], []
     fields = [g[0] for g in field_groupings(subject, config, part)]

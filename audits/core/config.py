@@ -38,6 +38,11 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {t.name: t for t in [
        source="Aequitas default disparity tolerance tau = 0.8 (band 0.8 to 1/0.8)",
        description="FPR, FNR or precision of one group divided by another's, every pair of "
                    "groups both ways"),
+    _T("fairness.regression_ratio", "outside", band=(0.8, 1.25), kind="HEUR", no_effect=1.0,
+       source="By analogy with the selection-rate (29 CFR 1607.4(D)) and error-rate (Aequitas) "
+              "bands: a screening heuristic, not a legal verdict",
+       description="Regression models: mean prediction, or mean absolute error, of one group "
+                   "divided by another's, every pair of groups both ways"),
     _T("fairness.proxy_association", "above", attention=0.5, kind="TOOL", no_effect=0.0,
        source="Einstein Discovery's proxy alert (more than 50% correlated); judged on "
               "bias-corrected Cramér's V",
