@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from audits.core import messages as msg
+from audits.core.decisions import decided_classes
 from audits.core.errors import InputError
 from audits.core.rights import RightsDeclaration
 from audits.core.task import DIRECTIONS, TASKS
@@ -256,8 +257,8 @@ class AuditSubject:
             return {p: (self._predicted_classes[p] == self.positive_label).astype(np.int8)
                     for p in PARTS}
         for p in PARTS:
-            if self.decision_threshold is None:
-                pred = np.asarray(self.model.predict(self.X(p)))
+            if self.decision_threshold is None:  # predict's rule, from the scores if it is theirs
+                pred = decided_classes(self.model, self.X(p), self._proba[p])
                 out[p] = (pred == self.positive_label).astype(np.int8)
             else:
                 out[p] = (self.scores(p) >= self.decision_threshold).astype(np.int8)
