@@ -216,10 +216,17 @@ def score_frame(template, frame: pd.DataFrame, target_map: dict | None = None
     return y, p, d
 
 
+def scored_columns(template, *extra: str) -> list[str]:
+    """The columns a partition is read with to score it (the model's inputs, the target) and
+    count it (``extra``): the others, personal columns among them, are never read."""
+    return list(dict.fromkeys([*template.feature_columns, template.target, *extra]))
+
+
 def _scores_map(item) -> ScoreCells:
     """One partition's score cells."""
     template, chunk, target_map = item
-    return score_cells_of(*score_frame(template, chunk.read(), target_map))
+    return score_cells_of(*score_frame(template, chunk.read(scored_columns(template)),
+                                       target_map))
 
 
 def score_cells(subject, part: str, *, n_jobs: int | None = None,

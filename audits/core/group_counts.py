@@ -29,6 +29,7 @@ from audits.core.counts import (
     map_reduce,
     score_cells_of,
     score_frame,
+    scored_columns,
 )
 from audits.core.groups import MISSING, _band_names, _fmt
 
@@ -58,7 +59,7 @@ def group_names(values, *, banded: bool, age_bands: Sequence[float]) -> np.ndarr
 
 def _population_map(item) -> tuple[ScoreCells, pd.Series]:
     template, chunk, target_map, spec, age_bands = item
-    frame = chunk.read()
+    frame = chunk.read(scored_columns(template, *(f for f, _ in spec)))
     y, p, d = score_frame(template, frame, target_map)
     cols = {f: group_names(frame[f], banded=b, age_bands=age_bands) for f, b in spec}
     table = pd.DataFrame({**cols, "_y": y, "_d": d})
