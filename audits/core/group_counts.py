@@ -53,8 +53,9 @@ def group_names(values, *, banded: bool, age_bands: Sequence[float]) -> np.ndarr
         x = s.to_numpy(dtype=float, na_value=np.nan)
         raw = np.where(np.isnan(x), len(names) - 1, np.searchsorted(edges, x, side="right"))
         return names[raw]
-    out = np.asarray([MISSING if pd.isna(v) else _fmt(v) for v in s], dtype=object)
-    return out
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)  # name each distinct value once
+    names = np.asarray([_fmt(v) for v in uniques] + [MISSING], dtype=object)
+    return names[codes]  # the sentinel -1 (missing) picks the last name
 
 
 def _population_map(item) -> tuple[ScoreCells, pd.Series]:
