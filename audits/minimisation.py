@@ -6,8 +6,9 @@ shared proxy screen, the cost of removing it is measured rather than guessed:
 
 1. retrain a clone of the model (``sklearn.base.clone``) on the members, with and without the
    input (up to ``config.reference_max_rows`` members, a seeded sample past it, as the reference
-   models are trained, and scored on as many non-members: the cost stays flat with the rows). Without: the column is dropped from the data and from the ColumnTransformer's column
-   lists (a Pipeline), or from the data (an estimator fitted on a DataFrame); where that clone
+   models are trained, and scored on as many non-members: the cost stays flat with the rows).
+   Without: the column is dropped from the data and from the ColumnTransformer's column lists
+   (a Pipeline), or from the data (an estimator fitted on a DataFrame); where that clone
    cannot be fitted, the column is replaced by a constant (its members' median, or mode for
    non-numeric columns) in training and scoring data, which removes its information. The method
    used is reported. The baseline is the same recipe retrained WITH the input, every
