@@ -116,8 +116,7 @@ class MembershipRecords:
         """Pseudonymised id of every record (never the raw id)."""
         out = np.empty(self.row.size, dtype=object)
         for part, mask in (("members", self.is_member), ("nonmembers", ~self.is_member)):
-            ids = np.asarray(subject.record_ids(part), dtype=object)
-            out[mask] = ids[self.row[mask]]
+            out[mask] = np.asarray(subject.record_ids(part, rows=self.row[mask]), dtype=object)
         return out
 
 

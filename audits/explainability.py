@@ -166,10 +166,11 @@ def run_explainability(subject: AuditSubject, config: AuditConfig, *, progress=N
 
     # -- 2. local explanations: three examples shown, a random sample judged -------------------
     step("local explanations of the example customers (SHAP and LIME)", 0.45)
-    pseud = subject.record_ids("nonmembers")
+    pseud = subject.record_ids("nonmembers") if records else None  # a lookup of every row
     rows, summary = [], []
     for i, reason in _choose_records(subject, records, pseud, label):
-        r, smry, lime_note = explain_row(subject, "nonmembers", i, pid=pseud[i], reason=reason,
+        pid = pseud[i] if pseud is not None else subject.record_ids("nonmembers", rows=[i])[0]
+        r, smry, lime_note = explain_row(subject, "nonmembers", i, pid=pid, reason=reason,
                                          explainer=exp.explainer, n_lime_seeds=n_lime_seeds,
                                          lime_samples=lime_samples, top_k=top_k, Xb=Xb,
                                          label=label)

@@ -4,9 +4,11 @@ GDPR Art. 5(1)(c) requires personal data to be "adequate, relevant and limited t
 necessary". For every model input that is a personal column, a sensitive field, or flagged by the
 shared proxy screen, the cost of removing it is measured rather than guessed:
 
-1. retrain a clone of the model (``sklearn.base.clone``) on all the members, with and without the
-   input. Without: the column is dropped from the data and from the ColumnTransformer's column
-   lists (a Pipeline), or from the data (an estimator fitted on a DataFrame); where that clone
+1. retrain a clone of the model (``sklearn.base.clone``) on the members, with and without the
+   input (up to ``config.reference_max_rows`` members, a seeded sample past it, as the reference
+   models are trained, and scored on as many non-members: the cost stays flat with the rows).
+   Without: the column is dropped from the data and from the ColumnTransformer's column lists
+   (a Pipeline), or from the data (an estimator fitted on a DataFrame); where that clone
    cannot be fitted, the column is replaced by a constant (its members' median, or mode for
    non-numeric columns) in training and scoring data, which removes its information. The method
    used is reported. The baseline is the same recipe retrained WITH the input, every
@@ -45,7 +47,7 @@ import pandas as pd
 from audits.core.bootstrap import bootstrap_weights, percentile_interval
 from audits.core.parallel import parallel_map
 from audits.core.results import Finding, Metric, Severity, Table, judge
-from audits.core.seeds import seed_family
+from audits.core.seeds import derive_seed, seed_family
 from audits.task_metrics import fit_measure
 
 __all__ = ["proxy_map", "candidates", "selected_columns",
@@ -203,6 +205,19 @@ def retrain_scores(item) -> dict:
     return {"feature": feature, "error": "; ".join(errors)}
 
 
+def _capped(n: int, cap: int, seed: int) -> np.ndarray | None:
+    """At most ``cap`` of ``n`` rows, drawn by ``seed`` and kept in order (None: all of them).
+    The refits are trained like the reference models, up to ``reference_max_rows`` rows, and
+    scored on as many non-members: their cost stays flat however many rows the audit has."""
+    if cap <= 0 or n <= cap:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, cap, replace=False))
+
+
+def _rows_text(X, rows) -> str:
+    return f"all {len(X):,}" if rows is None else f"a seeded sample of {len(X):,}"
+
+
 def _fail_all(reasons, threshold, error):
     findings = [Finding(
         id=f"explainability.minimisation.{f}", severity=Severity.NOT_ASSESSED,
@@ -245,8 +260,15 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
     if not reasons:
         return [], None, [], ["No model input is a personal column, a sensitive field or a "
                               "flagged proxy: nothing to minimise."]
+    cap = int(getattr(config, "reference_max_rows", 0) or 0)
+    fit_rows = _capped(len(subject.members), cap, derive_seed(random_state, "fit rows"))
+    scored_rows = _capped(len(subject.nonmembers), cap, derive_seed(random_state, "scored rows"))
     Xm, Xn = subject.X("members"), subject.X("nonmembers")
     ym = subject.members[subject.target]
+    if fit_rows is not None:
+        Xm, ym = Xm.iloc[fit_rows], ym.iloc[fit_rows]
+    if scored_rows is not None:
+        Xn = Xn.iloc[scored_rows]
     single = config.n_jobs != 1
     threshold = config.threshold("explainability.minimisation_cost")
     seeds = seed_family(int(random_state), max(1, int(config.minimise_seeds)))
@@ -271,16 +293,19 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
     runs = rest[max(len(seeds) - 2, 0):]
     by_feature = {f: runs[i * len(seeds):(i + 1) * len(seeds)] for i, f in enumerate(reasons)}
     y = subject.y("nonmembers") if task == "binary" else subject.labels("nonmembers")
+    y = y if scored_rows is None else y[scored_rows]
     unit, measure = fit_measure(task, y, subject.classes)
     n = len(y)
     ones = np.ones((1, n))
-    rng = np.random.default_rng(random_state)
     auc_with = np.array([float(measure(r["scores"], ones)[0]) for r in base])
-    base_reps = _auc_reps(y, [r["scores"] for r in base], config.n_bootstrap, rng, measure)
     kept = {f: rs for f, rs in by_feature.items() if not any("error" in r for r in rs)}
-    reps_without = {f: _auc_reps(y, [r["scores"] for r in rs], config.n_bootstrap,
-                                 np.random.default_rng(random_state), measure)
-                    for f, rs in kept.items()}
+    # every model on the same bootstrap rows (paired), drawn once for all of them
+    fits = [r["scores"] for r in base] + [r["scores"] for rs in kept.values() for r in rs]
+    all_reps = _auc_reps(y, fits, config.n_bootstrap, np.random.default_rng(random_state),
+                         measure)
+    base_reps = all_reps[:len(base)]
+    reps_without = {f: all_reps[len(base) + i * len(seeds):len(base) + (i + 1) * len(seeds)]
+                    for i, f in enumerate(kept)}
     seed_rng = np.random.default_rng([int(random_state), 1])
     with_means = _seed_means(base_reps, seed_rng)
     auc0 = float(auc_with.mean())
@@ -306,7 +331,9 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
         m = Metric(name=f"minimisation.{f}", value=cost, ci=(lo, hi), n=n,
                    label=f"Holdout {unit} lost when {f} is removed (retrained with minus "
                          "retrained without; refit variability included)",
-                   method=(f"{rs[0]['method']}; fits on all {len(Xm)} members, {refits}; "
+                   method=(f"{rs[0]['method']}; fits on {_rows_text(Xm, fit_rows)} "
+                           f"members, scored on {_rows_text(Xn, scored_rows)} non-members, "
+                           f"{refits}; "
                            f"bootstrap over the non-members (paired) and the seeds, "
                            f"{config.n_bootstrap} replicates"), reference=_REF)
         severity = judge(m.ci, threshold, value=m.value)
@@ -319,7 +346,8 @@ def assess_minimisation(subject, config, *, proxies: dict[str, list[str]],
     table = Table.from_frame("minimisation", pd.DataFrame(rows, columns=[
         "feature", "why", "method", "auc_with", "auc_without", "cost", "ci_low", "ci_high",
         "seeds", "recommendation"]), title="Cost of removing personal, sensitive and proxy inputs",
-        note=(f"Both models retrained on all members, {refits}; cost = {unit} with minus "
+        note=(f"Both models retrained on {_rows_text(Xm, fit_rows)} members, {refits}; "
+              f"cost = {unit} with minus "
               f"{unit} without on the non-members (mean over seeds), its interval from a "
               "bootstrap over the non-members and the seeds. 'remove': the whole interval lies "
               f"below {threshold.attention:g}."))

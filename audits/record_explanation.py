@@ -197,9 +197,8 @@ def example_records(subject: AuditSubject, part: str = "nonmembers", *, n: int =
     """A few pseudonymised ids of ``part`` drawn at random (seeded), to pick from."""
     if part not in PARTS:
         raise InputError(f"part is {part!r}; it must be one of {list(PARTS)}.")
-    ids = subject.record_ids(part)
-    idx = sample_rows(len(ids), n, random_state)
-    return [ids[i] for i in idx]
+    idx = sample_rows(len(subject.frame(part)), n, random_state)
+    return subject.record_ids(part, rows=idx)
 
 
 def explain_record(subject: AuditSubject, config: AuditConfig, record: str, *,

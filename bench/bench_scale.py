@@ -4,7 +4,9 @@ and on a local Dask cluster.
 The churn sample's rows are resampled, with fresh customer ids, to N rows (half members) and
 written as Parquet files of ``--file-rows`` rows. Each run is a separate process (so its peak
 memory is its own), timed from loading to the finished report, with the driver's peak resident
-memory (``ru_maxrss``) and the wall time of each probe:
+memory (``ru_maxrss``), the wall time and CPU time (the driver and its workers) of loading and of
+each probe, and the load average at the start and the end (the machine may be shared: CPU time
+is the figure that does not depend on it):
 
 - ``memory``: the files read whole (the in-memory path; ``partition_rows`` above N);
 - ``partitioned``: read file by file in this process and its local workers;
@@ -85,7 +87,7 @@ def _run(data: Path, mode: str, probes: list[str] | None, light: bool, workers: 
                                dashboard_address=None, silence_logs=40)
         use_cluster(Client(cluster, set_as_default=False))
     m = sample_manifest("churn")
-    t0 = time.perf_counter()
+    t0, c0, load0 = time.perf_counter(), _tree_cpu(), os.getloadavg()
     subject = load_subject(sample_files("churn")["model"], data / "members",
                            data / "nonmembers", target=m["target"],
                            sensitive=m["sensitive_fields"], positive_label=m["positive_label"],
@@ -94,24 +96,30 @@ def _run(data: Path, mode: str, probes: list[str] | None, light: bool, workers: 
                            favourable=m["favourable_label"], name="churn-scale",
                            sample_rows=config.sample_rows, partition_rows=config.partition_rows,
                            n_jobs=config.n_jobs)
-    t_load = time.perf_counter() - t0
+    t_load, cpu_load = time.perf_counter() - t0, _tree_cpu() - c0
     print(f"[{t_load:8.1f}s] loaded: {subject.data_path()}", file=sys.stderr, flush=True)
-    marks, starts = {}, {}
+    marks, starts, cpu_marks, cpu_starts = {}, {}, {}, {}
 
     def progress(probe, stage, frac):
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), _tree_cpu()
         if probe not in starts:
-            print(f"[{now - t0:8.1f}s] {probe} starts; driver peak "
+            print(f"[{now - t0:8.1f}s cpu {cpu - c0:8.1f}s load {os.getloadavg()[0]:5.1f}] "
+                  f"{probe} starts; driver peak "
                   f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
                   file=sys.stderr, flush=True)
         starts.setdefault(probe, now)
+        cpu_starts.setdefault(probe, cpu)
         marks[probe] = round(now - starts[probe], 1)
+        cpu_marks[probe] = round(cpu - cpu_starts[probe], 1)
 
     report = run_audit(subject, config, probes=probes, progress=progress)
     total = time.perf_counter() - t0
     out = {"mode": mode, "data_path": subject.data_path(), "profile": config.name,
            "load_seconds": round(t_load, 1), "probe_seconds": marks,
-           "total_seconds": round(total, 1),
+           "total_seconds": round(total, 1), "load_cpu_seconds": round(cpu_load, 1),
+           "probe_cpu_seconds": cpu_marks, "total_cpu_seconds": round(_tree_cpu() - c0, 1),
+           "load_average": {"start": [round(x, 1) for x in load0],
+                            "end": [round(x, 1) for x in os.getloadavg()]},
            "driver_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
            "findings": {f.id: [f.severity.value, None if f.metric is None else f.metric.value,
                                None if f.metric is None or f.metric.ci is None
@@ -121,6 +129,23 @@ def _run(data: Path, mode: str, probes: list[str] | None, light: bool, workers: 
     if cluster is not None:
         cluster.close()
     return out
+
+
+def _tree_cpu() -> float:
+    """CPU seconds (user + system) of this process, its finished children and its live
+    descendants (the loky or Dask workers), so a shared machine's load does not count."""
+    import psutil
+
+    me = psutil.Process()
+    t = me.cpu_times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for child in me.children(recursive=True):
+        try:
+            c = child.cpu_times()
+            total += c.user + c.system
+        except psutil.Error:  # a worker that just ended
+            pass
+    return total
 
 
 def run(data: Path, mode: str, *, probes: list[str] | None = None, light: bool = False,

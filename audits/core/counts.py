@@ -37,11 +37,12 @@ import numpy as np
 import pandas as pd
 
 from audits.core.bootstrap import weighted_auc
+from audits.core.decisions import decided_classes
 from audits.core.seeds import derive_seed
 
 __all__ = ["FINE_BINS", "COARSE_BINS", "row_keys", "key_threshold", "ScoreCells",
            "score_cells_of", "add_score_cells", "cell_score_metrics", "map_reduce",
-           "score_cells", "qi_class_counts", "add_series", "part_rows"]
+           "score_cells", "score_frame", "qi_class_counts", "add_series", "part_rows"]
 
 FINE_BINS, COARSE_BINS = 1 << 24, 1 << 12
 _Q = float(1 << 30)  # fixed-point unit of the per-row losses
@@ -191,26 +192,41 @@ def _template(subject):
     return dataclasses.replace(subject, members=empty, nonmembers=empty, population=None)
 
 
-def _scores_map(item) -> ScoreCells:
-    """One partition's score cells, scored as :class:`~audits.core.subject.AuditSubject` scores
-    a binary classifier (one thread: the partitions are the parallel unit)."""
+def score_frame(template, frame: pd.DataFrame, target_map: dict | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels (1 = positive), positive-class probabilities and decisions (1 = positive decided)
+    of one partition's rows, as :class:`~audits.core.subject.AuditSubject` computes them for a
+    binary classifier: the model runs once over the rows (``predict`` again only where it is not
+    the argmax of the probabilities: :mod:`audits.core.decisions`), on one thread (the
+    partitions are the parallel unit)."""
     from threadpoolctl import threadpool_limits
 
-    template, chunk, target_map = item
-    frame = chunk.read()
     if target_map:
-        frame[template.target] = frame[template.target].map(target_map)
+        frame = frame.assign(**{template.target: frame[template.target].map(target_map)})
     model, positive = template.model, template.positive_label
     X = frame[list(template.feature_columns)]
     with threadpool_limits(limits=1, user_api="openmp"):
         proba = np.asarray(model.predict_proba(X), dtype=float)
         p = proba[:, list(model.classes_).index(positive)]
         if template.decision_threshold is None:
-            d = (np.asarray(model.predict(X)) == positive).astype(np.int8)
+            d = (decided_classes(model, X, proba) == positive).astype(np.int8)
         else:
             d = (p >= template.decision_threshold).astype(np.int8)
     y = (frame[template.target].to_numpy() == positive).astype(np.int8)
-    return score_cells_of(y, p, d)
+    return y, p, d
+
+
+def scored_columns(template, *extra: str) -> list[str]:
+    """The columns a partition is read with to score it (the model's inputs, the target) and
+    count it (``extra``): the others, personal columns among them, are never read."""
+    return list(dict.fromkeys([*template.feature_columns, template.target, *extra]))
+
+
+def _scores_map(item) -> ScoreCells:
+    """One partition's score cells."""
+    template, chunk, target_map = item
+    return score_cells_of(*score_frame(template, chunk.read(scored_columns(template)),
+                                       target_map))
 
 
 def score_cells(subject, part: str, *, n_jobs: int | None = None,

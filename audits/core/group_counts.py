@@ -28,6 +28,8 @@ from audits.core.counts import (
     add_series,
     map_reduce,
     score_cells_of,
+    score_frame,
+    scored_columns,
 )
 from audits.core.groups import MISSING, _band_names, _fmt
 
@@ -51,27 +53,15 @@ def group_names(values, *, banded: bool, age_bands: Sequence[float]) -> np.ndarr
         x = s.to_numpy(dtype=float, na_value=np.nan)
         raw = np.where(np.isnan(x), len(names) - 1, np.searchsorted(edges, x, side="right"))
         return names[raw]
-    out = np.asarray([MISSING if pd.isna(v) else _fmt(v) for v in s], dtype=object)
-    return out
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)  # name each distinct value once
+    names = np.asarray([_fmt(v) for v in uniques] + [MISSING], dtype=object)
+    return names[codes]  # the sentinel -1 (missing) picks the last name
 
 
 def _population_map(item) -> tuple[ScoreCells, pd.Series]:
-    from threadpoolctl import threadpool_limits
-
     template, chunk, target_map, spec, age_bands = item
-    frame = chunk.read()
-    if target_map:
-        frame[template.target] = frame[template.target].map(target_map)
-    model, positive = template.model, template.positive_label
-    X = frame[list(template.feature_columns)]
-    with threadpool_limits(limits=1, user_api="openmp"):
-        p = np.asarray(model.predict_proba(X), dtype=float)[
-            :, list(model.classes_).index(positive)]
-        if template.decision_threshold is None:
-            d = (np.asarray(model.predict(X)) == positive).astype(np.int8)
-        else:
-            d = (p >= template.decision_threshold).astype(np.int8)
-    y = (frame[template.target].to_numpy() == positive).astype(np.int8)
+    frame = chunk.read(scored_columns(template, *(f for f, _ in spec)))
+    y, p, d = score_frame(template, frame, target_map)
     cols = {f: group_names(frame[f], banded=b, age_bands=age_bands) for f, b in spec}
     table = pd.DataFrame({**cols, "_y": y, "_d": d})
     return score_cells_of(y, p, d), table.groupby(list(table.columns), sort=False).size()

@@ -1,10 +1,8 @@
 """Load and validate a model and its data into an :class:`AuditSubject`, with clear errors.
 
 Everything is checked up front, before any probe runs; each problem raises :class:`InputError`
-naming the file or column and the fix. Model files are loaded with skops (safe: no code runs);
-types skops does not trust are listed and must be trusted by name. XGBoost JSON/UBJSON, LightGBM
-text and ONNX files are data too (:mod:`audits.core.formats`). joblib/pickle files load only
-when the caller explicitly trusts pickles, because loading a pickle runs code. The task (binary,
+naming the file or column and the fix. The model file is loaded safely by
+:mod:`audits.core.model_loading` (:func:`load_model` is re-exported here). The task (binary,
 multiclass, regression) comes from the model and is checked against the target
 (:mod:`audits.core.task`); the training recipe from the user or the model file
 (:mod:`audits.core.recipe`).
@@ -13,8 +11,6 @@ multiclass, regression) comes from the model and is checked against the target
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,119 +30,17 @@ from audits.core.dataset_loading import (
     scan_target_map,
 )
 from audits.core.errors import InputError
-from audits.core.formats import NATIVE_FORMATS, load_native, model_format
+from audits.core.formats import model_format
+from audits.core.model_loading import PICKLE_SUFFIXES, file_sha256, load_model, need_file
 from audits.core.paths import installation_secret
 from audits.core.rights import attach_rights
 from audits.core.subject import AuditSubject
-from audits.core.task import check_regression_target, infer_task, model_task, parse_direction
+from audits.core.task import check_regression_target, infer_task, parse_direction
 
 __all__ = ["load_model", "load_table", "load_subject", "file_sha256", "PICKLE_SUFFIXES"]
 
-PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 _WHAT = {"model": "model file", "train": "training (members) file",
          "holdout": "holdout (non-members) file", "data": "data file"}
-
-
-def _need_file(path: str | Path, what: str, field: str) -> Path:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(msg.FILE_MISSING, what=what, path=path, field=field)
-    if not path.is_file():
-        raise InputError(msg.FILE_IS_FOLDER, what=what, path=path, field=field)
-    return path
-
-
-# -- models ------------------------------------------------------------------------------------
-def load_model(path: str | Path, *, trusted: Sequence[str] = (), trust_pickle: bool = False) -> Any:
-    """Load a fitted model from a skops, XGBoost, LightGBM or ONNX file (or a pickle, only when
-    ``trust_pickle``).
-
-    Raises InputError for a missing, corrupt or untrusted file, for an object that is not a
-    model, and for a classifier without ``predict_proba``.
-    """
-    path = _need_file(path, "model file", "model")
-    fmt = model_format(path)
-    if fmt == "pickle":
-        model = _load_pickle(path, trust_pickle)
-    elif fmt in NATIVE_FORMATS:
-        model = load_native(path, fmt)
-    else:
-        model = _load_skops(path, trusted)
-    _check_model(model, path)
-    return model
-
-
-def _load_skops(path: Path, trusted: Sequence[str]) -> Any:
-    import skops.io as sio
-
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as e:
-        error = f"{type(e).__name__}: {e}"
-        raise InputError(msg.MODEL_LOOKS_LIKE_PICKLE if _looks_like_pickle(path) else
-                         msg.MODEL_NOT_SKOPS, path=path, error=error) from e
-    missing = sorted(set(untrusted) - set(trusted))
-    if missing:
-        raise InputError(msg.MODEL_UNTRUSTED_TYPES, path=path, types=missing)
-    try:
-        return sio.load(path, trusted=list(untrusted))
-    except Exception as e:  # skops raises many kinds on a damaged archive
-        raise InputError(msg.MODEL_SKOPS_FAILED, path=path,
-                         error=f"{type(e).__name__}: {e}") from e
-
-
-def _looks_like_pickle(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(1) == b"\x80"
-
-
-def _load_pickle(path: Path, trust_pickle: bool) -> Any:
-    if not trust_pickle:
-        raise InputError(msg.MODEL_PICKLE_REFUSED, path=path)
-    import joblib
-
-    try:
-        return joblib.load(path)
-    except Exception as e:
-        raise InputError(msg.MODEL_PICKLE_FAILED, path=path,
-                         error=f"{type(e).__name__}: {e}") from e
-
-
-def _check_model(model: Any, path: Path) -> None:
-    kind = type(model).__name__
-    if not hasattr(model, "predict"):
-        raise InputError(msg.MODEL_NOT_A_MODEL, path=path, kind=kind)
-    if model_task(model) == "regression":
-        _check_fitted(model, path)
-        return
-    if not hasattr(model, "predict_proba"):
-        raise InputError(msg.MODEL_NO_PROBA, path=path, kind=kind)
-    if not hasattr(model, "classes_"):
-        raise InputError(msg.MODEL_NOT_FITTED, path=path, kind=kind)
-
-
-def _check_fitted(model: Any, path: Path) -> None:
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    if getattr(model, "feature_names_in_", None) is not None:
-        return
-    try:
-        check_is_fitted(model)
-    except NotFittedError as e:
-        raise InputError(msg.MODEL_NOT_FITTED, path=path, kind=type(model).__name__) from e
-    except TypeError:  # not a scikit-learn estimator: the data check will tell
-        pass
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -159,7 +53,7 @@ def load_table(path: str | Path, *, what: str = "data file", field: str = "train
     what : how messages name it ("training (members) file").
     field : the input field that gave it (keys of :data:`audits.core.messages.FIELDS`).
     """
-    path = _need_file(path, what, field)
+    path = need_file(path, what, field)
     suffix = path.suffix.lower()
     if suffix not in {".parquet", ".pq", ".csv", ".txt", ".gz"}:
         raise InputError(msg.TABLE_SUFFIX, what=what, path=path, suffix=suffix, field=field)

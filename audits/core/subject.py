@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from audits.core import messages as msg
+from audits.core.decisions import decided_classes
 from audits.core.errors import InputError
 from audits.core.rights import RightsDeclaration
 from audits.core.task import DIRECTIONS, TASKS
@@ -256,8 +257,8 @@ class AuditSubject:
             return {p: (self._predicted_classes[p] == self.positive_label).astype(np.int8)
                     for p in PARTS}
         for p in PARTS:
-            if self.decision_threshold is None:
-                pred = np.asarray(self.model.predict(self.X(p)))
+            if self.decision_threshold is None:  # predict's rule, from the scores if it is theirs
+                pred = decided_classes(self.model, self.X(p), self._proba[p])
                 out[p] = (pred == self.positive_label).astype(np.int8)
             else:
                 out[p] = (self.scores(p) >= self.decision_threshold).astype(np.int8)
@@ -282,11 +283,17 @@ class AuditSubject:
         d = self.decisions(part)
         return d if self.favourable_label == self.positive_label else (1 - d).astype(np.int8)
 
-    def record_ids(self, part: str) -> list[str]:
-        """Pseudonymised record ids (keyed hash of the id column, or of the row position)."""
+    def record_ids(self, part: str, rows=None) -> list[str]:
+        """Pseudonymised record ids (keyed hash of the id column, or of the row position); with
+        ``rows``, of those row positions only, in their order (a keyed hash per row is the cost:
+        name only the rows shown)."""
         frame = self.frame(part)
-        raw = frame[self.id_column] if self.id_column else [f"{part}:{i}" for i in
-                                                            range(len(frame))]
+        positions = range(len(frame)) if rows is None else [int(i) for i in rows]
+        if self.id_column:
+            values = frame[self.id_column]
+            raw = values if rows is None else values.iloc[list(positions)]
+        else:
+            raw = [f"{part}:{i}" for i in positions]
         return pseudonymise(raw, self.secret)
 
     @property

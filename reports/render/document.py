@@ -242,6 +242,7 @@ def _data(report: AuditReport, findings: list[dict], suppress: int) -> dict:
         "favourable_label": fmt(s.get("favourable_label")),
         "favourable_action": s.get("favourable_action") or NP,
         "decision_rule": s.get("decision_rule", NP),
+        "data_path": data_path_text(s.get("data_path"), s.get("task", "binary")),
         "n_features": len(s.get("feature_columns", [])),
         "sensitive_fields": s.get("sensitive_fields") or [],
         "personal_columns": s.get("personal_columns") or [],
@@ -254,6 +255,27 @@ def _data(report: AuditReport, findings: list[dict], suppress: int) -> dict:
                      and not is_rights_finding(f["id"])],
         "rights": rights_view(report, findings, suppress, max_rows=MAX_ROWS),
     }
+
+
+def data_path_text(path: dict | None, task: str = "binary") -> str:
+    """One sentence: how the rows were read (``subject.summary()["data_path"]``), and which
+    parts of the audit counted every row and which read the keyed-hash sample ("" for a report
+    stored before the field existed)."""
+    if not path:
+        return ""
+    rows, sampled = path.get("rows") or {}, path.get("sampled_rows") or {}
+    files = path.get("partitions") or {}
+    how = (f"Read partition by partition ({fmt(files.get('members'))} training and "
+           f"{fmt(files.get('nonmembers'))} holdout files)"
+           if path.get("path") == "partitioned" else "Read whole, in memory")
+    if rows == sampled:
+        return f"{how}; every part of the audit used every row."
+    counted = ("performance, fairness, re-identification and the proxy screen"
+               if task == "binary" else "re-identification and the proxy screen")
+    return (f"{how}. Counts over all {fmt(rows.get('members'))} training and "
+            f"{fmt(rows.get('nonmembers'))} holdout rows: {counted}; the other parts read a "
+            f"keyed-hash sample of {fmt(sampled.get('members'))} training and "
+            f"{fmt(sampled.get('nonmembers'))} holdout rows.")
 
 
 def _decision(report: AuditReport, board: dict) -> dict:

@@ -232,3 +232,29 @@ def test_removable_is_judged_on_the_interval():
     assert judge((-0.004, 0.003), t, value=0.0) is Severity.ATTENTION
     assert judge((0.006, 0.02), t, value=0.01) is Severity.PASS
     assert judge((0.001, 0.012), t, value=0.004) is Severity.INCONCLUSIVE
+
+
+def test_refits_are_capped_like_the_reference_models(subject, assessed, monkeypatch):
+    """Past ``reference_max_rows`` the refits train on a seeded sample of that many members and
+    are scored on as many non-members (their cost stays flat with the rows, issue 15); the
+    planted verdicts hold on the sample, and under the cap nothing changes."""
+    import audits.minimisation as mod
+
+    seen = []
+    real = mod.retrain_scores
+    monkeypatch.setattr(mod, "retrain_scores", lambda item: seen.append(
+        (len(item[2]), len(item[3]), len(item[4]))) or real(item))
+    config = AuditConfig(n_bootstrap=200, n_jobs=1, reference_max_rows=1500)
+    metrics, table, findings, _ = assess_minimisation(subject, config, proxies={},
+                                                      random_state=3)
+    assert seen and set(seen) == {(1500, 1500, 1500)}
+    assert all(m.n == 1500 for m in metrics)
+    assert "a seeded sample of 1,500 members, scored on a seeded sample of 1,500 non-members" \
+        in metrics[0].method
+    severity = {f.id.rsplit(".", 1)[1]: f.severity for f in findings}
+    assert severity == {"region": Severity.PASS, "noise_flag": Severity.ATTENTION,
+                        "customer_number": Severity.ATTENTION}
+    uncapped = assess_minimisation(subject, AuditConfig(n_bootstrap=200, n_jobs=1,
+                                                        reference_max_rows=2000),
+                                   proxies={}, random_state=3)
+    assert [(m.value, m.ci) for m in uncapped[0]] == [(m.value, m.ci) for m in assessed[0]]

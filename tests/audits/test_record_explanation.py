@@ -122,3 +122,19 @@ def test_a_model_lime_cannot_run_on_keeps_its_shap_side(churn, monkeypatch):
     assert np.isfinite(frame["shap"]).all()
     s = _frame(summary).iloc[0]
     assert pd.isna(s["lime_stability"]) and "no LIME for this model" in summary.note
+
+
+@pytest.mark.parametrize("id_column", [True, False], ids=["id column", "row position"])
+def test_pseudonyms_of_chosen_rows_are_those_of_every_row(sample_subject, id_column):
+    """``record_ids(part, rows=...)`` names only the rows asked for (the probes pseudonymise
+    only what they show), each as the whole list names it, in the order asked."""
+    subject = sample_subject("churn")
+    if not id_column:
+        subject = dataclasses.replace(subject, id_column=None)
+    every = subject.record_ids("nonmembers")
+    rows = [17, 3, len(every) - 1, 3]
+    assert subject.record_ids("nonmembers", rows=rows) == [every[i] for i in rows]
+    assert subject.record_ids("nonmembers", rows=np.array([], dtype=int)) == []
+    assert example_records(subject, n=5, random_state=2) == [
+        every[i] for i in np.sort(np.random.default_rng(2).choice(len(every), 5,
+                                                                   replace=False))]

@@ -254,3 +254,30 @@ def test_the_sign_off_page_has_lines_for_handwritten_signatures(rendered):
     sign_off = text[start:text.index("Appendix", start)]
     assert "Where the board signs by hand" in sign_off
     assert sign_off.count("Signature Date") >= 3 and "Chair: name and role" in sign_off
+
+
+def test_every_format_says_how_the_rows_were_read(rendered):
+    """The scope sentence from ``subject.summary()["data_path"]`` (issue 15): in-memory for the
+    sample in every format (the PDF too), and the partitioned path's counts, files and sample
+    when the report says it ran so."""
+    from reports.render.to_html import render_html
+    from reports.render.to_markdown import render_md
+    from reports.report import AuditReport
+
+    r = rendered("churn")
+    assert r["report"].subject["data_path"]["path"] == "in-memory"
+    for fmt in ("html", "md", "pdf_text"):
+        assert "Read whole, in memory; every part of the audit used every row." in \
+            _plain(r[fmt]), fmt
+    d = json.loads(r["json"])
+    d["subject"]["data_path"] = {"path": "partitioned",
+                                 "rows": {"members": 5_000_000, "nonmembers": 5_000_000},
+                                 "sampled_rows": {"members": 400_222, "nonmembers": 400_483},
+                                 "partitions": {"members": 10, "nonmembers": 12}}
+    other = AuditReport.from_dict(d)
+    want = ("Read partition by partition (10 training and 12 holdout files). Counts over all "
+            "5,000,000 training and 5,000,000 holdout rows: performance, fairness, "
+            "re-identification and the proxy screen; the other parts read a keyed-hash sample "
+            "of 400,222 training and 400,483 holdout rows.")
+    assert want in _plain(render_html(other))
+    assert want in _plain(render_md(other))
