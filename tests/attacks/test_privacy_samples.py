@@ -113,14 +113,13 @@ def test_groups_and_recipe_mode_are_reported(propensity):
 
 @pytest.mark.parametrize("light", [True, False], ids=["light", "default"])
 @pytest.mark.parametrize("name", ["lead_scoring", "churn"])
-def test_regularised_samples_are_at_most_a_low_risk(sample_subject, name, light):
+def test_regularised_samples_are_at_most_a_low_risk(sample_report, name, light):
     """Issue criteria: lead_scoring (the control) and churn (regularised boosting) are a low risk
     or not detected, on the light and on the default profile, and every privacy finding passes
-    (lead_scoring: the AUC interval contains 0.5 or lies below 0.55)."""
-    subject = sample_subject(name)
-    config = AuditConfig.light() if light else AuditConfig()
-    membership = run_membership(subject, config)
-    memorisation = run_memorisation(subject, config)
+    (lead_scoring: the AUC interval contains 0.5 or lies below 0.55). Read from the session's
+    audit reports (the probes as the runner ran them; the reports are shared with other tests)."""
+    report = sample_report(name, light=light)
+    membership, memorisation = report.probes["membership"], report.probes["memorisation"]
     for result in (membership, memorisation):
         for finding in result.findings:
             assert finding.severity is Severity.PASS, (finding.id, finding.statement)
