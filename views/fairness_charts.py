@@ -87,8 +87,9 @@ def _label_trace(x, y, text, *, horizontal: bool = False) -> go.Scatter:
 def group_bars(rows: Sequence[dict], *, title: str, y_title: str, percent: bool,
                lines: Sequence[tuple[float, str]], suppress_below: int = 10) -> go.Figure:
     """One bar per group with its interval as whiskers, one trace per verdict (pattern, colour
-    and legend entry), a text label over each bar (value, size, verdict), and each threshold as
-    a labelled dashed line.
+    and legend entry), a text label over each bar (value, size, verdict; all in one row above
+    the highest whisker and threshold, so no line crosses a label), and each threshold as a
+    labelled dashed line.
 
     ``rows`` carry ``group, n, value, low, high, verdict``; a group too small to judge gets an
     empty bar at 0 labelled "too few customers to judge". ``lines`` are (y, label) pairs.
@@ -109,14 +110,16 @@ def group_bars(rows: Sequence[dict], *, title: str, y_title: str, percent: bool,
                          [r["high"] for r in sel]),
             hovertemplate="%{x}: %{y}<extra>" + words + "</extra>"))
     many = len(rows) > FULL_LABELS  # then the value alone: size and verdict in hover and table
+    top = max([r["high"] or r["value"] or 0.0 for r in rows] + [y for y, _ in lines] + [0.0])
+    # the labels in one row above every whisker and threshold line (the y range leaves them a
+    # free band on top), so that no threshold line runs through a label
     fig.add_trace(_label_trace(
-        order, [r["high"] if r["high"] is not None else (r["value"] or 0.0) for r in rows],
+        order, [top * 1.03] * len(rows),
         [(fmt_value(r["value"], percent=percent) if r["value"] is not None else "n/a")
          if many else
          (f"{fmt_value(r['value'], percent=percent)}<br>" if r["value"] is not None else "")
          + f"{_n_text(r['n'], suppress_below)}<br>{VERDICTS[r['verdict']][0]}" for r in rows]))
     _threshold_lines(fig, lines)
-    top = max([r["high"] or r["value"] or 0.0 for r in rows] + [y for y, _ in lines] + [0.0])
     finish(fig, title=title, x="Group", y=y_title, height=500)
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(categoryorder="array", categoryarray=order, tickvals=order,

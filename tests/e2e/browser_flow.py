@@ -189,6 +189,7 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
                 page.get_by_text("Recommended decision", exact=False).first.wait_for(
                     timeout=audit_timeout_s * 1000)
                 _idle(page, audit_timeout_s * 1000)
+                _charts_drawn(page, True, 60_000)  # the results by area (views/overview_chart)
                 result.audit_seconds = time.perf_counter() - start
                 result.screenshots["run"] = _shot(page, out_dir, "2-run")
 

@@ -61,6 +61,16 @@ def test_rules_find_overlaps_and_clipping_on_planted_boxes():
     assert len(problems) == 4
 
 
+def test_rules_find_a_reference_line_through_a_value_label():
+    line = _box("line", 0, 149, 500, 151, "reference line")
+    chart = {"title": "T", "area": AREA, "items": [
+        line, _box("data-label", 100, 140, 160, 170, "29.9%"),  # the line crosses it
+        _box("data-label", 300, 120, 360, 148, "28.1%"),  # sits on the line: touching is fine
+        _box("tick", 0, 142, 40, 158, "35%"), _box("annotation", 420, 130, 500, 149, "bound")]}
+    assert lc.chart_problems(chart) == ["T: line 'reference line' runs through data-label "
+                                        "'29.9%'"]
+
+
 def test_rules_accept_boxes_that_touch_or_sit_apart():
     chart = {"title": "T", "area": AREA, "items": [
         _box("title", 0, 0, 300, 20), _box("legend", 0, 260, 300, 300),
@@ -129,6 +139,40 @@ def test_chromium_check_finds_values_over_names_and_cut_axis_titles(figure_page)
     assert any("is clipped" in p for p in problems), problems
     assert any("data-label '-1.220'" in p and "tick 'contract_type" in p for p in problems), \
         problems
+
+
+def _rates_by_gender(old: bool) -> go.Figure:
+    """lead_scoring's selection rates by gender (light profile) with the four-fifths band
+    around the reference group; ``old``: each label over its own whisker, as issue 16 found it,
+    where the 1.25 x line ran through the labels."""
+    from views.fairness_charts import group_bars
+
+    rows = [{"group": "female", "n": 4965, "value": 0.299, "low": 0.286, "high": 0.312,
+             "verdict": "pass"},
+            {"group": "male", "n": 5035, "value": 0.281, "low": 0.269, "high": 0.294,
+             "verdict": "reference"}]
+    fig = group_bars(rows, title="How often the favourable outcome is given, by gender",
+                     y_title="Selection rate", percent=True,
+                     lines=[(0.225, "0.8 × male: 22.5%"), (0.351, "1.25 × male: 35.1%")])
+    if old:
+        labels = next(t for t in fig.data if t.type == "scatter" and t.mode == "text")
+        labels.y = [r["high"] for r in rows]
+    return fig
+
+
+def test_chromium_check_finds_a_threshold_line_through_a_value_label(figure_page):
+    broken = lc.chart_problems(lc.figure_layout(figure_page, _rates_by_gender(True), width=940))
+    assert any("line 'reference line' runs through data-label" in p for p in broken), broken
+    assert lc.chart_problems(lc.figure_layout(figure_page, _rates_by_gender(False),
+                                              width=940)) == []
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="the rates chart as issue 16 found it: the 1.25 x "
+                           "threshold line runs through the value labels")
+def test_the_old_rates_chart_fits(figure_page):
+    assert lc.chart_problems(lc.figure_layout(figure_page, _rates_by_gender(True),
+                                              width=940)) == []
 
 
 # -- every chart variant of Explainability and Privacy, on every sample ------------------------
