@@ -178,7 +178,8 @@ def ratio_dots(rows: Sequence[dict], *, title: str, reference: str,
 
 def proxy_bars(rows: Sequence[dict], *, title: str, bound: float) -> go.Figure:
     """Horizontal bars of Cramér's V per (input, sensitive field) with simultaneous whiskers,
-    patterned by verdict, and the alert bound as a labelled line."""
+    patterned by verdict, each bar's value and verdict in words beyond its whisker and the
+    alert bound, and the alert bound as a labelled line."""
     words_of = {"attention": "stands in (needs attention)", "fail": "stands in (fails)",
                 "pass": "ok"}
     fig = go.Figure()
@@ -195,17 +196,23 @@ def proxy_bars(rows: Sequence[dict], *, title: str, bound: float) -> go.Figure:
                     "pattern": {"shape": pattern, "fgcolor": "#000000", "solidity": 0.3}},
             error_x=_err([r["value"] for r in sel], [r["low"] for r in sel],
                          [r["high"] for r in sel])))
-    fig.add_trace(_label_trace(
-        [r["high"] if r["high"] is not None else r["value"] for r in rows], order,
-        [f" {r['value']:.2f} ({words_of.get(r['verdict'], VERDICTS[r['verdict']][0])})"
-         for r in rows], horizontal=True))
+    # each label starts past its whisker and past the alert bound's line, so the line never
+    # runs through a label
+    starts = [max(r["high"] if r["high"] is not None else r["value"], bound) for r in rows]
+    texts = [f" {r['value']:.2f} ({words_of.get(r['verdict'], VERDICTS[r['verdict']][0])})"
+             for r in rows]
+    fig.add_trace(_label_trace(starts, order, texts, horizontal=True))
+    # room on the right for the longest label: about 7.2 px a character at 12 px, on a plot
+    # of 600 px or more (the x range's end R must satisfy start + width * R / 600 <= R)
+    room = max(start / (1 - min(0.6, len(t) * 7.2 / 600)) for start, t in zip(starts, texts)) \
+        if rows else 1.2
     fig.add_vline(x=bound, line=THRESHOLD_LINE, layer="above",
                   annotation_text=f"alert bound {bound:g}", annotation_position="top")
     finish(fig, title=title, x="Cramér's V (0 = unrelated, 1 = a perfect stand-in)",
            y="", height=max(320, 28 * len(rows) + 150))
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
-    fig.update_xaxes(range=[0, 1.2])
+    fig.update_xaxes(range=[0, max(1.2, room)], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
     return fig
 
 

@@ -148,15 +148,19 @@ def _charts_drawn(page, has_charts: bool, timeout_ms: float) -> None:
 
 def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
              audit_timeout_s: float = 600, incomplete: bool = False,
-             meeting: bool = True) -> FlowResult:
+             meeting: bool = True, prepare=None) -> FlowResult:
     """Run the whole flow: the pages, the board's meeting when ``meeting`` (and, when
-    ``incomplete``, the incomplete audit after it); screenshots go to ``out_dir``."""
+    ``incomplete``, the incomplete audit after it); screenshots go to ``out_dir``.
+    ``prepare(home)``, when given, fills the app's new home before the app starts (e.g. with
+    reports the test session computed, for the Run page to read from its cache)."""
     from playwright.sync_api import sync_playwright
 
     from tests.e2e import board_flow
 
     out_dir.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="review-board-e2e-"))
+    if prepare is not None:
+        prepare(home)
     result = FlowResult()
     try:
         with board_flow.serving(home, running_app=running_app, ledger_env=_ledger_env,

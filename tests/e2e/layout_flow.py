@@ -28,7 +28,8 @@ from tests.e2e.browser_flow import (
     running_app,
 )
 
-SAMPLES = ("churn", "lead_scoring", "purchase_propensity")
+#: every sample: the three binary ones, the regression and the multiclass one
+SAMPLES = ("churn", "lead_scoring", "purchase_propensity", "customer_value", "next_best_offer")
 LIGHT = "Quick look"
 
 
