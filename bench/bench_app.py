@@ -9,6 +9,11 @@ stored in the app's report cache, so the tour's "Run the audit" reads them: ever
 is one after the audit. A switch counts until the page's heading shows, its script has finished
 and every chart has drawn.
 
+The first chart of a browser session loads Plotly's script (about 1.5 s on this machine): the
+Run page draws the results by area (``views/overview_chart.py``) under the recommendation, so
+that cost falls while the board waits for the audit, not on the first result page opened
+(churn's Fairness page: 2.11 s before, at a load average of 1.7).
+
 Prints each switch, and per sample and overall the median and the worst. There is no peer tool
 to run beside it; the figure is judged against the target.
 
