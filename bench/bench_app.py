@@ -1,12 +1,18 @@
 """Benchmark: how long moving between the app's pages takes once the audit is computed.
 
 Target (issues 7 and 16): under 2 s per page switch after the audit, in a real browser. Tours
-every page of each binary sample (churn, lead_scoring, purchase_propensity; the light profile by
-default) in Debian's headless Chromium driven by Playwright (``tests/e2e/layout_flow.py``, the
-layout test's tour), then makes ``--again`` more rounds of switches on the last sample. The
-audits are computed first, outside the browser, and stored in the app's report cache, so the
-tour's "Run the audit" reads them: every switch timed is one after the audit. A switch counts
-until the page's heading shows, its script has finished and every chart has drawn.
+every page of each sample (churn, lead_scoring, purchase_propensity, customer_value,
+next_best_offer; the light profile by default) in Debian's headless Chromium driven by
+Playwright (``tests/e2e/layout_flow.py``, the layout test's tour), then makes ``--again`` more
+rounds of switches on the last sample. The audits are computed first, outside the browser, and
+stored in the app's report cache, so the tour's "Run the audit" reads them: every switch timed
+is one after the audit. A switch counts until the page's heading shows, its script has finished
+and every chart has drawn.
+
+The first chart of a browser session loads Plotly's script (about 1.5 s on this machine): the
+Run page draws the results by area (``views/overview_chart.py``) under the recommendation, so
+that cost falls while the board waits for the audit, not on the first result page opened
+(churn's Fairness page: 2.11 s before, at a load average of 1.7).
 
 Prints each switch, and per sample and overall the median and the worst. There is no peer tool
 to run beside it; the figure is judged against the target.
@@ -27,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TARGET_S = 2.0
-SAMPLES = ("churn", "lead_scoring", "purchase_propensity")
+SAMPLES = ("churn", "lead_scoring", "purchase_propensity", "customer_value", "next_best_offer")
 
 
 def main() -> int:

@@ -11,7 +11,11 @@ of table cells, about 60%), the style cascade (about 15%, it grows with the numb
 SVG charts' included) and writing the PDF (about 25%). It grows with pages and table rows, so the
 PDF prints the main columns of the widest tables (``reports.render.tables.PAPER_COLUMNS``), the
 first ``PDF_MAX_ROWS`` rows of a table and of a probe's metrics, and ROC curves with one vertex
-per pixel; the HTML report and the JSON keep everything.
+per pixel; the HTML report and the JSON keep everything. WeasyPrint drew each chart label letter
+by letter (a Pango layout per character, about a seventh of the time): the labels are now one
+run each (``reports.render.pdf_text``), and on paper a passing finding prints its number,
+interval and threshold only, an inconclusive one points to section 2 (2026-12, churn full
+report, load average 2 to 4: CPU median 4.75 s before, 4.15 s after; 39 -> 37 pages).
 
     python bench/bench_pdf.py [--sample churn] [--repeat 3] [--report FILE] [--light]
 """

@@ -2,9 +2,12 @@
 (:mod:`reports.summary`).
 
 A sentence per kind of check (disparate impact, error rates, proxies, drivers, membership,
-attribute inference, the generalisation gap, memorisation, minimisation), each built from the
-finding's metric, its judged interval and the probe's tables; any other finding reads as its
-title with its judged value and interval (:func:`sentence`).
+attribute inference, the generalisation gap, memorisation, minimisation, accuracy by group, and
+a regression's mean prediction and error by group), each built from the finding's metric, its
+judged interval and the probe's tables, and naming the favourable side and the business
+decision where the check is about them; a multiclass model's rates name the class they are
+about. Any other finding reads as its title with its judged value and interval
+(:func:`sentence`).
 """
 
 from __future__ import annotations
@@ -126,14 +129,16 @@ def _subject_of(f: Finding) -> str:
     return f.id.split(".", 2)[2]
 
 
-def _pair(report: AuditReport, f: Finding, metrics: tuple[str, ...]) -> dict | None:
-    """The row of ``fairness.disparities`` the finding was judged on: same field, one of
-    ``metrics``, the ratio equal to the finding's value."""
+def _pair(report: AuditReport, f: Finding, metrics: tuple[str, ...], *,
+          table: str = "fairness.disparities") -> dict | None:
+    """The row of ``table`` (``fairness.disparities``, or a regression's
+    ``fairness.regression_pairs``) the finding was judged on: same field, one of ``metrics``,
+    the ratio equal to the finding's value."""
     if f.metric is None or f.metric.value is None:
         return None
     field = _subject_of(f)
     best, gap = None, 1e-9
-    for r in _table(report, "fairness", "fairness.disparities"):
+    for r in _table(report, "fairness", table):
         if r.get("field") != field or r.get("metric") not in metrics or r.get("ratio") is None:
             continue
         d = abs(float(r["ratio"]) - f.metric.value)
@@ -156,12 +161,29 @@ def _disparate_impact(report, f) -> str | None:
             f"{_share(r['reference_value'])}{_between(report, f.metric)}.")
 
 
+def _rate_meaning(report, metric: str) -> str:
+    """What a rate counts; a multiclass model's rates are about its favourable class."""
+    label = report.subject.get("positive_label")
+    if report.subject.get("task") != "multiclass" or label is None or metric not in _CLASS_RATES:
+        return RATES[metric][1]
+    return _CLASS_RATES[metric].format(label=label)
+
+
+#: a multiclass model's rates, one class against the others (``{label}``: the favourable class)
+_CLASS_RATES = {
+    "fnr": "the share of customers whose actual outcome is {label} whom the model misses",
+    "fpr": "the share of customers with another actual outcome whom the model predicts {label}",
+    "precision": "the share of customers predicted {label} whose actual outcome is {label}",
+    "tpr": "the share of customers whose actual outcome is {label} whom the model finds",
+}
+
+
 def _error_rates(report, f) -> str | None:
     r = _pair(report, f, ("fpr", "fnr", "precision"))
     if r is None:
         return None
     field = _subject_of(f)
-    name, meaning = RATES[r["metric"]]
+    name, meaning = RATES[r["metric"]][0], _rate_meaning(report, r["metric"])
     return (f"The {name} of {group_phrase(field, r['group'])} ({meaning}) is "
             f"{_num(float(r['ratio']))} times that of {group_phrase(field, r['reference'])}, "
             f"{_share(r['value'])} against {_share(r['reference_value'])}"
@@ -231,10 +253,16 @@ def _attribute(report, f) -> str | None:
 
 def _gap(report, f) -> str | None:
     m = f.metric
-    a, b = _metric(report, "performance", "auc.members"), \
-        _metric(report, "performance", "auc.nonmembers")
+    r2 = f.id.endswith(".r2")  # a regression's gap: R² rather than AUC
+    kind = "r2" if r2 else "auc"
+    a, b = _metric(report, "performance", f"{kind}.members"), \
+        _metric(report, "performance", f"{kind}.nonmembers")
     if m is None or a is None or b is None:
         return None
+    if r2:
+        return (f"The model explains the {report.subject.get('target')} of the customers it "
+                f"was trained on better than of customers it never saw: R² {_auc(a.value)} "
+                f"against {_auc(b.value)}, a gap of {_auc(m.value)}{_between(report, m, _auc)}.")
     return (f"The model ranks the customers it was trained on better than customers it never "
             f"saw: AUC {_auc(a.value)} against {_auc(b.value)}, a gap of {_auc(m.value)}"
             f"{_between(report, m, _auc)}.")
@@ -257,9 +285,66 @@ def _minimisation(report, f) -> str | None:
     if m is None or m.value is None:
         return None
     feature = _subject_of(f)
-    return (f"Removing the input {feature} and retraining changes the holdout AUC by "
+    score = "R²" if "R²" in (m.label or "") else "AUC"  # a regression's minimisation: R²
+    return (f"Removing the input {feature} and retraining changes the holdout {score} by "
             f"{-m.value:+.3f} (a cost of {_num(m.value, 3)})"
             f"{_between(report, m, _auc)}.")
+
+
+def _accuracy_by_group(report, f) -> str | None:
+    m = f.metric
+    if m is None or m.value is None:
+        return None
+    field = _subject_of(f)
+    rows = [r for r in _table(report, "fairness", "fairness.subgroup_performance")
+            if r.get("field") == field and r.get("drop") is not None
+            and abs(float(r["drop"]) - m.value) <= 1e-9 * max(1.0, abs(m.value))]
+    if not rows:
+        return None
+    r = rows[0]
+    return (f"The decisions are right for {100 * float(r['accuracy']):.1f}% of "
+            f"{group_phrase(field, r['group'])} against {100 * float(r['overall_accuracy']):.1f}% "
+            f"of all customers, a relative drop of {_share(m.value)}"
+            f"{_between(report, m, _share)}.")
+
+
+def _favourable_side(report) -> str:
+    """How a regression's prediction becomes the decision: " Higher predictions are the
+    favourable side: a customer is assigned ... when prediction >= 900." (or nothing)."""
+    side = report.subject.get("favourable_direction")
+    action = report.subject.get("favourable_action")
+    if side not in ("higher", "lower") or not action:
+        return ""
+    rule = report.subject.get("decision_rule")
+    return (f" {_cap(side)} predictions are the favourable side: a customer is {action}"
+            + (f" when {rule}." if rule else "."))
+
+
+def _mean_prediction(report, f) -> str | None:
+    r = _pair(report, f, ("mean_prediction",), table="fairness.regression_pairs")
+    if r is None:
+        return None
+    field = _subject_of(f)
+    return (f"The model predicts a {report.subject.get('target')} {_num(float(r['ratio']))} "
+            f"times as high for {group_phrase(field, r['group'])} as for "
+            f"{group_phrase(field, r['reference'])} on average, {_num(r['value'], 0)} against "
+            f"{_num(r['reference_value'], 0)}{_between(report, f.metric)}."
+            + _favourable_side(report))
+
+
+def _error_by_group(report, f) -> str | None:
+    r = _pair(report, f, ("mae",), table="fairness.regression_pairs")
+    if r is None:
+        return None
+    field = _subject_of(f)
+    action = report.subject.get("favourable_action")
+    rests = (f", so whether they are {action} rests on less accurate predictions"
+             if action and float(r["ratio"]) > 1 else "")
+    return (f"The model's predictions of {report.subject.get('target')} are off by "
+            f"{_num(float(r['ratio']))} times as much for {group_phrase(field, r['group'])} "
+            f"as for {group_phrase(field, r['reference'])} (a mean absolute error of "
+            f"{_num(r['value'], 0)} against {_num(r['reference_value'], 0)}){rests}"
+            f"{_between(report, f.metric)}.")
 
 
 def _generic(report, f) -> str:
@@ -278,6 +363,8 @@ _SENTENCES = {
     "fairness.sensitive_input": _sensitive_input, "privacy.membership_inference": _membership,
     "privacy.attribute_inference": _attribute, "performance.generalisation_gap": _gap,
     "privacy.memorisation": _memorisation, "explainability.minimisation": _minimisation,
+    "fairness.subgroup_performance": _accuracy_by_group,
+    "fairness.mean_prediction_ratio": _mean_prediction, "fairness.mae_ratio": _error_by_group,
 }
 
 

@@ -168,7 +168,10 @@ def summary_data(report) -> dict:
 
 def _lead(title: str) -> str:
     """A reason's headline in bold before its text (nothing when the text names it itself)."""
-    return f"<b>{esc(title)}.</b> " if title else ""
+    if not title:
+        return ""
+    end = "" if title.rstrip()[-1:] in ".?!" else "."  # "…in the training data?" keeps its "?"
+    return f"<b>{esc(title)}{end}</b> "
 
 
 def show_board_summary(report) -> None:

@@ -219,7 +219,8 @@ if summary_row is not None and rows_local is not None and not rows_local.empty:
     if task == "regression":
         c1.metric(f"Prediction ({pos})", f"{s['score']:.4g}")
     else:
-        c1.metric(f"Score (probability of {pos})", f"{s['score']:.1%}")
+        c1.metric("Score (probability)", f"{s['score']:.1%}",  # a long label would be cut
+                  help=f"The model's probability of {pos} for this customer.")
     c2.metric("LIME gives the same reasons each time", _grade(stab_v, stab.attention).capitalize())
     known = [v for v in (fa, sa) if v is not None and not math.isnan(v)]
     c3.metric("SHAP and LIME agree",  # a longer label would be cut: the rest in its help

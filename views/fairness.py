@@ -224,6 +224,11 @@ g_field = g_field[g_field["field"] == field]
 candidates = [str(g) for g, s in zip(g_field["group"], g_field["status"])
               if s in ("reference", "assessed")]
 audit_ref = audit_refs.get(field)
+if audit_ref is None and all_pairs and candidates:
+    # a probe that names no reference (a regression's) compared every pair: the page reads the
+    # groups against the largest one, as it offers by default
+    sizes = dict(zip((str(g) for g in g_field["group"]), g_field["n"]))
+    audit_ref = max(candidates, key=lambda g: (sizes.get(g) or 0, g))
 if not candidates or audit_ref is None:
     st.info(f"Fewer than two groups of {_field_label(field)} have at least {min_size} "
             "customers, so no group can be compared with another.")

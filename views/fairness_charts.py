@@ -87,8 +87,9 @@ def _label_trace(x, y, text, *, horizontal: bool = False) -> go.Scatter:
 def group_bars(rows: Sequence[dict], *, title: str, y_title: str, percent: bool,
                lines: Sequence[tuple[float, str]], suppress_below: int = 10) -> go.Figure:
     """One bar per group with its interval as whiskers, one trace per verdict (pattern, colour
-    and legend entry), a text label over each bar (value, size, verdict), and each threshold as
-    a labelled dashed line.
+    and legend entry), a text label over each bar (value, size, verdict; all in one row above
+    the highest whisker and threshold, so no line crosses a label), and each threshold as a
+    labelled dashed line.
 
     ``rows`` carry ``group, n, value, low, high, verdict``; a group too small to judge gets an
     empty bar at 0 labelled "too few customers to judge". ``lines`` are (y, label) pairs.
@@ -109,14 +110,16 @@ def group_bars(rows: Sequence[dict], *, title: str, y_title: str, percent: bool,
                          [r["high"] for r in sel]),
             hovertemplate="%{x}: %{y}<extra>" + words + "</extra>"))
     many = len(rows) > FULL_LABELS  # then the value alone: size and verdict in hover and table
+    top = max([r["high"] or r["value"] or 0.0 for r in rows] + [y for y, _ in lines] + [0.0])
+    # the labels in one row above every whisker and threshold line (the y range leaves them a
+    # free band on top), so that no threshold line runs through a label
     fig.add_trace(_label_trace(
-        order, [r["high"] if r["high"] is not None else (r["value"] or 0.0) for r in rows],
+        order, [top * 1.03] * len(rows),
         [(fmt_value(r["value"], percent=percent) if r["value"] is not None else "n/a")
          if many else
          (f"{fmt_value(r['value'], percent=percent)}<br>" if r["value"] is not None else "")
          + f"{_n_text(r['n'], suppress_below)}<br>{VERDICTS[r['verdict']][0]}" for r in rows]))
     _threshold_lines(fig, lines)
-    top = max([r["high"] or r["value"] or 0.0 for r in rows] + [y for y, _ in lines] + [0.0])
     finish(fig, title=title, x="Group", y=y_title, height=500)
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(categoryorder="array", categoryarray=order, tickvals=order,
@@ -175,7 +178,8 @@ def ratio_dots(rows: Sequence[dict], *, title: str, reference: str,
 
 def proxy_bars(rows: Sequence[dict], *, title: str, bound: float) -> go.Figure:
     """Horizontal bars of Cramér's V per (input, sensitive field) with simultaneous whiskers,
-    patterned by verdict, and the alert bound as a labelled line."""
+    patterned by verdict, each bar's value and verdict in words beyond its whisker and the
+    alert bound, and the alert bound as a labelled line."""
     words_of = {"attention": "stands in (needs attention)", "fail": "stands in (fails)",
                 "pass": "ok"}
     fig = go.Figure()
@@ -192,17 +196,23 @@ def proxy_bars(rows: Sequence[dict], *, title: str, bound: float) -> go.Figure:
                     "pattern": {"shape": pattern, "fgcolor": "#000000", "solidity": 0.3}},
             error_x=_err([r["value"] for r in sel], [r["low"] for r in sel],
                          [r["high"] for r in sel])))
-    fig.add_trace(_label_trace(
-        [r["high"] if r["high"] is not None else r["value"] for r in rows], order,
-        [f" {r['value']:.2f} ({words_of.get(r['verdict'], VERDICTS[r['verdict']][0])})"
-         for r in rows], horizontal=True))
+    # each label starts past its whisker and past the alert bound's line, so the line never
+    # runs through a label
+    starts = [max(r["high"] if r["high"] is not None else r["value"], bound) for r in rows]
+    texts = [f" {r['value']:.2f} ({words_of.get(r['verdict'], VERDICTS[r['verdict']][0])})"
+             for r in rows]
+    fig.add_trace(_label_trace(starts, order, texts, horizontal=True))
+    # room on the right for the longest label: about 7.2 px a character at 12 px, on a plot
+    # of 600 px or more (the x range's end R must satisfy start + width * R / 600 <= R)
+    room = max(start / (1 - min(0.6, len(t) * 7.2 / 600)) for start, t in zip(starts, texts)) \
+        if rows else 1.2
     fig.add_vline(x=bound, line=THRESHOLD_LINE, layer="above",
                   annotation_text=f"alert bound {bound:g}", annotation_position="top")
     finish(fig, title=title, x="Cramér's V (0 = unrelated, 1 = a perfect stand-in)",
            y="", height=max(320, 28 * len(rows) + 150))
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
-    fig.update_xaxes(range=[0, 1.2])
+    fig.update_xaxes(range=[0, max(1.2, room)], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
     return fig
 
 

@@ -20,6 +20,8 @@ from reports.registry import PROBES
 from reports.report import DECISIONS, current_summary
 from reports.source import AuditSource, audit_source, cached_report
 from views import state
+from views.overview_chart import results_by_area
+from views.plot_style import show
 from views.texts import decision_box, esc, md, show_html
 
 _SEVERITY_WORDS = {"fail": "fail", "attention": "need attention", "inconclusive": "inconclusive",
@@ -97,6 +99,8 @@ def _summary() -> None:
         st.info(f"{summary['counts']['inconclusive']} inconclusive: these rows cannot tell "
                 "whether those checks are met; the Findings page lists what would settle them. "
                 "They do not move the recommendation.")
+    if report.findings:
+        show(results_by_area(report.findings), key="run_overview_chart")
     for name in summary.get("probes_not_run", []):
         probe = report.probes.get(name)
         reason = "; ".join(probe.notes) if probe is not None and probe.notes else "no reason given"

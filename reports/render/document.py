@@ -238,8 +238,11 @@ def _data(report: AuditReport, findings: list[dict], suppress: int) -> dict:
     rows = s.get("rows", {})
     return {
         "members": fmt(rows.get("members")), "nonmembers": fmt(rows.get("nonmembers")),
-        "target": s.get("target", NP), "positive_label": fmt(s.get("positive_label")),
-        "favourable_label": fmt(s.get("favourable_label")),
+        # a regression has no label: its target and decision rule say it all ("" prints none)
+        "target": s.get("target", NP),
+        "positive_label": "" if s.get("positive_label") is None else fmt(s["positive_label"]),
+        "favourable_label": "" if s.get("favourable_label") is None
+        else fmt(s["favourable_label"]),
         "favourable_action": s.get("favourable_action") or NP,
         "decision_rule": s.get("decision_rule", NP),
         "data_path": data_path_text(s.get("data_path"), s.get("task", "binary")),

@@ -114,8 +114,19 @@ def field_name(field) -> str:
 
 def group_phrase(field, group) -> str:
     """The customers of a group, as a sentence names them: "Black customers", "Black & female
-    customers", or "customers with expecting_parent 0" when the group is a code, not a word."""
+    customers", "customers with expecting_parent 0" when the group is a code, not a word, and
+    "customers with age_band 65+ and male" for an intersection with a code in it."""
     g = str(group)
-    if re.match(r"[A-Za-z]", g) and not re.fullmatch(r"(?i)(yes|no|true|false|none)", g):
+    fields, parts = str(field).split("*"), g.split(" & ")
+    if all(_is_word(x) for x in parts):
         return f"{g} customers"
+    if len(fields) > 1 and len(fields) == len(parts):  # "customers with age_band 65+ and male"
+        named = [x if _is_word(x) else f"{f} {x}" for f, x in zip(fields, parts)]
+        return f"customers with {' and '.join(named)}"
     return f"customers with {field_name(field)} {g}"
+
+
+def _is_word(group: str) -> bool:
+    """Whether a group's name reads as a word ("Black"), not a code ("65+", "0", "yes")."""
+    return bool(re.match(r"[A-Za-z]", group)) and \
+        not re.fullmatch(r"(?i)(yes|no|true|false|none)", group)

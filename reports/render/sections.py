@@ -106,8 +106,11 @@ def _header(report: AuditReport, area: str) -> str:
     s = report.subject
     if area == "fairness":
         action = s.get("favourable_action") or "not provided"
-        return (f"Favourable outcome: the decision {fmt(s.get('favourable_label'))!r} "
-                f"({action}). Selection rates refer to it; every pair of groups is compared. "
+        label = s.get("favourable_label")  # a regression has none: its decision rule decides
+        outcome = (f"the decision {fmt(label)!r} ({action})" if label is not None else
+                   f"being {action}")
+        return (f"Favourable outcome: {outcome}. Selection rates refer to it; every pair of "
+                "groups is compared. "
                 f"Sensitive fields audited: {', '.join(s.get('sensitive_fields') or []) or 'none'}"
                 ". Decisions: " + (s.get("decision_rule") or "not provided") + ".")
     if area == "privacy":

@@ -51,6 +51,9 @@ def render_pdf(report: AuditReport, board: dict | None = None) -> bytes:
 
     from weasyprint import HTML
 
+    from reports.render.pdf_text import install
+
+    install()  # chart labels shaped once per label, not once per letter
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     html = render_html(report, board, link_ext="pdf", max_rows=PDF_MAX_ROWS)
     return HTML(string=html, base_url=TEMPLATES.as_uri() + "/",

@@ -266,3 +266,19 @@ def test_small_groups_are_marked_in_words_and_pattern():
     assert labels[2].startswith("20.0%<br>n=300<br>fails")
     dots = ratio_dots(rows, title="t", reference="A", lines=[(0.8, "four-fifths")])
     assert sorted(x for t in dots.data if t.mode != "lines" for x in t.x) == ["A", "C"]
+
+
+def test_a_regression_reads_its_groups_against_the_largest(sample_report):
+    """customer_value (a regression): its fairness probe compares every pair of groups but names
+    no reference group, and the page stopped at "fewer than two groups" (issue 16's tour of
+    every sample found it). It now reads the groups against the largest, as for a classifier."""
+    report = sample_report("customer_value", light=True)
+    assert "reference_groups" not in report.probes["fairness"].params
+    at = pages.open_page(report, "customer_value", "fairness", "Fairness")
+    assert not any("Fewer than two groups" in i.value for i in at.info)
+    g = report.probes["fairness"].table("fairness.groups").to_frame()
+    sizes = g[g["field"] == "gender"].set_index("group")["n"]
+    assert at.selectbox(key="fairness_reference_gender").value == str(sizes.idxmax())
+    chart = group_chart(at)  # every group's rate, with the threshold lines around the largest
+    assert {str(x) for t in chart["data"] if t.get("type") == "bar" for x in t["x"]} == \
+        {str(x) for x in sizes.index}

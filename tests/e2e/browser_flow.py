@@ -4,8 +4,9 @@ The flow a review meeting goes through: load the churn sample, run the audit, op
 record a decision in the ledger and download the PDF. Then an audit that cannot be complete: the
 lead_scoring control with its sensitive fields cleared, so the fairness probe cannot run; its
 Run, Findings and Fairness pages must say so. Used by the end-to-end test
-(``tests/e2e/test_browser.py``) and by the benchmark (``bench/bench_app.py``), which reports the
-page-switch times against the 2 s target.
+(``tests/e2e/test_browser.py``), which also checks the layout of each of churn's pages
+(``layout_problems``, for ``tests/e2e/test_layout.py``), and by the benchmark
+(``bench/bench_app.py``), which reports the page-switch times against the 2 s target.
 
 The app is started as ``streamlit run app.py`` on a free localhost port, with its own temporary
 ``REVIEW_BOARD_HOME`` and ledger, whose board is set up beforehand through the engine, as
@@ -32,6 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+
+from tests.e2e import layout_checks as lc
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("REVIEW_BOARD_CHROMIUM", "/usr/bin/chromium")
@@ -118,6 +121,9 @@ class FlowResult:
     page_errors: list[str] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
     meeting: object = None  # board_flow.Meeting: the board's meeting in several browsers
+    #: each page's layout problems (tests/e2e/layout_checks.py), by page key: the churn sample's
+    #: part of the layout test, whose own tour takes the other samples
+    layout_problems: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _idle(page, timeout_ms: float) -> None:
@@ -148,15 +154,19 @@ def _charts_drawn(page, has_charts: bool, timeout_ms: float) -> None:
 
 def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
              audit_timeout_s: float = 600, incomplete: bool = False,
-             meeting: bool = True) -> FlowResult:
+             meeting: bool = True, prepare=None) -> FlowResult:
     """Run the whole flow: the pages, the board's meeting when ``meeting`` (and, when
-    ``incomplete``, the incomplete audit after it); screenshots go to ``out_dir``."""
+    ``incomplete``, the incomplete audit after it); screenshots go to ``out_dir``.
+    ``prepare(home)``, when given, fills the app's new home before the app starts (e.g. with
+    reports the test session computed, for the Run page to read from its cache)."""
     from playwright.sync_api import sync_playwright
 
     from tests.e2e import board_flow
 
     out_dir.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="review-board-e2e-"))
+    if prepare is not None:
+        prepare(home)
     result = FlowResult()
     try:
         with board_flow.serving(home, running_app=running_app, ledger_env=_ledger_env,
@@ -181,6 +191,7 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
                     timeout=60_000)
                 _idle(page, 60_000)
                 _flow_load(page, profile_label)
+                result.layout_problems["load"] = lc.page_problems(page)
                 result.screenshots["load"] = _shot(page, out_dir, "1-load")
 
                 _open(page, *PAGES[1])
@@ -189,21 +200,21 @@ def run_flow(out_dir: Path, *, profile_label: str = "Quick look",
                 page.get_by_text("Recommended decision", exact=False).first.wait_for(
                     timeout=audit_timeout_s * 1000)
                 _idle(page, audit_timeout_s * 1000)
+                _charts_drawn(page, True, 60_000)  # the results by area (views/overview_chart)
                 result.audit_seconds = time.perf_counter() - start
+                result.layout_problems["run"] = lc.page_problems(page)
                 result.screenshots["run"] = _shot(page, out_dir, "2-run")
 
                 for link, heading in PAGES[2:]:
                     key = KEYS[heading]
                     result.switch_seconds[key] = _open(page, link, heading)
+                    result.layout_problems[key] = lc.page_problems(page)
                     # page text, plus the charts' own text (Plotly draws it in SVG)
                     result.texts[key] = page.get_by_test_id("stMain").inner_text() + "\n" + \
                         "\n".join(page.locator(".js-plotly-plot text").all_text_contents())
                     (out_dir / f"{key}.txt").write_text(result.texts[key], encoding="utf-8")
                     result.screenshots[key] = _shot(page, out_dir, link.replace(". ", "-").lower())
-                # a second round: the audit is cached, so this is the meeting's page-switch time
-                for link, heading in PAGES[2:] + PAGES[:2]:
-                    key = f"again:{KEYS[heading]}"
-                    result.switch_seconds[key] = _open(page, link, heading)
+                # (the meeting's repeated page switches are timed by bench/bench_app.py --again)
 
                 _open(page, *PAGES[6])
                 result.screenshots["review"] = _shot(page, out_dir, "7-review")

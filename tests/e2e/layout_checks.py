@@ -9,7 +9,8 @@ data label really landed. :data:`COLLECT_JS` reads them for every chart of the p
 - collisions: the title, the legend, the axis titles and the annotations must not overlap one
   another; a tick label must not overlap any of them nor another tick label (colliding or
   auto-rotated ticks); a data label (a bar's value, a scatter's text) must not overlap any of
-  them nor another data label.
+  them nor another data label;
+- a reference line (a threshold or parity line: Plotly's shapes) drawn through a data label.
 
 :data:`COLLECT_JS` also reads what Streamlit cuts rather than wraps: a metric tile's label or
 value shortened with an ellipsis, and a table or dataframe wider than its frame (columns hidden
@@ -55,6 +56,14 @@ COLLECT_JS = r"""
     plot.querySelectorAll('g.xtick text, g.ytick text, g.x2tick text, g.y2tick text')
       .forEach(e => add('tick', e, {axis: e.parentNode.getAttribute('class')}));
     plot.querySelectorAll('g.textpoint text, text.bartext').forEach(e => add('data-label', e));
+    // a shape's path has no thickness in its box: a straight line gets half its stroke each side
+    plot.querySelectorAll('.shapelayer path').forEach(e => {
+      const b = box(e);
+      const w = Math.max(1, parseFloat(getComputedStyle(e).strokeWidth) || 1) / 2;
+      if (b.x1 - b.x0 < 1) { b.x0 -= w; b.x1 += w; }
+      if (b.y1 - b.y0 < 1) { b.y0 -= w; b.y1 += w; }
+      items.push(Object.assign({kind: 'line', text: 'reference line'}, b));
+    });
     const title = plot.querySelector('.g-gtitle text.gtitle');
     charts.push({index: i, title: title ? title.textContent : '', area: box(svg),
                  page: {x0: 0, y0: 0, x1: document.documentElement.scrollWidth,
@@ -115,6 +124,8 @@ def _name(item: dict) -> str:
 def _may_not_meet(a: dict, b: dict) -> bool:
     """Whether two text boxes of a chart must stay apart (see the module's rules)."""
     ka, kb = a["kind"], b["kind"]
+    if "line" in (ka, kb):  # a reference line may run beside any text, not through a value
+        return {ka, kb} == {"line", "data-label"}
     if "data-label" in (ka, kb):  # a data label against anything
         return True
     if "tick" in (ka, kb):  # a tick label against the frame and the other ticks
@@ -134,7 +145,12 @@ def chart_problems(chart: dict) -> list[str]:
     for a, b in combinations(items, 2):
         if legend and {a["kind"], b["kind"]} == {"legend"}:
             continue
-        if _may_not_meet(a, b) and _overlap(a, b):
+        if not (_may_not_meet(a, b) and _overlap(a, b)):
+            continue
+        if "line" in (a["kind"], b["kind"]):
+            line, label = (a, b) if a["kind"] == "line" else (b, a)
+            out.append(f"{title}: {_name(line)} runs through {_name(label)}")
+        else:
             out.append(f"{title}: {_name(a)} overlaps {_name(b)}")
     return out
 

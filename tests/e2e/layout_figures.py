@@ -146,5 +146,10 @@ def _fairness(report) -> list[tuple[str, object]]:
 
 
 def figures(report) -> list[tuple[str, object]]:
-    """(name, Plotly figure) for every chart variant of the three chart pages."""
-    return _fairness(report) + _explain(report) + _privacy(report)
+    """(name, Plotly figure) for every chart variant of the three chart pages, and the Run
+    page's results by area."""
+    from views.overview_chart import results_by_area
+
+    overview = [("results by area", results_by_area(report.findings))] if report.findings \
+        else []
+    return overview + _fairness(report) + _explain(report) + _privacy(report)

@@ -20,6 +20,7 @@ from tests.e2e.browser_flow import (
     CHROMIUM_FLAGS,
     LOCAL_HOSTS,
     PAGES,
+    _charts_drawn,
     _idle,
     _open,
     _settle,
@@ -27,7 +28,8 @@ from tests.e2e.browser_flow import (
     running_app,
 )
 
-SAMPLES = ("churn", "lead_scoring", "purchase_propensity")
+#: every sample: the three binary ones, the regression and the multiclass one
+SAMPLES = ("churn", "lead_scoring", "purchase_propensity", "customer_value", "next_best_offer")
 LIGHT = "Quick look"
 
 
@@ -85,6 +87,7 @@ def run_layout_flow(home: Path, out: Path, samples=SAMPLES, *, again: int = 0) -
                 page.get_by_text("Recommended decision", exact=False).first.wait_for(
                     timeout=600_000)
                 _idle(page, 60_000)
+                _charts_drawn(page, True, 60_000)  # the results by area (views/overview_chart)
                 result["audit"][name] = time.perf_counter() - t0
                 result["problems"][(name, "run")] = lc.page_problems(page)
                 result["shots"][(name, "run")] = _shot(page, folder, "2-run")

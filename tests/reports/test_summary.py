@@ -1,8 +1,8 @@
 """The board summary: chosen and worded from the report's fields, never per sample.
 
 Synthetic reports check the rules (fail before attention, at most five reasons, intersections
-folded into their check, data rights as one reason, passes fill an approval to three); the three
-binary samples check the exact sentences a board reads, and that the interval beside each reason
+folded into their check, data rights as one reason, passes fill an approval to three); the five
+samples (three binary, a regression, a multiclass) check the exact sentences a board reads, and that the interval beside each reason
 is the one its finding was judged on.
 """
 
@@ -144,11 +144,14 @@ def test_what_could_not_be_established_lists_each_check_and_the_missing_context(
 # -- the samples ------------------------------------------------------------------------------
 
 SAMPLES = ("churn", "lead_scoring", "purchase_propensity")
+#: with the regression and the multiclass samples (their own sentences: mean prediction, error
+#: and accuracy by group, a class's rates)
+ALL_SAMPLES = SAMPLES + ("customer_value", "next_best_offer")
 FORBIDDEN = (r"HEUR", r"THRESHOLDS\.md", r"mean \|SHAP\|", r"\[\d\.\d+, \d\.\d+\]",
              r"margin scale", r"\b[a-z_]+\.[a-z_]+\.[a-z_*]+\b")
 
 
-@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("name", ALL_SAMPLES)
 def test_no_method_threshold_source_or_id_in_the_summary(sample_report, name):
     report = sample_report(name, light=True)
     text = "\n".join(summary_lines(board_summary(report)))
@@ -158,7 +161,7 @@ def test_no_method_threshold_source_or_id_in_the_summary(sample_report, name):
     assert 3 <= len(s["reasons"]) <= MAX_REASONS
 
 
-@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("name", ALL_SAMPLES)
 def test_each_reason_prints_the_interval_its_finding_was_judged_on(sample_report, name):
     report = sample_report(name, light=True)
     by_id = {f.id: f for f in report.findings}
@@ -260,10 +263,71 @@ EXPECTED = {
         '- Whether the 1 inconclusive check must be settled with more holdout rows '
         'before release, or the uncertainty accepted with a reason.',
     ],
+    "customer_value": [
+        'Recommended decision: Reject; 8 checks inconclusive, 3 not assessed',
+        'Of 31 checks, 7 fail, 4 need attention, 9 pass.',
+        'customer_value (LightGBM Booster (regression, 200 boosting rounds)), trained on 6,000 '
+        'customers and checked on 6,000 customers it never saw; its favourable decision: '
+        'assigned a personal account manager.',
+        '- Fail: Female customers are assigned a personal account manager 0.57 times as often as '
+        'male customers, 16% against 27%; with 95% confidence between 0.48 and 0.68. The same '
+        'check fails for gender and ethnicity combined.',
+        '- Fail: The precision of female customers (the share of flagged customers who truly are '
+        'positive) is 0.34 times that of male customers, 27% against 81%; with 95% confidence '
+        'between 0.26 and 0.44. The same check fails for gender and ethnicity combined.',
+        '- Fail: The model predicts a value_24m 0.69 times as high for female customers as for '
+        'male customers on average, 484 against 698; with 95% confidence between 0.64 and 0.74. '
+        'Higher predictions are the favourable side: a customer is assigned a personal account '
+        'manager when prediction >= 900. The same check fails for gender and ethnicity combined.',
+        "- Fail: The input main_category, which stands in for gender, is the model's no. 3 "
+        'driver of 10. A fairness check on that field fails, so this input is a likely channel '
+        'of the gap.',
+        "- Needs attention: The model's predictions of value_24m are off by 1.42 times as much "
+        'for female & Mixed/Other customers as for male & White customers (a mean absolute error '
+        'of 359 against 253), so whether they are assigned a personal account manager rests on '
+        'less accurate predictions; with 95% confidence between 1.06 and 2.06.',
+        'Also: Proxy: main_category stands in for gender (needs attention); Membership '
+        'inference: can an attacker tell who was in the training data? (needs attention); '
+        'Memorisation of individual customers (needs attention).',
+        '- Whether to reject the model as recommended, or to overrule the recommendation with a '
+        'recorded reason.',
+        '- A disposition (mitigate, accept, transfer or avoid, with an owner) for each of the 11 '
+        'findings that fail or need attention: a decision cannot be recorded without them.',
+        '- Whether the 8 inconclusive checks must be settled with more holdout rows before '
+        'release, or the uncertainty accepted with a reason.',
+    ],
+    "next_best_offer": [
+        'Recommended decision: Reject; 6 checks inconclusive, 3 not assessed',
+        'Of 25 checks, 4 fail, 3 need attention, 9 pass.',
+        'next_best_offer (Pipeline(ColumnTransformer, RandomForestClassifier)), trained on 6,000 '
+        'customers and checked on 6,000 customers it never saw; its favourable decision: offered '
+        'the premium bundle with a 30% loyalty discount.',
+        '- Fail: Customers with age_band 65+ are offered the premium bundle with a 30% loyalty '
+        'discount 0.56 times as often as customers with age_band 50-64, 12% against 22%; with '
+        '95% confidence between 0.40 and 0.80.',
+        '- Fail: The false-negative rate of customers with age_band 65+ (the share of customers '
+        'whose actual outcome is premium_bundle whom the model misses) is 1.75 times that of '
+        'customers with age_band 35-49, 66% against 37%; with 95% confidence between 1.31 and '
+        '2.34. The same check fails for age_band and gender combined.',
+        "- Fail: The input age, which stands in for age_band, is the model's no. 6 driver of 9. "
+        'A fairness check on that field fails, so this input is a likely channel of the gap.',
+        '- Needs attention: The input age stands in for age_band: their association is 0.93 on a '
+        'scale from 0 (unrelated) to 1 (one determines the other); with 95% confidence between '
+        '0.92 and 0.93.',
+        '- Needs attention: The strongest membership attack, RMIA (offline), tells the customers '
+        'the model was trained on from others with AUC 0.617 (0.5 is guessing, 1 is certain); '
+        'with 95% confidence between 0.602 and 0.630.',
+        '- Whether to reject the model as recommended, or to overrule the recommendation with a '
+        'recorded reason.',
+        '- A disposition (mitigate, accept, transfer or avoid, with an owner) for each of the 7 '
+        'findings that fail or need attention: a decision cannot be recorded without them.',
+        '- Whether the 6 inconclusive checks must be settled with more holdout rows before '
+        'release, or the uncertainty accepted with a reason.',
+    ],
 }
 
 
-@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("name", ALL_SAMPLES)
 def test_the_samples_exact_sentences(sample_report, name):
     lines = summary_lines(board_summary(sample_report(name, light=True)))
     lines = lines[:lines.index("What this audit could not establish:")]

@@ -28,6 +28,9 @@ def _char_boxes(svgs: list[str]) -> list[tuple[str, float, float, list, np.ndarr
     import pypdfium2 as pdfium
     from weasyprint import HTML
 
+    from reports.render.pdf_text import install
+
+    install()  # the charts' text drawn as the report's PDF draws it (one run per label)
     pages = "".join(f'<div style="page-break-after: always">{s}</div>' for s in svgs)
     html = ("<html><head><style>@page { size: 600pt 1600pt; margin: 0 } body { margin: 0 }"
             f"</style></head><body>{pages}</body></html>")
