@@ -2,8 +2,8 @@
 
 Synthetic reports check the rules (fail before attention, at most five reasons, intersections
 folded into their check, data rights as one reason, passes fill an approval to three); the five
-samples (three binary, a regression, a multiclass) check the exact sentences a board reads, and that the interval beside each reason
-is the one its finding was judged on.
+samples (three binary, a regression, a multiclass) check the exact sentences a board reads, and
+that the interval beside each reason is the one its finding was judged on.
 """
 
 from __future__ import annotations
