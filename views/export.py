@@ -142,8 +142,11 @@ st.caption("HTML and PDF are rendered from the report JSON alone, with no extern
            "the JSON is the report exactly as stored (its id is the hash of its content). The "
            "PDF takes a few seconds to render after the click.")
 by = st.session_state.get(state.REVIEWER)
-cols = st.columns(len(FORMATS))
-for col, (fmt, (label, ext, mime)) in zip(cols, FORMATS.items()):
+PER_ROW = 3  # six buttons in one row cut their labels ("Download standa…")
+for i, (fmt, (label, ext, mime)) in enumerate(FORMATS.items()):
+    if i % PER_ROW == 0:
+        cols = st.columns(PER_ROW)
+    col = cols[i % PER_ROW]
     name = file_name(report, ext, board)
     key = board_key(board)
     if fmt in DEFERRED:

@@ -83,6 +83,19 @@ COLLECT_JS = r"""
       }
     });
   });
+  document.querySelectorAll('[data-testid=stButton], [data-testid=stDownloadButton], '
+                            + '[data-testid=stFormSubmitButton]').forEach(b => {
+    // a button's label shortened with an ellipsis ("Download standa..."): the box that clips
+    const seen = new Set();
+    b.querySelectorAll('button *').forEach(e => {
+      const text = e.textContent.trim();
+      if (e.scrollWidth > e.clientWidth + 1 && text && e.clientWidth > 0 && !seen.has(text)) {
+        seen.add(text);
+        cut.push({what: 'button', text: text.slice(0, 80),
+                  overflow: e.scrollWidth - e.clientWidth});
+      }
+    });
+  });
   document.querySelectorAll('[data-testid=stTable]').forEach(e => {
     if (e.scrollWidth > e.clientWidth + 1)
       cut.push({what: 'table', text: (e.querySelector('th') || e).textContent.trim().slice(0, 80),
@@ -156,8 +169,9 @@ def chart_problems(chart: dict) -> list[str]:
 
 
 def element_problems(cut: list[dict]) -> list[str]:
-    """Tiles and tables that Streamlit cut instead of wrapping, in words."""
+    """Tiles, buttons and tables that Streamlit cut instead of wrapping, in words."""
     words = {"metric": "a metric tile's text is shortened with an ellipsis",
+             "button": "a button's label is shortened with an ellipsis",
              "table": "a table is wider than its frame",
              "dataframe": "a dataframe's columns run past its right edge"}
     return [f"{words[c['what']]} ({c['overflow']:.0f} px): '{c['text']}'" for c in cut]

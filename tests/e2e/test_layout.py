@@ -169,6 +169,27 @@ def test_chromium_check_finds_a_threshold_line_through_a_value_label(figure_page
                                               width=940)) == []
 
 
+def _buttons(width: int) -> str:
+    """A download button as Streamlit draws one (its label clipped by an ellipsis)."""
+    return (f"<div data-testid='stDownloadButton'><button style='width:{width}px'><p style="
+            "'overflow:hidden;text-overflow:ellipsis;white-space:nowrap;margin:0'>Download "
+            "standards map</p></button></div>")
+
+
+def test_chromium_check_finds_a_button_label_cut_by_an_ellipsis(figure_page):
+    context = figure_page.context.browser.new_context()  # the figure page keeps plotly.js
+    page = context.new_page()
+    try:
+        page.set_content("<html><body>" + _buttons(90) + "</body></html>")
+        cut = lc.element_problems(lc.page_layout(page)["cut"])
+        assert cut and cut[0].startswith("a button's label is shortened") and \
+            "Download standards map" in cut[0], cut
+        page.set_content("<html><body>" + _buttons(400) + "</body></html>")
+        assert lc.element_problems(lc.page_layout(page)["cut"]) == []
+    finally:
+        context.close()
+
+
 @pytest.mark.xfail(strict=True, raises=AssertionError,
                    reason="the rates chart as issue 16 found it: the 1.25 x "
                            "threshold line runs through the value labels")
