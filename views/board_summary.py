@@ -121,8 +121,8 @@ def _adapter(report) -> dict:
                       "the fix the submitter must make before the model comes back.")
     unsettled = [f for f in report.findings
                  if f.severity in (Severity.INCONCLUSIVE, Severity.NOT_ASSESSED)]
-    unknown = [{"severity": f.severity.value, "title": f.title, "text": f.action or "",
-                "finding": f.id} for f in unsettled]
+    unknown = [{"severity": f.severity.value, "severity_label": f.severity.label,
+                "title": f.title, "text": f.action or "", "finding": f.id} for f in unsettled]
     return {"recommendation": {"decision": rec,
                                "label": s.get("recommendation", DECISIONS.get(rec, rec)),
                                "why": decision_reason(counts, s.get("incomplete"))},
@@ -154,6 +154,7 @@ def summary_data(report) -> dict:
     reasons += [{"severity": a["severity"], "title": a["title"], "text": "", "finding": "",
                  "area": ""} for a in engine.get("also", [])]
     unknown = [{"severity": u["severity"], "title": "",  # the engine's text names the check
+                "severity_label": u.get("severity_label") or Severity(u["severity"]).label,
                 "text": f"{u['text']} {u.get('action') or ''}".strip(),
                 "finding": u.get("finding_id", "")} for u in engine["not_established"]]
     ids = [i for r in engine["reasons"] for i in r["finding_ids"]] + [
@@ -198,13 +199,16 @@ def show_board_summary(report) -> None:
     unknown = data["not_established"]
     st.markdown(f"**What this audit could not establish ({len(unknown)})**")
     st.caption(UNESTABLISHED_NOTE)
-    for sev in ("inconclusive", "not_assessed"):
-        group = [u for u in unknown if u["severity"] == sev]
+    # grouped by their own word, so that "Not assessed (N)" counts what the headline counts and
+    # the missing context reads "Not supplied", an audit left incomplete "Incomplete"
+    labels = ["Incomplete", Severity("inconclusive").label, Severity("not_assessed").label]
+    for label in dict.fromkeys([*labels, *(u["severity_label"] for u in unknown)]):
+        group = [u for u in unknown if u["severity_label"] == label]
         if group:
-            st.markdown(f"**{Severity(sev).label} ({len(group)})**")
+            st.markdown(f"**{label} ({len(group)})**")
             show_html("<ul style='list-style:none;padding-left:0'>" + "".join(
-                f"<li style='margin-bottom:0.45rem'>{badge(sev)} {_lead(u['title'])}"
-                f"{esc(u['text'])}</li>" for u in group) + "</ul>")
+                f"<li style='margin-bottom:0.45rem'>{badge(u['severity'], label)} "
+                f"{_lead(u['title'])}{esc(u['text'])}</li>" for u in group) + "</ul>")
     if not unknown:
         st.markdown("Nothing: every check could be judged, and each passes or shows its finding.")
     with st.expander("Method, sources and ids of these findings"):

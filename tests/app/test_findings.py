@@ -216,3 +216,14 @@ def test_without_a_report_the_page_points_to_the_run_page():
     assert not at.exception
     assert any("No audit yet" in i.value for i in at.info)
     assert not at.expander and not scorecard(at)
+
+
+def test_what_could_not_be_established_counts_as_the_headline_does(churn):
+    """The summary's "Not assessed (N)" counts the findings not assessed, as the headline does;
+    the submitter's missing context is listed under its own word, "Not supplied"."""
+    n_na = sum(f.severity.value == "not_assessed" for f in churn.findings)
+    at = open_page(churn, "churn")
+    shown = texts(at)
+    assert f"{n_na} not assessed" in churn.summary["recommendation"]
+    assert f"**Not assessed ({n_na})**" in shown
+    assert "**Not supplied (1)**" in shown  # the churn sample has no context file
