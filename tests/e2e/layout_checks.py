@@ -70,32 +70,25 @@ COLLECT_JS = r"""
                         y1: 1e9}, items: items});
   });
   const cut = [];
-  document.querySelectorAll('[data-testid=stMetric]').forEach(m => {
-    // the element that clips (overflow hidden, an ellipsis) is the label's or value's box,
-    // not the text inside it: any box narrower than its content counts, reported once
-    const seen = new Set();
-    m.querySelectorAll('*').forEach(e => {
-      const text = e.textContent.trim();
-      if (e.scrollWidth > e.clientWidth + 1 && text && e.clientWidth > 0 && !seen.has(text)) {
-        seen.add(text);
-        cut.push({what: 'metric', text: text.slice(0, 80),
-                  overflow: e.scrollWidth - e.clientWidth});
-      }
+  // a tile's or a button's text shortened with an ellipsis: the element that clips (overflow
+  // hidden) is the label's or value's box, not the text inside it; any box narrower than its
+  // content counts, reported once per element shown
+  const shortened = (selector, inside, what) => {
+    document.querySelectorAll(selector).forEach(m => {
+      const seen = new Set();
+      m.querySelectorAll(inside).forEach(e => {
+        const text = e.textContent.trim();
+        if (e.scrollWidth > e.clientWidth + 1 && text && e.clientWidth > 0 && !seen.has(text)) {
+          seen.add(text);
+          cut.push({what: what, text: text.slice(0, 80),
+                    overflow: e.scrollWidth - e.clientWidth});
+        }
+      });
     });
-  });
-  document.querySelectorAll('[data-testid=stButton], [data-testid=stDownloadButton], '
-                            + '[data-testid=stFormSubmitButton]').forEach(b => {
-    // a button's label shortened with an ellipsis ("Download standa..."): the box that clips
-    const seen = new Set();
-    b.querySelectorAll('button *').forEach(e => {
-      const text = e.textContent.trim();
-      if (e.scrollWidth > e.clientWidth + 1 && text && e.clientWidth > 0 && !seen.has(text)) {
-        seen.add(text);
-        cut.push({what: 'button', text: text.slice(0, 80),
-                  overflow: e.scrollWidth - e.clientWidth});
-      }
-    });
-  });
+  };
+  shortened('[data-testid=stMetric]', '*', 'metric');
+  shortened('[data-testid=stButton], [data-testid=stDownloadButton], '
+            + '[data-testid=stFormSubmitButton]', 'button *', 'button');
   document.querySelectorAll('[data-testid=stTable]').forEach(e => {
     if (e.scrollWidth > e.clientWidth + 1)
       cut.push({what: 'table', text: (e.querySelector('th') || e).textContent.trim().slice(0, 80),
